@@ -1,0 +1,43 @@
+# Two commands matter: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint typecheck demo token clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstalls whenever pyproject.toml changes.
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+config.toml:
+	cp config.example.toml config.toml
+
+run: $(STAMP) config.toml
+	$(BIN)/csms serve --config config.toml
+
+token: $(STAMP) config.toml
+	$(BIN)/csms token create --role operator --config config.toml
+
+# The suite, then the linters: CI fails on either.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check csms simulators tests
+	$(BIN)/mypy
+
+lint: $(STAMP)
+	$(BIN)/ruff check csms simulators tests
+	$(BIN)/ruff format --check csms simulators tests
+	$(BIN)/mypy
+
+demo: $(STAMP) config.toml
+	$(BIN)/python -m simulators.demo --config config.toml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

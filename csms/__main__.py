@@ -1,0 +1,5 @@
+import sys
+
+from csms.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The operator HTTP API (FastAPI): routes and schemas over the services and live sessions."""

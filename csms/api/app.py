@@ -1,0 +1,62 @@
+"""Builds the operator API: routers, authentication, the error envelope, the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from csms.api.auth import authenticate
+from csms.api.context import ApiContext
+from csms.api.errors import install_error_handlers
+from csms.api.routes import charge_points, health, id_tags, messages, transactions
+from csms.api.schemas import ErrorEnvelope
+
+__all__ = ["API_PREFIX", "create_api"]
+
+API_PREFIX = "/api/v1"
+
+_DESCRIPTION = """\
+The operator API of the central system: charge points, transactions and meter values, id-tags,
+and the OCPP message log. The same requests work whether a charger speaks OCPP 1.6 or 2.0.1.
+
+* **Auth**: `Authorization: Bearer <token>`. `viewer` tokens may only read (GET); `operator`
+  tokens may do everything. Missing or invalid token: 401; a viewer's write: 403.
+* **Envelopes**: success `{"data": ...}`; lists `{"data": {"items": [...], "hasMore": bool}}`
+  with `?limit=` (1-1000, default 50) and `?startingAfter=<id of the last item>`;
+  errors `{"error": {"code", "message", "details"}}`.
+* **Timestamps** are ISO 8601 UTC with milliseconds and `Z`. Energy in Wh.
+"""
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorEnvelope, "description": description}
+
+
+_AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error("Missing or invalid token (`unauthorized`)"),
+    403: _error("A viewer token on a write (`forbidden`)"),
+    404: _error("No such resource (`not_found`)"),
+    409: _error("Already exists (`conflict`)"),
+    422: _error("Invalid parameters or body (`validation_error`); `details.errors` lists them"),
+}
+
+
+def create_api(ctx: ApiContext) -> FastAPI:
+    app = FastAPI(
+        title="CSMS operator API",
+        description=_DESCRIPTION,
+        version=ctx.version,
+        responses={500: _error("Unexpected server error (`internal_error`)")},
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+
+    app.include_router(health.router)
+    api = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(authenticate)], responses=_AUTH_RESPONSES
+    )
+    for module in (charge_points, transactions, id_tags, messages):
+        api.include_router(module.router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,46 @@
+"""Bearer-token authentication and the viewer/operator split."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from csms.api.deps import Ctx
+from csms.api.errors import ApiError
+from csms.domain.models import ApiToken, Role
+
+__all__ = ["Caller", "authenticate", "bearer"]
+
+# auto_error=False: a missing header reaches ``authenticate``, which answers with our envelope.
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiToken",
+    description="An API token (`csms token create` or the config file). `viewer` tokens may only "
+    "read (GET); `operator` tokens may do everything.",
+)
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+async def authenticate(
+    request: Request,
+    ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> ApiToken:
+    """The caller's token; 401 without a valid one, 403 for a viewer's write."""
+    if credentials is None or not credentials.credentials:
+        raise ApiError(401, "unauthorized", "a bearer token is required", headers=_CHALLENGE)
+    token = await ctx.api_tokens.authenticate(credentials.credentials)
+    if token is None:
+        raise ApiError(401, "unauthorized", "invalid API token", headers=_CHALLENGE)
+    if request.method not in _READ_METHODS and token.role != Role.OPERATOR:
+        role = str(token.role)
+        raise ApiError(403, "forbidden", f"the {role} role may only read", {"role": role})
+    return token
+
+
+Caller = Annotated[ApiToken, Depends(authenticate)]
+"""Who sent the request; declare it on a route that needs the name (e.g. to record a command)."""

@@ -1,0 +1,27 @@
+"""What the API layer is given by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from csms.ocpp.sessions import SessionRegistry
+from csms.services.api_tokens import ApiTokenService
+from csms.services.chargers import ChargerService
+from csms.services.events import EventBus
+from csms.services.id_tags import IdTagService
+from csms.services.messages import MessageQueryService
+from csms.services.transactions import TransactionService
+
+__all__ = ["ApiContext"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    chargers: ChargerService
+    transactions: TransactionService
+    id_tags: IdTagService
+    api_tokens: ApiTokenService
+    messages: MessageQueryService
+    sessions: SessionRegistry
+    events: EventBus
+    version: str

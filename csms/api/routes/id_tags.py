@@ -1,0 +1,63 @@
+"""The id-tags table that answers chargers' Authorize / StartTransaction / TransactionEvent."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit, split_page
+from csms.api.errors import ApiError
+from csms.api.schemas import ID_TAG_MAX, Envelope, IdTagCreate, IdTagOut, IdTagUpdate, ItemPage
+from csms.store.base import UNSET, IdTagChanges, Page
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/id-tags", tags=["id-tags"])
+
+Uid = Annotated[str, Path(max_length=ID_TAG_MAX, description="The token value.")]
+
+
+@router.get("", summary="List id-tags (ordered by idTagUid)")
+async def list_id_tags(
+    ctx: Ctx,
+    limit: Limit = DEFAULT_LIMIT,
+    starting_after: Annotated[
+        str | None, Query(alias="startingAfter", description="The idTagUid of the last item seen.")
+    ] = None,
+) -> Envelope[ItemPage[IdTagOut]]:
+    rows = await ctx.id_tags.list_id_tags(Page(limit=limit + 1, starting_after=starting_after))
+    page, has_more = split_page(rows, limit)
+    return Envelope(data=ItemPage(items=[IdTagOut.from_domain(t) for t in page], has_more=has_more))
+
+
+@router.post("", status_code=201, summary="Add an id-tag")
+async def add_id_tag(ctx: Ctx, body: IdTagCreate) -> Envelope[IdTagOut]:
+    return Envelope(data=IdTagOut.from_domain(await ctx.id_tags.add(body.to_domain())))
+
+
+@router.get("/{uid}", summary="One id-tag")
+async def get_id_tag(ctx: Ctx, uid: Uid) -> Envelope[IdTagOut]:
+    tag = await ctx.id_tags.get(uid)
+    if tag is None:
+        raise ApiError(404, "not_found", f"id-tag {uid!r} not found")
+    return Envelope(data=IdTagOut.from_domain(tag))
+
+
+@router.patch("/{uid}", summary="Change an id-tag (expireAt: null clears the expiry)")
+async def update_id_tag(ctx: Ctx, uid: Uid, body: IdTagUpdate) -> Envelope[IdTagOut]:
+    present = body.model_fields_set
+    changes = IdTagChanges(
+        status=body.status.value if "status" in present else UNSET,
+        type=body.type if "type" in present else UNSET,
+        expire_at=body.expire_at if "expire_at" in present else UNSET,
+        parent_id_tag=body.parent_id_tag if "parent_id_tag" in present else UNSET,
+        label=body.label if "label" in present else UNSET,
+    )
+    return Envelope(data=IdTagOut.from_domain(await ctx.id_tags.update(uid, changes)))
+
+
+@router.delete("/{uid}", status_code=204, response_class=Response, summary="Delete an id-tag")
+async def delete_id_tag(ctx: Ctx, uid: Uid) -> Response:
+    await ctx.id_tags.delete(uid)
+    return Response(status_code=204)

@@ -1,0 +1,221 @@
+"""Composition root: builds the store, services, gateway and API, and runs them in one event loop.
+
+Shutdown order (as uvicorn does it): stop accepting chargers → close their connections → stop the
+API → flush the message log → close the store, each bounded in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import uvicorn
+from websockets.asyncio.server import ServerConnection
+
+from csms import __version__
+from csms.api.app import create_api
+from csms.api.context import ApiContext
+from csms.config import Settings
+from csms.domain.clock import Clock, system_clock
+from csms.gateway.server import OcppGateway
+from csms.log import get_logger
+from csms.ocpp.connection import OcppConnection
+from csms.ocpp.schemas import V16_SCHEMAS
+from csms.ocpp.sessions import SessionRegistry
+from csms.ocpp.v16.handlers import ALLOWED_BEFORE_BOOT as V16_ALLOWED_BEFORE_BOOT
+from csms.ocpp.v16.handlers import V16Handlers
+from csms.services.api_tokens import ApiTokenService
+from csms.services.authorization import AuthorizationService
+from csms.services.chargers import ChargerService
+from csms.services.events import EventBus
+from csms.services.id_tags import IdTagService
+from csms.services.message_log import MessageLog
+from csms.services.messages import MessageQueryService
+from csms.services.transactions import TransactionService
+from csms.store.sqlite import SqliteStore
+
+__all__ = ["CentralSystem", "open_store"]
+
+log = get_logger(__name__)
+
+_LAST_SEEN_FLUSH_SECONDS = 60.0
+
+
+def open_store(settings: Settings) -> SqliteStore:
+    return SqliteStore(
+        settings.database.path,
+        synchronous=settings.database.synchronous,
+        max_batch=settings.database.max_batch,
+    )
+
+
+@dataclass
+class _Services:
+    chargers: ChargerService
+    authorization: AuthorizationService
+    transactions: TransactionService
+    id_tags: IdTagService
+    api_tokens: ApiTokenService
+    message_log: MessageLog
+    messages: MessageQueryService
+    events: EventBus
+
+
+class CentralSystem:
+    """The whole server. ``start`` binds both ports; ``stop`` shuts down in order."""
+
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
+        self.settings = settings
+        self._clock = clock
+        self.store = open_store(settings)
+        self.sessions = SessionRegistry()
+        events = EventBus(clock)
+        message_log = MessageLog(
+            self.store,
+            clock,
+            retention=timedelta(days=settings.database.message_log_retention_days),
+        )
+        authorization = AuthorizationService(self.store, clock)
+        self.services = _Services(
+            chargers=ChargerService(
+                self.store,
+                events,
+                clock,
+                heartbeat_interval=settings.ocpp.heartbeat_interval,
+                boot_retry_interval=settings.ocpp.boot_retry_interval,
+                default_registration_status=settings.ocpp.default_registration_status,
+                allow_unknown_chargers=settings.ocpp.allow_unknown_chargers,
+            ),
+            authorization=authorization,
+            transactions=TransactionService(self.store, events),
+            id_tags=IdTagService(self.store, clock),
+            api_tokens=ApiTokenService(self.store, clock),
+            message_log=message_log,
+            messages=MessageQueryService(self.store, message_log),
+            events=events,
+        )
+        self._v16_handlers = V16Handlers(
+            self.services.chargers, authorization, self.services.transactions
+        ).table()
+        self.gateway = OcppGateway(
+            settings.ocpp, self.services.chargers, self.sessions, self._new_connection
+        )
+        self.api = create_api(
+            ApiContext(
+                chargers=self.services.chargers,
+                transactions=self.services.transactions,
+                id_tags=self.services.id_tags,
+                api_tokens=self.services.api_tokens,
+                messages=self.services.messages,
+                sessions=self.sessions,
+                events=events,
+                version=__version__,
+            )
+        )
+        self._uvicorn: uvicorn.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopped = asyncio.Event()
+
+    def _new_connection(
+        self, identity: str, version: str, ws: ServerConnection, boot_accepted: bool
+    ) -> OcppConnection:
+        return OcppConnection(
+            charge_point_id=identity,
+            ocpp_version=version,
+            transport=ws,
+            handlers=self._v16_handlers,
+            schemas=V16_SCHEMAS,
+            recorder=self.services.message_log,
+            clock=self._clock,
+            boot_accepted=boot_accepted,
+            allowed_before_boot=V16_ALLOWED_BEFORE_BOOT,
+        )
+
+    @property
+    def ocpp_port(self) -> int:
+        return self.gateway.port
+
+    @property
+    def api_port(self) -> int:
+        assert self._uvicorn is not None and self._uvicorn.servers
+        sockets = self._uvicorn.servers[0].sockets
+        return int(sockets[0].getsockname()[1])
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def start(self) -> None:
+        await self.store.open()
+        # Nothing is connected to a process that just started, whatever the last one recorded.
+        await self.store.mark_all_disconnected()
+        await self.services.api_tokens.install(self.settings.api.tokens)
+        self._spawn(self.services.message_log.run(), "message-log")
+        self._spawn(self._flush_last_seen(), "last-seen")
+        await self.gateway.start()
+        config = uvicorn.Config(
+            self.api,
+            host=self.settings.api.host,
+            port=self.settings.api.port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+        config.load()
+        self._uvicorn = uvicorn.Server(config)
+        # Server.serve() would install its own signal handlers and own the loop's lifetime; the
+        # gateway shares the loop, so only uvicorn's startup and shutdown steps are used.
+        self._uvicorn.lifespan = config.lifespan_class(config)
+        try:
+            await self._uvicorn.startup()
+        except SystemExit as exc:  # uvicorn exits when it cannot bind
+            raise RuntimeError(
+                f"the API could not listen on {self.settings.api.host}:{self.settings.api.port}"
+            ) from exc
+        if self._uvicorn.should_exit:
+            raise RuntimeError(
+                f"the API could not listen on {self.settings.api.host}:{self.settings.api.port}"
+            )
+        log.info("api listening", host=self.settings.api.host, port=self.api_port)
+
+    async def _flush_last_seen(self) -> None:
+        while True:
+            await asyncio.sleep(_LAST_SEEN_FLUSH_SECONDS)
+            seen = [(s.charge_point_id, s.last_seen_at) for s in self.sessions.all()]
+            try:
+                await self.services.chargers.record_last_seen(seen)
+            except Exception as exc:
+                log.warning("last-seen flush failed", error=repr(exc))
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        await self.gateway.stop_accepting()
+        await self.gateway.close_connections(timeout)
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._uvicorn.shutdown(), timeout)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.services.message_log.flush()
+        await self.store.close()
+        self._stopped.set()
+
+    async def serve_forever(self) -> None:
+        """Run until SIGINT/SIGTERM, then shut down gracefully."""
+        loop = asyncio.get_running_loop()
+        stop_requested = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop_requested.set)
+        await self.start()
+        try:
+            await stop_requested.wait()
+            log.info("shutting down")
+        finally:
+            await self.stop()

@@ -1,0 +1,104 @@
+"""Command line: ``csms serve``, ``csms token create``, ``csms charger add``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from csms.app import CentralSystem, open_store
+from csms.config import ConfigError, Settings, load_settings
+from csms.domain.clock import system_clock
+from csms.domain.errors import Conflict
+from csms.domain.models import Role
+from csms.log import configure_logging
+from csms.services.api_tokens import ApiTokenService
+from csms.services.chargers import ChargerService
+from csms.services.events import EventBus
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="csms", description="OCPP 1.6J / 2.0.1 central system")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument(
+            "--config", type=Path, default=None, help="TOML config file (see config.example.toml)"
+        )
+        return sub
+
+    with_config(commands.add_parser("serve", help="run the central system"))
+
+    token = commands.add_parser("token", help="operator API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = with_config(token_commands.add_parser("create", help="create and print a new token"))
+    create.add_argument("--role", choices=[r.value for r in Role], required=True)
+    create.add_argument("--name", default=None, help="who the token is for (default: the role)")
+
+    charger = commands.add_parser("charger", help="charge points")
+    charger_commands = charger.add_subparsers(dest="charger_command", required=True)
+    add = with_config(charger_commands.add_parser("add", help="register a charge point"))
+    add.add_argument("id", help="the OCPP identity (last segment of the charger's URL)")
+    add.add_argument("--password", default=None, help="HTTP Basic password (security profile 1/2)")
+    add.add_argument("--name", default=None)
+    add.add_argument("--security-profile", type=int, choices=[0, 1, 2, 3], default=None)
+    return parser
+
+
+async def _with_store_services(settings: Settings, args: argparse.Namespace) -> int:
+    store = open_store(settings)
+    await store.open()
+    try:
+        if args.command == "token":
+            tokens = ApiTokenService(store, system_clock)
+            print(await tokens.create(args.name or args.role, Role(args.role)))
+            return 0
+        chargers = ChargerService(
+            store,
+            EventBus(system_clock),
+            system_clock,
+            heartbeat_interval=settings.ocpp.heartbeat_interval,
+            boot_retry_interval=settings.ocpp.boot_retry_interval,
+            default_registration_status=settings.ocpp.default_registration_status,
+            allow_unknown_chargers=settings.ocpp.allow_unknown_chargers,
+        )
+        try:
+            await chargers.register(
+                args.id,
+                name=args.name,
+                password=args.password,
+                security_profile=args.security_profile,
+            )
+        except Conflict as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"registered charge point {args.id}")
+        return 0
+    finally:
+        await store.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log.format, settings.log.level)
+    if args.command == "serve":
+        try:
+            asyncio.run(CentralSystem(settings).serve_forever())
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    return asyncio.run(_with_store_services(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

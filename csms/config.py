@@ -1,0 +1,131 @@
+"""Settings: the only reader of config files and CSMS_* environment variables.
+
+The file is TOML; every key is documented with its default in config.example.toml. An environment
+variable ``CSMS_<SECTION>_<KEY>`` overrides the file (``CSMS_OCPP_PORT=9100``). A wrong key or type
+stops start-up with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = [
+    "ApiSettings",
+    "ApiTokenSetting",
+    "ConfigError",
+    "DatabaseSettings",
+    "LogSettings",
+    "OcppSettings",
+    "Settings",
+    "load_settings",
+]
+
+RegistrationStatus = Literal["Accepted", "Pending", "Rejected"]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the offending key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OcppSettings(_Section):
+    host: str = "0.0.0.0"
+    port: int = Field(default=9000, ge=0, le=65535)
+    heartbeat_interval: int = Field(default=300, ge=1)
+    # Interval told to a charger whose BootNotification is answered Pending or Rejected.
+    boot_retry_interval: int = Field(default=60, ge=0)
+    default_registration_status: RegistrationStatus = "Accepted"
+    allow_unknown_chargers: bool = False
+    command_timeout: float = Field(default=30.0, gt=0)
+    command_timeout_max: float = Field(default=300.0, gt=0)
+    ping_interval: float = Field(default=60.0, ge=0)  # 0 disables
+    ping_timeout: float = Field(default=30.0, ge=0)  # 0 disables
+    max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> OcppSettings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file must be set together")
+        return self
+
+
+class ApiTokenSetting(_Section):
+    name: str
+    role: Literal["operator", "viewer"]
+    token: str = Field(min_length=16)
+
+
+class ApiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    tokens: tuple[ApiTokenSetting, ...] = ()
+
+
+class DatabaseSettings(_Section):
+    path: Path = Path("csms.db")
+    # FULL survives power loss; NORMAL only process crashes. Group commit keeps FULL affordable.
+    synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    message_log_retention_days: float = Field(default=30.0, gt=0)
+    max_batch: int = Field(default=512, ge=1)
+
+
+class LogSettings(_Section):
+    format: Literal["console", "json"] = "console"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Settings(_Section):
+    ocpp: OcppSettings = OcppSettings()
+    api: ApiSettings = ApiSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    log: LogSettings = LogSettings()
+
+
+def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    merged = {section: dict(values) for section, values in raw.items() if isinstance(values, dict)}
+    merged.update({k: v for k, v in raw.items() if not isinstance(v, dict)})
+    for section, field in Settings.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        for key in model.model_fields:
+            value = environ.get(f"CSMS_{section.upper()}_{key.upper()}")
+            if value is not None:
+                merged.setdefault(section, {})[key] = value
+    return merged
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        lines.append(f"{key}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read ``path`` (optional) and the environment into frozen settings."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with path.open("rb") as fh:
+                raw = tomllib.load(fh)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    merged = _apply_env(raw, os.environ if environ is None else environ)
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {_describe(exc)}") from exc

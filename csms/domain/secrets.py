@@ -1,0 +1,50 @@
+"""Charger passwords and API tokens: how they are hashed and checked.
+
+Charger passwords get scrypt (slow, salted), because a leaked database must not give away the
+credentials that chargers in the field use. API tokens are 256-bit random strings, so a plain
+SHA-256 is enough to store them and lets a request be checked with one indexed lookup.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+__all__ = ["hash_api_token", "hash_password", "new_api_token", "verify_password"]
+
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_password(password: bytes) -> str:
+    """Hash password bytes (1.6 AuthorizationKeys need not be UTF-8, so bytes, not str)."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password, salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: bytes, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password, salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def new_api_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_api_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()

@@ -1,0 +1,40 @@
+"""Operator API tokens: created by the CLI or the config file, stored hashed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from csms.config import ApiTokenSetting
+from csms.domain.clock import Clock
+from csms.domain.models import ApiToken, Role
+from csms.domain.secrets import hash_api_token, new_api_token
+from csms.store.base import ApiTokenStore
+
+__all__ = ["ApiTokenService"]
+
+
+class ApiTokenService:
+    def __init__(self, store: ApiTokenStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def create(self, name: str, role: Role) -> str:
+        """Store a new token and return it in clear: the only time it is ever shown."""
+        token = new_api_token()
+        await self._store.add_api_token(
+            hash_api_token(token), name=name, role=role, created_at=self._clock()
+        )
+        return token
+
+    async def install(self, configured: Iterable[ApiTokenSetting]) -> None:
+        """Make the tokens listed in the config file valid."""
+        for item in configured:
+            await self._store.add_api_token(
+                hash_api_token(item.token),
+                name=item.name,
+                role=Role(item.role),
+                created_at=self._clock(),
+            )
+
+    async def authenticate(self, token: str) -> ApiToken | None:
+        return await self._store.find_api_token(hash_api_token(token))

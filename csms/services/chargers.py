@@ -1,0 +1,208 @@
+"""Charge points: registration, boot decisions, connector status, connection state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from csms.domain.clock import Clock
+from csms.domain.errors import Conflict
+from csms.domain.models import BootInfo, ChargePoint, ConnectorState
+from csms.domain.secrets import hash_password, verify_password
+from csms.log import get_logger
+from csms.services.events import EventBus
+from csms.store.base import ChargePointChanges, ChargerStore, Page
+
+__all__ = ["AuthOutcome", "BootDecision", "ChargerService"]
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BootDecision:
+    status: str  # Accepted | Pending | Rejected
+    interval: int
+    current_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuthOutcome:
+    """The gateway's answer to an upgrade request: an HTTP status, or None to let it in."""
+
+    http_status: int | None
+    reason: str = ""
+    registered: bool = True
+
+
+class ChargerService:
+    def __init__(
+        self,
+        store: ChargerStore,
+        events: EventBus,
+        clock: Clock,
+        *,
+        heartbeat_interval: int,
+        boot_retry_interval: int,
+        default_registration_status: str,
+        allow_unknown_chargers: bool,
+    ) -> None:
+        self._store = store
+        self._events = events
+        self._clock = clock
+        self._heartbeat_interval = heartbeat_interval
+        self._boot_retry_interval = boot_retry_interval
+        self._default_registration_status = default_registration_status
+        self._allow_unknown = allow_unknown_chargers
+
+    # --- registration (operator side) ---------------------------------------------------------
+
+    async def register(
+        self,
+        cp_id: str,
+        *,
+        name: str | None = None,
+        password: str | None = None,
+        security_profile: int | None = None,
+        site_id: str | None = None,
+    ) -> ChargePoint:
+        password_hash = None
+        if password is not None:
+            password_hash = await asyncio.to_thread(hash_password, password.encode("utf-8"))
+        profile = security_profile if security_profile is not None else (1 if password else 0)
+        return await self._store.add_charge_point(
+            cp_id,
+            name=name,
+            password_hash=password_hash,
+            security_profile=profile,
+            site_id=site_id,
+            created_at=self._clock(),
+        )
+
+    async def update(
+        self, cp_id: str, changes: ChargePointChanges, *, password: str | None = None
+    ) -> ChargePoint:
+        if password is not None:
+            hashed = await asyncio.to_thread(hash_password, password.encode("utf-8"))
+            changes = ChargePointChanges(
+                name=changes.name,
+                password_hash=hashed,
+                security_profile=changes.security_profile,
+                site_id=changes.site_id,
+                registration_status=changes.registration_status,
+            )
+        return await self._store.update_charge_point(cp_id, changes)
+
+    async def delete(self, cp_id: str) -> None:
+        await self._store.delete_charge_point(cp_id)
+
+    async def get(self, cp_id: str) -> ChargePoint | None:
+        return await self._store.get_charge_point(cp_id)
+
+    async def list_charge_points(
+        self, page: Page, *, search: str | None = None, connected: bool | None = None
+    ) -> list[ChargePoint]:
+        return await self._store.list_charge_points(page, search=search, connected=connected)
+
+    # --- connection (charger side) ------------------------------------------------------------
+
+    async def authenticate(
+        self, cp_id: str, basic_credentials: tuple[bytes, bytes] | None, *, tls: bool
+    ) -> AuthOutcome:
+        """Security profiles 0-2: may this identity upgrade with these Basic credentials?"""
+        credentials = await self._store.get_credentials(cp_id)
+        if credentials is None:
+            if self._allow_unknown:
+                return AuthOutcome(None, registered=False)
+            return AuthOutcome(404, "unknown charge point")
+        if credentials.security_profile >= 2 and not tls:
+            return AuthOutcome(401, "this charge point must connect over TLS")
+        if credentials.security_profile == 0 and credentials.password_hash is None:
+            return AuthOutcome(None)
+        if basic_credentials is None:
+            return AuthOutcome(401, "HTTP Basic credentials required")
+        username, password = basic_credentials
+        # The username must name the identity in the URL (OCPP 2.0.1 A00.FR.204; TC_A_02).
+        if username.decode("utf-8", "replace").lower() != cp_id.lower():
+            return AuthOutcome(401, "username does not match the charge point identity")
+        if credentials.password_hash is None or not await asyncio.to_thread(
+            verify_password, password, credentials.password_hash
+        ):
+            return AuthOutcome(401, "wrong password")
+        return AuthOutcome(None)
+
+    async def connected(self, cp_id: str, ocpp_version: str, *, registered: bool) -> bool:
+        """Record the connection; returns whether the charger's last boot was accepted."""
+        if not registered:
+            # A parallel first connection may have registered it already.
+            with contextlib.suppress(Conflict):
+                await self.register(cp_id)
+        await self._store.record_connection(
+            cp_id, ocpp_version=ocpp_version, connected=True, at=self._clock()
+        )
+        self._events.publish("charger.connected", cp_id, ocppVersion=ocpp_version)
+        charge_point = await self._store.get_charge_point(cp_id)
+        return charge_point is not None and charge_point.boot_accepted
+
+    async def disconnected(self, cp_id: str, ocpp_version: str, close_code: int | None) -> None:
+        await self._store.record_connection(
+            cp_id, ocpp_version=ocpp_version, connected=False, at=self._clock()
+        )
+        self._events.publish("charger.disconnected", cp_id, closeCode=close_code)
+
+    async def record_last_seen(self, seen: list[tuple[str, datetime]]) -> None:
+        if seen:
+            await self._store.record_last_seen(seen)
+
+    # --- messages from chargers ----------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def boot(self, cp_id: str, ocpp_version: str, boot_info: BootInfo) -> BootDecision:
+        charge_point = await self._store.get_charge_point(cp_id)
+        status = self._default_registration_status
+        if charge_point is not None and charge_point.registration_status is not None:
+            status = charge_point.registration_status
+        now = self._clock()
+        await self._store.record_boot(
+            cp_id,
+            ocpp_version=ocpp_version,
+            boot_info=boot_info,
+            accepted=status == "Accepted",
+            at=now,
+        )
+        interval = self._heartbeat_interval if status == "Accepted" else self._boot_retry_interval
+        return BootDecision(status, interval, now)
+
+    async def connector_status(self, cp_id: str, state: ConnectorState) -> None:
+        await self._store.record_connector_status(cp_id, state)
+        self._events.publish(
+            "connector.status",
+            cp_id,
+            evseId=state.evse_id,
+            connectorId=state.connector_id,
+            status=state.status,
+            errorCode=state.error_code,
+        )
+
+    async def firmware_status(self, cp_id: str, status: str) -> None:
+        await self._store.record_firmware_status(cp_id, status)
+        self._events.publish("firmware.status", cp_id, status=status)
+
+    async def diagnostics_status(self, cp_id: str, status: str) -> None:
+        await self._store.record_diagnostics_status(cp_id, status)
+
+    def security_event(self, cp_id: str, type_: str, timestamp: str, tech_info: str | None) -> None:
+        # The frame itself is kept by the message log; this makes it visible as it happens.
+        log.warning(
+            "security event",
+            charge_point_id=cp_id,
+            type=type_,
+            timestamp=timestamp,
+            tech_info=tech_info,
+        )
+        self._events.publish(
+            "security.event", cp_id, type=type_, timestamp=timestamp, techInfo=tech_info
+        )

@@ -1,0 +1,69 @@
+"""In-process publish/subscribe of what happens (the API's live event stream reads it).
+
+Publishing never blocks: each subscriber has a bounded queue, and a subscriber that falls behind
+loses its oldest events (and is told so) instead of stalling the gateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from csms.domain.clock import Clock
+
+__all__ = ["Event", "EventBus", "Subscription"]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: str
+    charge_point_id: str | None
+    at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Subscription:
+    def __init__(self, charge_point_id: str | None, size: int) -> None:
+        self.charge_point_id = charge_point_id.lower() if charge_point_id else None
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(size)
+        self.dropped = 0
+
+    def offer(self, event: Event) -> None:
+        if self.charge_point_id is not None and (
+            event.charge_point_id is None or event.charge_point_id.lower() != self.charge_point_id
+        ):
+            return
+        if self.queue.full():
+            self.queue.get_nowait()
+            self.dropped += 1
+        self.queue.put_nowait(event)
+
+    async def get(self) -> Event:
+        return await self.queue.get()
+
+
+class EventBus:
+    def __init__(self, clock: Clock, queue_size: int = 1000) -> None:
+        self._clock = clock
+        self._queue_size = queue_size
+        self._subscriptions: set[Subscription] = set()
+
+    def publish(self, type_: str, charge_point_id: str | None, **data: Any) -> None:
+        if not self._subscriptions:
+            return
+        event = Event(type_, charge_point_id, self._clock(), data)
+        for subscription in self._subscriptions:
+            subscription.offer(event)
+
+    @asynccontextmanager
+    async def subscribe(self, charge_point_id: str | None = None) -> AsyncIterator[Subscription]:
+        subscription = Subscription(charge_point_id, self._queue_size)
+        self._subscriptions.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self._subscriptions.discard(subscription)

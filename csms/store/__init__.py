@@ -1,0 +1,1 @@
+"""Persistence: repository protocols (base.py) and the SQLite implementation (sqlite.py)."""

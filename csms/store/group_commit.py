@@ -1,0 +1,124 @@
+"""Group commit: one writer that runs the writes of concurrent messages in one SQLite transaction.
+
+Each write is a plain function over a ``sqlite3.Connection``. The writer takes every write queued
+while the previous batch was committing, runs them on aiosqlite's worker thread in a single
+transaction (each inside its own savepoint, so one failing write does not undo the others), commits
+once, then wakes the callers. One thread hop and one fsync serve a whole batch; a caller's future
+resolves only after its write is durable, so a charger's message is acknowledged after its commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from csms.log import get_logger
+
+__all__ = ["GroupCommitWriter", "WriteOp", "run_on_db_thread"]
+
+T = TypeVar("T")
+WriteOp = Callable[[sqlite3.Connection], Any]
+_Outcome = tuple[bool, Any]
+
+log = get_logger(__name__)
+
+
+def _run_batch(conn: sqlite3.Connection, ops: list[WriteOp]) -> list[_Outcome]:
+    outcomes: list[_Outcome] = []
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for op in ops:
+            conn.execute("SAVEPOINT write_op")
+            try:
+                result = op(conn)
+            except Exception as exc:  # the caller gets its own exception back
+                conn.execute("ROLLBACK TO write_op")
+                conn.execute("RELEASE write_op")
+                outcomes.append((False, exc))
+            else:
+                conn.execute("RELEASE write_op")
+                outcomes.append((True, result))
+        conn.execute("COMMIT")
+    except Exception as exc:  # BEGIN/COMMIT failed (disk full, I/O error): nothing is durable
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return [(False, exc)] * len(ops)
+    return outcomes
+
+
+class GroupCommitWriter:
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        *,
+        max_batch: int = 512,
+        on_batch: Callable[[int, float], None] | None = None,
+    ) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[WriteOp, asyncio.Future[Any]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._on_batch = on_batch
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="group-commit-writer")
+
+    async def submit(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closing:
+            raise RuntimeError("store is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((op, future))
+        return await future
+
+    async def close(self) -> None:
+        """Commit what is queued, then stop."""
+        self._closing = True
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            started = time.perf_counter()
+            try:
+                outcomes = await self._execute([op for op, _ in batch])
+            except Exception as exc:  # the worker thread itself failed
+                log.error("write batch failed", error=repr(exc), size=len(batch))
+                outcomes = [(False, exc)] * len(batch)
+            if self._on_batch is not None:
+                self._on_batch(len(batch), time.perf_counter() - started)
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if not future.done():
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+                self._queue.task_done()
+
+    async def _execute(self, ops: list[WriteOp]) -> list[_Outcome]:
+        return await run_on_db_thread(self._db, lambda conn: _run_batch(conn, ops))
+
+
+async def run_on_db_thread(db: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``fn`` on aiosqlite's worker thread with the raw connection.
+
+    aiosqlite has no public way to run a function on its thread; ``_execute`` is that, and using it
+    keeps a whole write batch (or a multi-query read) to one thread hop. Pinned in pyproject.toml.
+    """
+    conn = db._conn
+    result: T = await db._execute(fn, conn)  # type: ignore[no-untyped-call]
+    return result

@@ -1,0 +1,903 @@
+"""The SQLite store: the only SQL in the project.
+
+One aiosqlite connection in WAL mode. Writes go through the group-commit writer; reads run as one
+function on the same worker thread, so a read never sees half of a write batch.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+import orjson
+
+from csms.domain.clock import format_timestamp, parse_timestamp
+from csms.domain.errors import Conflict, NotFound
+from csms.domain.models import (
+    ApiToken,
+    BootInfo,
+    ChargePoint,
+    ConnectorState,
+    IdTag,
+    IdTagStatus,
+    MeterSample,
+    OcppMessage,
+    Role,
+    Transaction,
+    TransactionStart,
+    TransactionStop,
+)
+from csms.store.base import (
+    UNSET,
+    ChargePointChanges,
+    Credentials,
+    IdTagChanges,
+    MessageRecord,
+    Page,
+)
+from csms.store.group_commit import GroupCommitWriter, run_on_db_thread
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+
+_MESSAGE_TYPES = {2: "Call", 3: "CallResult", 4: "CallError", 0: "Invalid"}
+
+
+def _ts(moment: datetime | None) -> str | None:
+    return None if moment is None else format_timestamp(moment)
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else parse_timestamp(text)
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("csms.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _migrate(conn: sqlite3.Connection) -> int:
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    for version, script in _migrations():
+        if version <= current:
+            continue
+        # executescript commits first; the version bump rides in the same script.
+        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
+        current = version
+    return int(current)
+
+
+# --- row mapping -------------------------------------------------------------------------------
+
+_CP_COLUMNS = (
+    "id, name, password_hash, security_profile, site_id, registration_status, ocpp_version, "
+    "boot_accepted, vendor, model, serial_number, firmware_version, iccid, imsi, meter_type, "
+    "meter_serial_number, firmware_status, diagnostics_status, connected, connected_since, "
+    "last_seen_at, created_at"
+)
+
+_TX_COLUMNS = (
+    "pk, transaction_id, charge_point_id, evse_id, connector_id, id_tag, status, started_at, "
+    "stopped_at, meter_start_wh, meter_stop_wh, stop_reason"
+)
+
+
+def _charge_point(conn: sqlite3.Connection, row: sqlite3.Row) -> ChargePoint:
+    connectors = tuple(
+        ConnectorState(
+            evse_id=c["evse_id"],
+            connector_id=c["connector_id"],
+            status=c["status"],
+            error_code=c["error_code"],
+            updated_at=parse_timestamp(c["updated_at"]),
+            info=c["info"],
+            vendor_error_code=c["vendor_error_code"],
+        )
+        for c in conn.execute(
+            "SELECT * FROM connectors WHERE charge_point_id = ? ORDER BY evse_id, connector_id",
+            (row["id"],),
+        )
+    )
+    active = tuple(
+        r[0]
+        for r in conn.execute(
+            "SELECT transaction_id FROM transactions"
+            " WHERE charge_point_id = ? AND status = 'active' ORDER BY pk",
+            (row["id"],),
+        )
+    )
+    return ChargePoint(
+        id=row["id"],
+        name=row["name"],
+        security_profile=row["security_profile"],
+        site_id=row["site_id"],
+        has_password=row["password_hash"] is not None,
+        registration_status=row["registration_status"],
+        ocpp_version=row["ocpp_version"],
+        boot_accepted=bool(row["boot_accepted"]),
+        boot_info=BootInfo(
+            vendor=row["vendor"],
+            model=row["model"],
+            serial_number=row["serial_number"],
+            firmware_version=row["firmware_version"],
+            iccid=row["iccid"],
+            imsi=row["imsi"],
+            meter_type=row["meter_type"],
+            meter_serial_number=row["meter_serial_number"],
+        ),
+        firmware_status=row["firmware_status"],
+        diagnostics_status=row["diagnostics_status"],
+        connected=bool(row["connected"]),
+        connected_since=_dt(row["connected_since"]),
+        last_seen_at=_dt(row["last_seen_at"]),
+        created_at=parse_timestamp(row["created_at"]),
+        connectors=connectors,
+        active_transactions=active,
+    )
+
+
+def _id_tag(row: sqlite3.Row) -> IdTag:
+    return IdTag(
+        uid=row["uid"],
+        status=IdTagStatus(row["status"]),
+        type=row["type"],
+        expire_at=_dt(row["expire_at"]),
+        parent_id_tag=row["parent_id_tag"],
+        label=row["label"],
+    )
+
+
+def _transaction(row: sqlite3.Row) -> Transaction:
+    return Transaction(
+        pk=row["pk"],
+        transaction_id=row["transaction_id"],
+        charge_point_id=row["charge_point_id"],
+        evse_id=row["evse_id"],
+        connector_id=row["connector_id"],
+        id_tag=row["id_tag"],
+        status=row["status"],
+        started_at=parse_timestamp(row["started_at"]),
+        stopped_at=_dt(row["stopped_at"]),
+        meter_start_wh=row["meter_start_wh"],
+        meter_stop_wh=row["meter_stop_wh"],
+        stop_reason=row["stop_reason"],
+    )
+
+
+def _message_payload(message_type: int, frame: str) -> Any:
+    """The payload part of a logged frame; a frame that was not valid OCPP-J comes back whole."""
+    try:
+        parsed = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        return frame
+    if message_type == 2 and len(parsed) == 4:
+        return parsed[3]
+    if message_type == 3 and len(parsed) == 3:
+        return parsed[2]
+    if message_type == 4 and len(parsed) == 5:
+        return {"errorCode": parsed[2], "errorDescription": parsed[3], "errorDetails": parsed[4]}
+    return parsed
+
+
+# --- write operations (run inside a group-commit batch) ------------------------------------------
+
+
+def _insert_samples(
+    conn: sqlite3.Connection,
+    cp_id: str,
+    evse_id: int,
+    connector_id: int,
+    transaction_pk: int | None,
+    samples: Sequence[MeterSample],
+) -> int:
+    before = conn.total_changes
+    conn.executemany(
+        "INSERT OR IGNORE INTO meter_values (charge_point_id, evse_id, connector_id,"
+        " transaction_pk, timestamp, measurand, phase, unit, value, context, location, format)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                cp_id,
+                evse_id,
+                connector_id,
+                transaction_pk,
+                format_timestamp(s.timestamp),
+                s.measurand,
+                s.phase or "",
+                s.unit,
+                s.value,
+                s.context,
+                s.location,
+                s.format,
+            )
+            for s in samples
+        ],
+    )
+    return conn.total_changes - before
+
+
+def _start_key(start: TransactionStart) -> str | None:
+    if start.transaction_id is not None:
+        return None  # charger-chosen ids are their own dedupe key
+    return "|".join(
+        (
+            start.charge_point_id.lower(),
+            str(start.connector_id),
+            start.id_tag or "",
+            format_timestamp(start.started_at),
+            repr(start.meter_start_wh),
+        )
+    )
+
+
+def _start_transaction_op(
+    start: TransactionStart, samples: Sequence[MeterSample]
+) -> Callable[[sqlite3.Connection], tuple[Transaction, bool]]:
+    key = _start_key(start)
+
+    def op(conn: sqlite3.Connection) -> tuple[Transaction, bool]:
+        if key is not None:
+            row = conn.execute(
+                f"SELECT {_TX_COLUMNS} FROM transactions WHERE start_key = ?", (key,)
+            ).fetchone()
+        else:
+            row = conn.execute(
+                f"SELECT {_TX_COLUMNS} FROM transactions"
+                " WHERE charge_point_id = ? AND transaction_id = ?",
+                (start.charge_point_id, start.transaction_id),
+            ).fetchone()
+        if row is not None:
+            return _transaction(row), False
+        cursor = conn.execute(
+            "INSERT INTO transactions (charge_point_id, transaction_id, evse_id, connector_id,"
+            " id_tag, status, started_at, meter_start_wh, reservation_id, start_key)"
+            " VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)",
+            (
+                start.charge_point_id,
+                start.transaction_id or "",
+                start.evse_id,
+                start.connector_id,
+                start.id_tag,
+                format_timestamp(start.started_at),
+                start.meter_start_wh,
+                start.reservation_id,
+                key,
+            ),
+        )
+        pk = cursor.lastrowid
+        assert pk is not None
+        if start.transaction_id is None:
+            # 1.6: the row's own key is the transactionId the charger gets: unique and positive.
+            conn.execute("UPDATE transactions SET transaction_id = ? WHERE pk = ?", (str(pk), pk))
+        _insert_samples(conn, start.charge_point_id, start.evse_id, start.connector_id, pk, samples)
+        row = conn.execute(f"SELECT {_TX_COLUMNS} FROM transactions WHERE pk = ?", (pk,)).fetchone()
+        return _transaction(row), True
+
+    return op
+
+
+def _stop_transaction_op(
+    stop: TransactionStop, samples: Sequence[MeterSample]
+) -> Callable[[sqlite3.Connection], Transaction | None]:
+    def op(conn: sqlite3.Connection) -> Transaction | None:
+        row = conn.execute(
+            f"SELECT {_TX_COLUMNS} FROM transactions"
+            " WHERE charge_point_id = ? AND transaction_id = ?",
+            (stop.charge_point_id, stop.transaction_id),
+        ).fetchone()
+        if row is None:
+            return None
+        tx = _transaction(row)
+        if tx.status == "active":
+            conn.execute(
+                "UPDATE transactions SET status = 'completed', stopped_at = ?, meter_stop_wh = ?,"
+                " stop_reason = ?, stop_id_tag = ? WHERE pk = ?",
+                (
+                    format_timestamp(stop.stopped_at),
+                    stop.meter_stop_wh,
+                    stop.reason,
+                    stop.id_tag,
+                    tx.pk,
+                ),
+            )
+        # Samples of a replayed stop are deduplicated by the meter_values unique key.
+        _insert_samples(conn, stop.charge_point_id, tx.evse_id, tx.connector_id, tx.pk, samples)
+        row = conn.execute(
+            f"SELECT {_TX_COLUMNS} FROM transactions WHERE pk = ?", (tx.pk,)
+        ).fetchone()
+        return _transaction(row)
+
+    return op
+
+
+def _add_meter_values_op(
+    cp_id: str,
+    evse_id: int,
+    connector_id: int,
+    transaction_id: str | None,
+    samples: Sequence[MeterSample],
+) -> Callable[[sqlite3.Connection], int]:
+    def op(conn: sqlite3.Connection) -> int:
+        pk: int | None = None
+        if transaction_id is not None:
+            row = conn.execute(
+                "SELECT pk FROM transactions WHERE charge_point_id = ? AND transaction_id = ?",
+                (cp_id, transaction_id),
+            ).fetchone()
+            pk = None if row is None else row[0]
+        if pk is None and connector_id > 0:
+            # An unknown id (1.6 allows -1 before the charger got one) or none at all: the samples
+            # belong to whatever runs on that connector.
+            row = conn.execute(
+                "SELECT pk FROM transactions WHERE charge_point_id = ? AND evse_id = ?"
+                " AND connector_id = ? AND status = 'active' ORDER BY pk DESC LIMIT 1",
+                (cp_id, evse_id, connector_id),
+            ).fetchone()
+            pk = None if row is None else row[0]
+        return _insert_samples(conn, cp_id, evse_id, connector_id, pk, samples)
+
+    return op
+
+
+class SqliteStore:
+    """Implements every protocol of csms.store.base over one SQLite file."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: str = "FULL",
+        max_batch: int = 512,
+        on_batch: Callable[[int, float], None] | None = None,
+    ) -> None:
+        self._path = path
+        self._synchronous = synchronous
+        self._max_batch = max_batch
+        self._on_batch = on_batch
+        self._db: aiosqlite.Connection | None = None
+        self._writer: GroupCommitWriter | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._path.parent != Path(""):
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(self._path, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute(f"PRAGMA synchronous = {self._synchronous}")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await db.execute("PRAGMA busy_timeout = 5000")
+        await run_on_db_thread(db, _migrate)
+        self._db = db
+        self._writer = GroupCommitWriter(db, max_batch=self._max_batch, on_batch=self._on_batch)
+        self._writer.start()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def _write(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        if self._writer is None:
+            raise RuntimeError("store is not open")
+        return await self._writer.submit(op)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._db is None:
+            raise RuntimeError("store is not open")
+        return await run_on_db_thread(self._db, fn)
+
+    # --- charge points -------------------------------------------------------------------------
+
+    async def get_charge_point(self, cp_id: str) -> ChargePoint | None:
+        def read(conn: sqlite3.Connection) -> ChargePoint | None:
+            row = conn.execute(
+                f"SELECT {_CP_COLUMNS} FROM charge_points WHERE id = ?", (cp_id,)
+            ).fetchone()
+            return None if row is None else _charge_point(conn, row)
+
+        return await self._read(read)
+
+    async def list_charge_points(
+        self, page: Page, *, search: str | None = None, connected: bool | None = None
+    ) -> list[ChargePoint]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if page.starting_after is not None:
+            clauses.append("id > ?")
+            params.append(page.starting_after)
+        if connected is not None:
+            clauses.append("connected = ?")
+            params.append(int(connected))
+        if search:
+            pattern = (
+                "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            clauses.append(
+                "(id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR vendor LIKE ? ESCAPE '\\'"
+                " OR model LIKE ? ESCAPE '\\' OR serial_number LIKE ? ESCAPE '\\')"
+            )
+            params.extend([pattern] * 5)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT {_CP_COLUMNS} FROM charge_points {where} ORDER BY id LIMIT ?"
+        params.append(page.limit)
+
+        def read(conn: sqlite3.Connection) -> list[ChargePoint]:
+            return [_charge_point(conn, row) for row in conn.execute(sql, params).fetchall()]
+
+        return await self._read(read)
+
+    async def add_charge_point(
+        self,
+        cp_id: str,
+        *,
+        name: str | None,
+        password_hash: str | None,
+        security_profile: int,
+        site_id: str | None,
+        created_at: datetime,
+    ) -> ChargePoint:
+        def op(conn: sqlite3.Connection) -> ChargePoint:
+            try:
+                conn.execute(
+                    "INSERT INTO charge_points (id, name, password_hash, security_profile, site_id,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        cp_id,
+                        name,
+                        password_hash,
+                        security_profile,
+                        site_id,
+                        format_timestamp(created_at),
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"charge point {cp_id!r} already exists") from exc
+            row = conn.execute(
+                f"SELECT {_CP_COLUMNS} FROM charge_points WHERE id = ?", (cp_id,)
+            ).fetchone()
+            return _charge_point(conn, row)
+
+        return await self._write(op)
+
+    async def update_charge_point(self, cp_id: str, changes: ChargePointChanges) -> ChargePoint:
+        assignments = {
+            f.name: getattr(changes, f.name)
+            for f in fields(changes)
+            if getattr(changes, f.name) is not UNSET
+        }
+
+        def op(conn: sqlite3.Connection) -> ChargePoint:
+            if assignments:
+                sets = ", ".join(f"{column} = ?" for column in assignments)
+                conn.execute(
+                    f"UPDATE charge_points SET {sets} WHERE id = ?", (*assignments.values(), cp_id)
+                )
+            row = conn.execute(
+                f"SELECT {_CP_COLUMNS} FROM charge_points WHERE id = ?", (cp_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"charge point {cp_id!r} not found")
+            return _charge_point(conn, row)
+
+        return await self._write(op)
+
+    async def delete_charge_point(self, cp_id: str) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            if conn.execute("DELETE FROM charge_points WHERE id = ?", (cp_id,)).rowcount == 0:
+                raise NotFound(f"charge point {cp_id!r} not found")
+
+        await self._write(op)
+
+    async def get_credentials(self, cp_id: str) -> Credentials | None:
+        def read(conn: sqlite3.Connection) -> Credentials | None:
+            row = conn.execute(
+                "SELECT password_hash, security_profile FROM charge_points WHERE id = ?", (cp_id,)
+            ).fetchone()
+            return None if row is None else Credentials(row[0], row[1])
+
+        return await self._read(read)
+
+    async def record_boot(
+        self, cp_id: str, *, ocpp_version: str, boot_info: BootInfo, accepted: bool, at: datetime
+    ) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE charge_points SET ocpp_version = ?, boot_accepted = ?, vendor = ?,"
+                " model = ?, serial_number = ?, firmware_version = ?, iccid = ?, imsi = ?,"
+                " meter_type = ?, meter_serial_number = ?, last_boot_at = ?, last_seen_at = ?"
+                " WHERE id = ?",
+                (
+                    ocpp_version,
+                    int(accepted),
+                    boot_info.vendor,
+                    boot_info.model,
+                    boot_info.serial_number,
+                    boot_info.firmware_version,
+                    boot_info.iccid,
+                    boot_info.imsi,
+                    boot_info.meter_type,
+                    boot_info.meter_serial_number,
+                    format_timestamp(at),
+                    format_timestamp(at),
+                    cp_id,
+                ),
+            )
+
+        await self._write(op)
+
+    async def record_connector_status(self, cp_id: str, state: ConnectorState) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO connectors (charge_point_id, evse_id, connector_id, status,"
+                " error_code, info, vendor_error_code, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (charge_point_id, evse_id, connector_id) DO UPDATE SET"
+                " status = excluded.status, error_code = excluded.error_code, info = excluded.info,"
+                " vendor_error_code = excluded.vendor_error_code, updated_at = excluded.updated_at"
+                # A status queued offline can arrive after a newer one: keep the newest.
+                " WHERE excluded.updated_at >= connectors.updated_at",
+                (
+                    cp_id,
+                    state.evse_id,
+                    state.connector_id,
+                    state.status,
+                    state.error_code,
+                    state.info,
+                    state.vendor_error_code,
+                    format_timestamp(state.updated_at),
+                ),
+            )
+
+        await self._write(op)
+
+    async def record_connection(
+        self, cp_id: str, *, ocpp_version: str, connected: bool, at: datetime
+    ) -> None:
+        stamp = format_timestamp(at)
+
+        def op(conn: sqlite3.Connection) -> None:
+            if connected:
+                conn.execute(
+                    "UPDATE charge_points SET connected = 1, connected_since = ?, last_seen_at = ?,"
+                    " ocpp_version = ? WHERE id = ?",
+                    (stamp, stamp, ocpp_version, cp_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE charge_points SET connected = 0, connected_since = NULL,"
+                    " last_seen_at = ? WHERE id = ?",
+                    (stamp, cp_id),
+                )
+
+        await self._write(op)
+
+    async def record_last_seen(self, seen: Sequence[tuple[str, datetime]]) -> None:
+        rows = [(format_timestamp(at), cp_id) for cp_id, at in seen]
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.executemany("UPDATE charge_points SET last_seen_at = ? WHERE id = ?", rows)
+
+        await self._write(op)
+
+    async def record_firmware_status(self, cp_id: str, status: str) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE charge_points SET firmware_status = ? WHERE id = ?", (status, cp_id)
+            )
+
+        await self._write(op)
+
+    async def record_diagnostics_status(self, cp_id: str, status: str) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE charge_points SET diagnostics_status = ? WHERE id = ?", (status, cp_id)
+            )
+
+        await self._write(op)
+
+    async def mark_all_disconnected(self) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE charge_points SET connected = 0, connected_since = NULL WHERE connected = 1"
+            )
+
+        await self._write(op)
+
+    # --- id-tags -------------------------------------------------------------------------------
+
+    async def get_id_tag(self, uid: str) -> IdTag | None:
+        def read(conn: sqlite3.Connection) -> IdTag | None:
+            row = conn.execute("SELECT * FROM id_tags WHERE uid = ?", (uid,)).fetchone()
+            return None if row is None else _id_tag(row)
+
+        return await self._read(read)
+
+    async def list_id_tags(self, page: Page) -> list[IdTag]:
+        def read(conn: sqlite3.Connection) -> list[IdTag]:
+            if page.starting_after is None:
+                rows = conn.execute("SELECT * FROM id_tags ORDER BY uid LIMIT ?", (page.limit,))
+            else:
+                rows = conn.execute(
+                    "SELECT * FROM id_tags WHERE uid > ? ORDER BY uid LIMIT ?",
+                    (page.starting_after, page.limit),
+                )
+            return [_id_tag(row) for row in rows.fetchall()]
+
+        return await self._read(read)
+
+    async def add_id_tag(self, tag: IdTag, created_at: datetime) -> IdTag:
+        def op(conn: sqlite3.Connection) -> IdTag:
+            try:
+                conn.execute(
+                    "INSERT INTO id_tags (uid, type, status, expire_at, parent_id_tag, label,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        tag.uid,
+                        tag.type,
+                        tag.status.value,
+                        _ts(tag.expire_at),
+                        tag.parent_id_tag,
+                        tag.label,
+                        format_timestamp(created_at),
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"id-tag {tag.uid!r} already exists") from exc
+            return tag
+
+        return await self._write(op)
+
+    async def update_id_tag(self, uid: str, changes: IdTagChanges) -> IdTag:
+        assignments: dict[str, Any] = {}
+        for f in fields(changes):
+            value = getattr(changes, f.name)
+            if value is UNSET:
+                continue
+            assignments[f.name] = _ts(value) if f.name == "expire_at" else value
+
+        def op(conn: sqlite3.Connection) -> IdTag:
+            if assignments:
+                sets = ", ".join(f"{column} = ?" for column in assignments)
+                conn.execute(
+                    f"UPDATE id_tags SET {sets} WHERE uid = ?", (*assignments.values(), uid)
+                )
+            row = conn.execute("SELECT * FROM id_tags WHERE uid = ?", (uid,)).fetchone()
+            if row is None:
+                raise NotFound(f"id-tag {uid!r} not found")
+            return _id_tag(row)
+
+        return await self._write(op)
+
+    async def delete_id_tag(self, uid: str) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            if conn.execute("DELETE FROM id_tags WHERE uid = ?", (uid,)).rowcount == 0:
+                raise NotFound(f"id-tag {uid!r} not found")
+
+        await self._write(op)
+
+    # --- API tokens ----------------------------------------------------------------------------
+
+    async def add_api_token(
+        self, token_hash: str, *, name: str, role: Role, created_at: datetime
+    ) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO api_tokens (token_hash, name, role, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (token_hash) DO UPDATE SET name = excluded.name,"
+                " role = excluded.role",
+                (token_hash, name, role.value, format_timestamp(created_at)),
+            )
+
+        await self._write(op)
+
+    async def find_api_token(self, token_hash: str) -> ApiToken | None:
+        def read(conn: sqlite3.Connection) -> ApiToken | None:
+            row = conn.execute(
+                "SELECT name, role FROM api_tokens WHERE token_hash = ?", (token_hash,)
+            ).fetchone()
+            return None if row is None else ApiToken(row[0], Role(row[1]))
+
+        return await self._read(read)
+
+    # --- transactions and meter values ---------------------------------------------------------
+
+    async def start_transaction(
+        self, start: TransactionStart, samples: Sequence[MeterSample] = ()
+    ) -> tuple[Transaction, bool]:
+        return await self._write(_start_transaction_op(start, samples))
+
+    async def stop_transaction(
+        self, stop: TransactionStop, samples: Sequence[MeterSample] = ()
+    ) -> Transaction | None:
+        return await self._write(_stop_transaction_op(stop, samples))
+
+    async def add_meter_values(
+        self,
+        cp_id: str,
+        evse_id: int,
+        connector_id: int,
+        transaction_id: str | None,
+        samples: Sequence[MeterSample],
+    ) -> int:
+        return await self._write(
+            _add_meter_values_op(cp_id, evse_id, connector_id, transaction_id, samples)
+        )
+
+    async def get_transaction(self, transaction_id: str) -> Transaction | None:
+        def read(conn: sqlite3.Connection) -> Transaction | None:
+            row = conn.execute(
+                f"SELECT {_TX_COLUMNS} FROM transactions WHERE transaction_id = ?"
+                " ORDER BY pk DESC LIMIT 1",
+                (transaction_id,),
+            ).fetchone()
+            return None if row is None else _transaction(row)
+
+        return await self._read(read)
+
+    async def list_transactions(
+        self,
+        page: Page,
+        *,
+        cp_id: str | None = None,
+        active: bool | None = None,
+        id_tag: str | None = None,
+    ) -> list[Transaction]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if page.starting_after is not None:
+            clauses.append(
+                "pk < (SELECT pk FROM transactions WHERE transaction_id = ? ORDER BY pk DESC"
+                " LIMIT 1)"
+            )
+            params.append(page.starting_after)
+        if cp_id is not None:
+            clauses.append("charge_point_id = ?")
+            params.append(cp_id)
+        if active is not None:
+            clauses.append("status = ?")
+            params.append("active" if active else "completed")
+        if id_tag is not None:
+            clauses.append("id_tag = ? COLLATE NOCASE")
+            params.append(id_tag)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        params.append(page.limit)
+        sql = f"SELECT {_TX_COLUMNS} FROM transactions {where} ORDER BY pk DESC LIMIT ?"
+
+        def read(conn: sqlite3.Connection) -> list[Transaction]:
+            return [_transaction(row) for row in conn.execute(sql, params).fetchall()]
+
+        return await self._read(read)
+
+    async def list_meter_values(
+        self, transaction_id: str, *, limit: int, starting_after: int | None
+    ) -> list[tuple[int, MeterSample]]:
+        def read(conn: sqlite3.Connection) -> list[tuple[int, MeterSample]]:
+            row = conn.execute(
+                "SELECT pk FROM transactions WHERE transaction_id = ? ORDER BY pk DESC LIMIT 1",
+                (transaction_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"transaction {transaction_id!r} not found")
+            # Time order (ties by arrival). Samples can arrive out of time order, so the cursor is
+            # the position (timestamp, id) of the last sample returned, not its id alone.
+            after = ("", 0)
+            if starting_after is not None:
+                cursor = conn.execute(
+                    "SELECT timestamp, id FROM meter_values WHERE id = ?", (starting_after,)
+                ).fetchone()
+                after = ("", starting_after) if cursor is None else (cursor[0], cursor[1])
+            rows = conn.execute(
+                "SELECT * FROM meter_values WHERE transaction_pk = ? AND (timestamp, id) > (?, ?)"
+                " ORDER BY timestamp, id LIMIT ?",
+                (row[0], after[0], after[1], limit),
+            ).fetchall()
+            return [
+                (
+                    r["id"],
+                    MeterSample(
+                        timestamp=parse_timestamp(r["timestamp"]),
+                        value=r["value"],
+                        measurand=r["measurand"],
+                        unit=r["unit"],
+                        context=r["context"],
+                        location=r["location"],
+                        phase=r["phase"] or None,
+                        format=r["format"],
+                    ),
+                )
+                for r in rows
+            ]
+
+        return await self._read(read)
+
+    # --- message log ---------------------------------------------------------------------------
+
+    async def append_messages(self, records: Sequence[MessageRecord]) -> None:
+        rows = [
+            (
+                r.charge_point_id,
+                r.direction,
+                r.message_type,
+                r.unique_id,
+                r.action,
+                r.frame,
+                format_timestamp(r.timestamp),
+            )
+            for r in records
+        ]
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO ocpp_messages (charge_point_id, direction, message_type, unique_id,"
+                " action, payload, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+        await self._write(op)
+
+    async def list_messages(
+        self,
+        *,
+        limit: int,
+        starting_after: int | None,
+        cp_id: str | None = None,
+        action: str | None = None,
+        direction: str | None = None,
+        since: datetime | None = None,
+    ) -> list[OcppMessage]:
+        clauses = ["id > ?"]
+        params: list[Any] = [starting_after or 0]
+        if cp_id is not None:
+            clauses.append("charge_point_id = ? COLLATE NOCASE")
+            params.append(cp_id)
+        if action is not None:
+            clauses.append("action = ?")
+            params.append(action)
+        if direction is not None:
+            clauses.append("direction = ?")
+            params.append(direction)
+        if since is not None:
+            clauses.append("timestamp >= ?")
+            params.append(format_timestamp(since))
+        params.append(limit)
+        sql = f"SELECT * FROM ocpp_messages WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?"
+
+        def read(conn: sqlite3.Connection) -> list[OcppMessage]:
+            return [
+                OcppMessage(
+                    id=row["id"],
+                    charge_point_id=row["charge_point_id"],
+                    direction=row["direction"],
+                    message_type=_MESSAGE_TYPES.get(row["message_type"], str(row["message_type"])),
+                    unique_id=row["unique_id"],
+                    action=row["action"],
+                    payload=_message_payload(row["message_type"], row["payload"]),
+                    timestamp=parse_timestamp(row["timestamp"]),
+                )
+                for row in conn.execute(sql, params).fetchall()
+            ]
+
+        return await self._read(read)
+
+    async def purge_messages(self, before: datetime) -> int:
+        def op(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                "DELETE FROM ocpp_messages WHERE timestamp < ?", (format_timestamp(before),)
+            ).rowcount
+
+        return await self._write(op)

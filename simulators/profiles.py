@@ -1,0 +1,172 @@
+"""Smart-charging profiles (OCPP 1.6 SetChargingProfile) reduced to a limit.
+
+Simplifications, on purpose: ChargePointMaxProfile caps each connector rather
+than the sum of all connectors, and GetCompositeSchedule reports the limit in
+force now as a single period. Enough to test a CSMS's smart charging paths.
+Profiles arrive with snake_case keys (the ocpp library converts them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from simulators.meter import NOMINAL_VOLTAGE
+from simulators.timeutil import parse_iso
+
+TX_PROFILE = "TxProfile"
+TX_DEFAULT = "TxDefaultProfile"
+CP_MAX = "ChargePointMaxProfile"
+
+_RECURRENCE = {"Daily": timedelta(days=1), "Weekly": timedelta(weeks=1)}
+
+
+@dataclass
+class Installed:
+    connector_id: int
+    profile: dict[str, Any]
+
+    @property
+    def profile_id(self) -> int:
+        return int(self.profile["charging_profile_id"])
+
+    @property
+    def purpose(self) -> str:
+        return str(self.profile["charging_profile_purpose"])
+
+    @property
+    def stack_level(self) -> int:
+        return int(self.profile["stack_level"])
+
+
+def to_watts(limit: float, unit: str, phases: int) -> float:
+    return limit if unit == "W" else limit * NOMINAL_VOLTAGE * phases
+
+
+def _schedule_start(profile: dict[str, Any], now: datetime, tx_start: datetime | None) -> datetime:
+    schedule = profile["charging_schedule"]
+    kind = profile.get("charging_profile_kind", "Absolute")
+    if kind == "Relative":
+        return tx_start or now
+    start_text = schedule.get("start_schedule") or profile.get("valid_from")
+    start = parse_iso(start_text) if start_text else (tx_start or now)
+    period = _RECURRENCE.get(profile.get("recurrency_kind", ""))
+    if kind == "Recurring" and period is not None and now >= start:
+        start += period * ((now - start) // period)
+    return start
+
+
+def profile_limit_w(
+    profile: dict[str, Any], now: datetime, tx_start: datetime | None, phases: int = 3
+) -> float | None:
+    """The limit this profile imposes at ``now`` in W, or None if inactive."""
+    if profile.get("valid_from") and now < parse_iso(profile["valid_from"]):
+        return None
+    if profile.get("valid_to") and now >= parse_iso(profile["valid_to"]):
+        return None
+    schedule = profile["charging_schedule"]
+    elapsed = (now - _schedule_start(profile, now, tx_start)).total_seconds()
+    duration = schedule.get("duration")
+    if elapsed < 0 or (duration is not None and elapsed >= duration):
+        return None
+    active = None
+    for period in sorted(schedule["charging_schedule_period"], key=lambda p: p["start_period"]):
+        if period["start_period"] <= elapsed:
+            active = period
+    if active is None:
+        return None
+    n_phases = int(active.get("number_phases", phases))
+    return to_watts(float(active["limit"]), schedule["charging_rate_unit"], n_phases)
+
+
+class ProfileStore:
+    def __init__(self, phases: int = 3) -> None:
+        self.phases = phases
+        self._installed: list[Installed] = []
+
+    def install(self, connector_id: int, profile: dict[str, Any]) -> None:
+        new = Installed(connector_id, profile)
+        # Same id, or same purpose+stack level on the connector, is replaced.
+        self._installed = [
+            p
+            for p in self._installed
+            if p.profile_id != new.profile_id
+            and not (
+                p.connector_id == connector_id
+                and p.purpose == new.purpose
+                and p.stack_level == new.stack_level
+            )
+        ]
+        self._installed.append(new)
+
+    def clear(
+        self,
+        profile_id: int | None = None,
+        connector_id: int | None = None,
+        purpose: str | None = None,
+        stack_level: int | None = None,
+    ) -> bool:
+        def matches(p: Installed) -> bool:
+            if profile_id is not None:
+                return p.profile_id == profile_id
+            return (
+                (connector_id is None or p.connector_id == connector_id)
+                and (purpose is None or p.purpose == purpose)
+                and (stack_level is None or p.stack_level == stack_level)
+            )
+
+        kept = [p for p in self._installed if not matches(p)]
+        removed = len(kept) != len(self._installed)
+        self._installed = kept
+        return removed
+
+    def drop_tx_profiles(self, connector_id: int) -> None:
+        """TxProfiles only live as long as their transaction."""
+        self._installed = [
+            p
+            for p in self._installed
+            if not (p.connector_id == connector_id and p.purpose == TX_PROFILE)
+        ]
+
+    def __len__(self) -> int:
+        return len(self._installed)
+
+    def _best(
+        self, connector_id: int, purpose: str, now: datetime, tx_start: datetime | None
+    ) -> float | None:
+        # Highest stack level with an active period wins (OCPP 1.6 §3.13.2).
+        candidates = sorted(
+            (p for p in self._installed if p.connector_id == connector_id and p.purpose == purpose),
+            key=lambda p: p.stack_level,
+            reverse=True,
+        )
+        for p in candidates:
+            limit = profile_limit_w(p.profile, now, tx_start, self.phases)
+            if limit is not None:
+                return limit
+        return None
+
+    def limit_w(
+        self, connector_id: int, now: datetime, tx_start: datetime | None, in_tx: bool
+    ) -> float | None:
+        tx_limit = self._best(connector_id, TX_PROFILE, now, tx_start) if in_tx else None
+        if tx_limit is None:
+            tx_limit = self._best(connector_id, TX_DEFAULT, now, tx_start)
+        if tx_limit is None:
+            tx_limit = self._best(0, TX_DEFAULT, now, tx_start)
+        cap = self._best(0, CP_MAX, now, tx_start)
+        limits = [v for v in (tx_limit, cap) if v is not None]
+        return min(limits) if limits else None
+
+    def composite(self, limit_w: float, duration: int, unit: str | None) -> dict[str, Any]:
+        """A one-period chargingSchedule (camelCase, wire format)."""
+        rate_unit = unit or "W"
+        limit = limit_w if rate_unit == "W" else limit_w / (NOMINAL_VOLTAGE * self.phases)
+        return {
+            "duration": duration,
+            "chargingRateUnit": rate_unit,
+            "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": round(limit, 1), "numberPhases": self.phases}
+            ],
+        }

@@ -1,0 +1,301 @@
+"""Transaction messages of a 1.6 charger and the queue that delivers them.
+
+StartTransaction, StopTransaction and transaction MeterValues all pass through
+``TransactionQueue`` (see ``offline_queue``) and one worker per connection, so
+they reach the server in order even across disconnections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from simulators._ocpp import call
+from simulators.connector import Transaction
+from simulators.errors import ConnectionLostError, NotConnectedError, UnresolvedTransactionError
+from simulators.meter import build_meter_value
+from simulators.offline_queue import METER, START, STOP, QueuedCall, TransactionQueue
+from simulators.timeutil import utc_now, utc_now_iso
+from simulators.v16_core import ChargePoint16Core
+
+
+class ChargePoint16Transactions(ChargePoint16Core):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._queue = TransactionQueue()
+        self._queue_kick = asyncio.Event()
+        self._queue_empty = asyncio.Event()
+        self._queue_empty.set()
+
+    def _on_ready(self) -> None:
+        super()._on_ready()
+        if len(self._queue):
+            self.log.info("replaying", queued=len(self._queue))
+        self._spawn(self._queue_worker(), "queue", per_connection=True)
+
+    @property
+    def queue_length(self) -> int:
+        return len(self._queue)
+
+    def resolve_transaction_id(self, transaction_id: int) -> int:
+        """Map an offline placeholder to the server's id once it is known."""
+        return self._queue.resolve(transaction_id)
+
+    def transaction_id(self, connector_id: int) -> int | None:
+        tx = self.connector(connector_id).tx
+        return None if tx is None else self._queue.resolve(tx.local_id)
+
+    def find_transaction(self, transaction_id: int) -> Transaction | None:
+        wanted = self._queue.resolve(transaction_id)
+        for conn in self.connectors.values():
+            if conn.tx is not None and self._queue.resolve(conn.tx.local_id) == wanted:
+                return conn.tx
+        return None
+
+    async def flush_queue(self, timeout: float = 5.0) -> None:
+        """Wait until every queued transaction message has been delivered."""
+        await self._wait_event(self._queue_empty, timeout, "done replaying the queue")
+
+    # ---------------------------------------------- transaction messages
+
+    async def start_transaction(
+        self,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int | None = None,
+        *,
+        timestamp: str | None = None,
+        reservation_id: int | None = None,
+    ) -> int:
+        """StartTransaction; the server's id, or a negative placeholder if queued."""
+        tx, _ = await self._start_transaction(
+            connector_id, id_tag, meter_start, timestamp, reservation_id
+        )
+        return tx.local_id
+
+    async def _start_transaction(
+        self,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int | None,
+        timestamp: str | None,
+        reservation_id: int | None,
+    ) -> tuple[Transaction, str | None]:
+        conn = self.connector(connector_id)
+        if meter_start is None:
+            meter_start = conn.meter.read_wh()
+        else:
+            conn.meter.bump_to(meter_start)
+        now = utc_now()
+        ts = timestamp or utc_now_iso()
+        reservation = conn.reservation
+        if reservation is not None and reservation.id_tag == id_tag:
+            reservation_id = reservation_id or reservation.reservation_id
+            conn.reservation = None
+        placeholder = self._queue.new_placeholder()
+        tx = Transaction(placeholder, connector_id, id_tag, meter_start, ts, now)
+        # Claim the connector before awaiting so nothing else starts on it.
+        conn.tx = tx
+        kwargs = {
+            "connector_id": connector_id,
+            "id_tag": id_tag,
+            "meter_start": meter_start,
+            "timestamp": ts,
+            "reservation_id": reservation_id,
+        }
+        try:
+            result = await self._submit(START, kwargs, placeholder)
+        except BaseException:
+            if conn.tx is tx:
+                conn.tx = None
+            raise
+        if result is None:
+            self.log.info("start_queued", connector=connector_id, placeholder=placeholder)
+            return tx, None
+        tx.local_id = int(result.transaction_id)
+        status = str(result.id_tag_info["status"])
+        self.log.info("started", connector=connector_id, tx=tx.local_id, status=status)
+        return tx, status
+
+    async def stop_transaction(
+        self,
+        transaction_id: int,
+        meter_stop: int | None = None,
+        reason: str | None = "Local",
+        *,
+        id_tag: str | None = None,
+        timestamp: str | None = None,
+        transaction_data: list[dict[str, Any]] | None = None,
+    ) -> Any | None:
+        """StopTransaction; the server's answer, or None if it was queued."""
+        tx = self.find_transaction(transaction_id)
+        return await self._stop(
+            tx, transaction_id, meter_stop, reason, id_tag, timestamp, transaction_data
+        )
+
+    async def _stop(
+        self,
+        tx: Transaction | None,
+        transaction_id: int,
+        meter_stop: int | None,
+        reason: str | None,
+        id_tag: str | None = None,
+        timestamp: str | None = None,
+        transaction_data: list[dict[str, Any]] | None = None,
+    ) -> Any | None:
+        # Internal callers pass the Transaction itself: ids alone can be
+        # ambiguous (a placeholder, or a server that reuses ids).
+        conn = self.connectors.get(tx.connector_id) if tx is not None else None
+        if conn is not None:
+            if meter_stop is None:
+                meter_stop = conn.meter.read_wh()
+            else:
+                conn.meter.bump_to(meter_stop)
+            if conn.tx is tx:
+                conn.meter.stop()
+                conn.tx = None
+                self.profiles.drop_tx_profiles(conn.connector_id)
+        if meter_stop is None:
+            raise ValueError(f"unknown transaction {transaction_id}: meter_stop required")
+        ts = timestamp or utc_now_iso()
+        if transaction_data is None and tx is not None:
+            transaction_data = [
+                build_meter_value(tx.start_time, "Transaction.Begin", tx.meter_start),
+                build_meter_value(ts, "Transaction.End", meter_stop),
+            ]
+        kwargs = {
+            "meter_stop": meter_stop,
+            "timestamp": ts,
+            "transaction_id": transaction_id,
+            "reason": reason,
+            "id_tag": id_tag,
+            "transaction_data": transaction_data,
+        }
+        result = await self._submit(STOP, kwargs)
+        self.log.info("stopped", tx=transaction_id, reason=reason, queued=result is None)
+        return result
+
+    async def send_meter_values(
+        self,
+        connector_id: int,
+        transaction_id: int | None = None,
+        energy_wh: float | None = None,
+        power_w: float | None = None,
+        *,
+        current_a: float | None = None,
+        soc: float | None = None,
+        context: str = "Sample.Periodic",
+        timestamp: str | None = None,
+    ) -> Any | None:
+        """MeterValues; values default to the connector's simulated meter.
+
+        With a transaction id the message is queued like other transaction
+        messages (None is returned when it could not be delivered yet).
+        """
+        conn = self.connector(connector_id)
+        if energy_wh is None:
+            energy_wh = conn.meter.read()
+            power_w = conn.meter.power_w if power_w is None else power_w
+            if conn.meter.charging and soc is None:
+                soc = conn.meter.soc
+        else:
+            conn.meter.bump_to(energy_wh)
+        if current_a is None and power_w is not None:
+            current_a = power_w / (conn.meter.voltage * self.phases)
+        sample = build_meter_value(
+            timestamp or utc_now_iso(), context, energy_wh, power_w, current_a, self.phases, soc
+        )
+        kwargs = {
+            "connector_id": connector_id,
+            "meter_value": [sample],
+            "transaction_id": transaction_id,
+        }
+        if transaction_id is None:
+            return await self._call(call.MeterValues(**kwargs))
+        return await self._submit(METER, kwargs)
+
+    async def _submit(
+        self, action: str, kwargs: dict[str, Any], placeholder: int | None = None
+    ) -> Any | None:
+        """Queue a transaction message; wait for its answer if we are online."""
+        item = QueuedCall(action, kwargs, placeholder)
+        self._queue.push(item)
+        self._queue_empty.clear()
+        self._queue_kick.set()
+        lost = self._conn_lost
+        if not self._booted.is_set() or lost is None or lost.done():
+            return None
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        item.waiter = waiter
+        # Generous: the item may wait behind others that are being retried.
+        budget = self.response_timeout * (self._attempts() + 1)
+        try:
+            await asyncio.wait({waiter, lost}, timeout=budget, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not waiter.done():
+                item.waiter = None
+                waiter.cancel()
+        return None if waiter.cancelled() else waiter.result()
+
+    def _attempts(self) -> int:
+        return max(1, self.config.get_int("TransactionMessageAttempts"))
+
+    def _finish_item(
+        self, item: QueuedCall, result: Any = None, exc: Exception | None = None
+    ) -> None:
+        self._queue.pop()
+        if not len(self._queue):
+            self._queue_empty.set()
+        if exc is not None and item.placeholder is not None:
+            self._queue.mark_dead(item.placeholder)
+        waiter = item.waiter
+        if waiter is None or waiter.done():
+            if exc is not None:
+                self.log.warning("queued_message_dropped", action=item.action, error=repr(exc))
+            return
+        if exc is not None:
+            waiter.set_exception(exc)
+        else:
+            waiter.set_result(result)
+
+    async def _queue_worker(self) -> None:
+        """Deliver queued transaction messages in order; ends on disconnect."""
+        while True:
+            item = self._queue.peek()
+            if item is None:
+                self._queue_kick.clear()
+                await self._queue_kick.wait()
+                continue
+            await self._deliver(item)
+
+    async def _deliver(self, item: QueuedCall) -> None:
+        try:
+            kwargs = self._queue.prepare(item)
+        except UnresolvedTransactionError as exc:
+            self._finish_item(item, exc=exc)
+            return
+        try:
+            result = await self._call(getattr(call, item.action)(**kwargs))
+        except (NotConnectedError, ConnectionLostError):
+            raise  # stays at the head of the queue for the next connection
+        except TimeoutError as exc:
+            item.attempts += 1
+            if item.attempts >= self._attempts():
+                self._finish_item(item, exc=exc)
+                return
+            self.log.info("retrying", action=item.action, attempt=item.attempts)
+            await asyncio.sleep(self.config.get_int("TransactionMessageRetryInterval"))
+            return
+        except Exception as exc:
+            # A CALLERROR or a payload the schema refuses: retrying cannot help.
+            self._finish_item(item, exc=exc)
+            return
+        if item.action == START and item.placeholder is not None:
+            self._queue.bind(item.placeholder, int(result.transaction_id))
+            self._adopt_real_id(item.placeholder, int(result.transaction_id))
+        self._finish_item(item, result)
+
+    def _adopt_real_id(self, placeholder: int, real_id: int) -> None:
+        for conn in self.connectors.values():
+            if conn.tx is not None and conn.tx.local_id == placeholder:
+                conn.tx.local_id = real_id

@@ -1,0 +1,115 @@
+"""The operator API over real services and a real SQLite store, driven in-process (ASGI)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from csms.api.app import create_api
+from csms.api.context import ApiContext
+from csms.domain.models import Role
+from csms.ocpp.sessions import SessionRegistry
+from csms.services.api_tokens import ApiTokenService
+from csms.services.chargers import ChargerService
+from csms.services.events import EventBus
+from csms.services.id_tags import IdTagService
+from csms.services.message_log import MessageLog
+from csms.services.messages import MessageQueryService
+from csms.services.transactions import TransactionService
+from csms.store.sqlite import SqliteStore
+
+T0 = datetime(2025, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
+
+
+class StepClock:
+    """A clock that moves one second per reading, so records get distinct, known times."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@dataclass
+class ApiHarness:
+    store: SqliteStore
+    ctx: ApiContext
+    app: FastAPI
+    message_log: MessageLog
+    clock: StepClock
+    operator_token: str
+    viewer_token: str
+    clients: list[httpx.AsyncClient]
+
+    def client(
+        self, token: str | None = "operator", *, raise_app_exceptions: bool = True
+    ) -> httpx.AsyncClient:
+        headers: dict[str, str] = {}
+        if token == "operator":
+            headers["Authorization"] = f"Bearer {self.operator_token}"
+        elif token == "viewer":
+            headers["Authorization"] = f"Bearer {self.viewer_token}"
+        elif token is not None:
+            headers["Authorization"] = token
+        transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=raise_app_exceptions)
+        client = httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)
+        self.clients.append(client)
+        return client
+
+    async def register(self, cp_id: str, **fields: Any) -> dict[str, Any]:
+        response = await self.client().post("/api/v1/charge-points", json={"id": cp_id, **fields})
+        assert response.status_code == 201, response.text
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[ApiHarness]:
+    clock = StepClock()
+    store = SqliteStore(tmp_path / "csms.db")
+    await store.open()
+    events = EventBus(clock)
+    message_log = MessageLog(store, clock, retention=timedelta(days=30))
+    ctx = ApiContext(
+        chargers=ChargerService(
+            store,
+            events,
+            clock,
+            heartbeat_interval=300,
+            boot_retry_interval=60,
+            default_registration_status="Accepted",
+            allow_unknown_chargers=False,
+        ),
+        transactions=TransactionService(store, events),
+        id_tags=IdTagService(store, clock),
+        api_tokens=ApiTokenService(store, clock),
+        messages=MessageQueryService(store, message_log),
+        sessions=SessionRegistry(),
+        events=events,
+        version="9.9.9-test",
+    )
+    operator = await ctx.api_tokens.create("ops", Role.OPERATOR)
+    viewer = await ctx.api_tokens.create("watcher", Role.VIEWER)
+    h = ApiHarness(store, ctx, create_api(ctx), message_log, clock, operator, viewer, [])
+    try:
+        yield h
+    finally:
+        for client in h.clients:
+            await client.aclose()
+        await ctx.sessions.close_all()
+        await store.close()
+
+
+@pytest.fixture
+def api(harness: ApiHarness) -> httpx.AsyncClient:
+    """An operator's client."""
+    return harness.client()
