@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from tests.api.conftest import ApiHarness
 
 from csms.domain.models import BootInfo, ConnectorState
 from csms.ocpp.connection import OcppConnection
 from csms.ocpp.schemas import V16_SCHEMAS
+from tests.api.conftest import ApiHarness
 
 DETAIL_KEYS = {
     "id",

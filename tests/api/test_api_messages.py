@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from tests.api.conftest import T0, ApiHarness
 
 from csms.store.base import MessageRecord
+from tests.api.conftest import T0, ApiHarness
 
 MESSAGE_KEYS = {
     "id",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from tests.api.conftest import T0, ApiHarness
 
 from csms.domain.models import MeterSample, TransactionStart, TransactionStop
+from tests.api.conftest import T0, ApiHarness
 
 TX_KEYS = {
     "transactionId",
