@@ -25,11 +25,11 @@ run: $(STAMP) config.toml
 token: $(STAMP) config.toml
 	$(BIN)/csms token create --role operator --config config.toml
 
-# The suite, then the linters: CI fails on either.
+# The linters, then the suite (its summary line last): CI fails on either.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check csms simulators tests
 	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check csms simulators tests

@@ -38,6 +38,8 @@ def configure_logging(fmt: str = "console", level: str = "info") -> None:
         cache_logger_on_first_use=True,
     )
     # uvicorn and websockets log through the standard library.
+    # websockets logs every connection at INFO; our gateway already logs them with context.
+    logging.getLogger("websockets").setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
     logging.basicConfig(
         level=max(_LEVELS[level], logging.INFO),
         stream=sys.stderr,

@@ -297,6 +297,9 @@ def _stop_transaction_op(
             (stop.charge_point_id, stop.transaction_id),
         ).fetchone()
         if row is None:
+            # Unknown id (1.6 chargers send -1 when they never got one): still keep its meter
+            # data, unattached, rather than lose billing evidence.
+            _insert_samples(conn, stop.charge_point_id, 0, 0, None, samples)
             return None
         tx = _transaction(row)
         if tx.status == "active":

@@ -1,0 +1,101 @@
+"""The commands operators and scripts use: csms serve / token create / charger add."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.ocpp_client import RawClient
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def environment(tmp_path: Path, ocpp_port: int, api_port: int) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CSMS_")},
+        "CSMS_OCPP_HOST": "127.0.0.1",
+        "CSMS_OCPP_PORT": str(ocpp_port),
+        "CSMS_API_PORT": str(api_port),
+        "CSMS_DATABASE_PATH": str(tmp_path / "cli.db"),
+    }
+
+
+async def run_csms(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "csms", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(60):
+        out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def wait_healthy(api: str, process: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient() as client, asyncio.timeout(30):
+        while process.returncode is None:
+            try:
+                if (await client.get(f"{api}/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)  # the server is still binding its ports
+    raise AssertionError("csms serve exited before it was healthy")
+
+
+async def test_serve_token_and_charger_commands(tmp_path: Path) -> None:
+    config = Path(__file__).resolve().parents[2] / "config.example.toml"
+    ocpp_port, api_port = free_port(), free_port()
+    env = environment(tmp_path, ocpp_port, api_port)
+
+    code, out, _ = await run_csms(env, "token", "create", "--role", "operator",
+                                  "--config", str(config))
+    assert code == 0
+    token = out.strip()
+    assert len(token) >= 32
+    code, out, _ = await run_csms(env, "charger", "add", "CP-CLI", "--password",
+                                  "cli-password-123", "--config", str(config))
+    assert code == 0
+    code, _, err = await run_csms(env, "charger", "add", "CP-CLI", "--config", str(config))
+    assert code != 0 and "already exists" in err
+
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "csms", "serve", "--config", str(config), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        api = f"http://127.0.0.1:{api_port}"
+        await wait_healthy(api, server)
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
+            listed = (await client.get(f"{api}/api/v1/charge-points")).json()["data"]["items"]
+            assert [cp["id"] for cp in listed] == ["CP-CLI"]
+        charger = await RawClient.connect(f"ws://127.0.0.1:{ocpp_port}/ocpp", "CP-CLI",
+                                          password="cli-password-123")
+        assert (await charger.boot())["status"] == "Accepted"
+        # SIGTERM: graceful stop, the charger's socket is closed by the server, exit code 0.
+        server.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            assert await server.wait() == 0
+        assert charger.ws.close_code == 1001
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+
+
+async def test_a_bad_config_stops_start_up_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[ocpp]\nheartbeat_intervall = 60\n")
+    code, _, err = await run_csms(environment(tmp_path, free_port(), free_port()),
+                                  "serve", "--config", str(config))
+    assert code == 2
+    assert "ocpp.heartbeat_intervall" in err
