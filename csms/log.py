@@ -38,8 +38,10 @@ def configure_logging(fmt: str = "console", level: str = "info") -> None:
         cache_logger_on_first_use=True,
     )
     # uvicorn and websockets log through the standard library.
-    # websockets logs every connection at INFO; our gateway already logs them with context.
-    logging.getLogger("websockets").setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
+    # websockets logs every connection and the ocpp library every frame (the simulators use it)
+    # at INFO; our gateway logs both with context, frames at debug.
+    for noisy in ("websockets", "ocpp"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
     logging.basicConfig(
         level=max(_LEVELS[level], logging.INFO),
         stream=sys.stderr,

@@ -76,6 +76,11 @@ class MessageLog:
             await self.flush()
             if loop.time() >= next_purge:
                 next_purge = loop.time() + self._purge_interval
-                purged = await self._store.purge_messages(self._clock() - self._retention)
-                if purged:
-                    log.info("message log purged", rows=purged)
+                await self.purge_expired()
+
+    async def purge_expired(self) -> int:
+        """Delete what is older than the retention period."""
+        purged = await self._store.purge_messages(self._clock() - self._retention)
+        if purged:
+            log.info("message log purged", rows=purged)
+        return purged

@@ -32,8 +32,13 @@ def environment(tmp_path: Path, ocpp_port: int, api_port: int) -> dict[str, str]
 
 async def run_csms(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "csms", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "csms",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     async with asyncio.timeout(60):
         out, err = await process.communicate()
@@ -57,20 +62,29 @@ async def test_serve_token_and_charger_commands(tmp_path: Path) -> None:
     ocpp_port, api_port = free_port(), free_port()
     env = environment(tmp_path, ocpp_port, api_port)
 
-    code, out, _ = await run_csms(env, "token", "create", "--role", "operator",
-                                  "--config", str(config))
+    code, out, _ = await run_csms(
+        env, "token", "create", "--role", "operator", "--config", str(config)
+    )
     assert code == 0
     token = out.strip()
     assert len(token) >= 32
-    code, out, _ = await run_csms(env, "charger", "add", "CP-CLI", "--password",
-                                  "cli-password-123", "--config", str(config))
+    code, out, _ = await run_csms(
+        env, "charger", "add", "CP-CLI", "--password", "cli-password-123", "--config", str(config)
+    )
     assert code == 0
     code, _, err = await run_csms(env, "charger", "add", "CP-CLI", "--config", str(config))
     assert code != 0 and "already exists" in err
 
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "csms", "serve", "--config", str(config), env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "csms",
+        "serve",
+        "--config",
+        str(config),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     try:
         api = f"http://127.0.0.1:{api_port}"
@@ -78,8 +92,9 @@ async def test_serve_token_and_charger_commands(tmp_path: Path) -> None:
         async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
             listed = (await client.get(f"{api}/api/v1/charge-points")).json()["data"]["items"]
             assert [cp["id"] for cp in listed] == ["CP-CLI"]
-        charger = await RawClient.connect(f"ws://127.0.0.1:{ocpp_port}/ocpp", "CP-CLI",
-                                          password="cli-password-123")
+        charger = await RawClient.connect(
+            f"ws://127.0.0.1:{ocpp_port}/ocpp", "CP-CLI", password="cli-password-123"
+        )
         assert (await charger.boot())["status"] == "Accepted"
         # SIGTERM: graceful stop, the charger's socket is closed by the server, exit code 0.
         server.send_signal(signal.SIGTERM)
@@ -95,7 +110,8 @@ async def test_serve_token_and_charger_commands(tmp_path: Path) -> None:
 async def test_a_bad_config_stops_start_up_naming_the_key(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text("[ocpp]\nheartbeat_intervall = 60\n")
-    code, _, err = await run_csms(environment(tmp_path, free_port(), free_port()),
-                                  "serve", "--config", str(config))
+    code, _, err = await run_csms(
+        environment(tmp_path, free_port(), free_port()), "serve", "--config", str(config)
+    )
     assert code == 2
     assert "ocpp.heartbeat_intervall" in err

@@ -236,21 +236,53 @@ async def test_transaction_id_minus_one_is_answered_and_reconciled(csms: Running
     client = await RawClient.connect(csms.ocpp_url, "CP-MINUS")
     await client.boot()
     now = datetime.now(UTC)
-    tx_id = (await client.result("StartTransaction", {
-        "connectorId": 1, "idTag": "TAG", "meterStart": 0, "timestamp": iso(now),
-    }))["transactionId"]
+    tx_id = (
+        await client.result(
+            "StartTransaction",
+            {
+                "connectorId": 1,
+                "idTag": "TAG",
+                "meterStart": 0,
+                "timestamp": iso(now),
+            },
+        )
+    )["transactionId"]
     # The charger lost the answer: its meter values carry -1 and land on the running session.
-    assert await client.result("MeterValues", {
-        "connectorId": 1, "transactionId": -1,
-        "meterValue": [{"timestamp": iso(now + timedelta(seconds=5)),
-                        "sampledValue": [{"value": "50"}]}],
-    }) == {}
-    assert await client.result("StopTransaction", {
-        "transactionId": -1, "meterStop": 60, "timestamp": iso(now + timedelta(seconds=9)),
-        "transactionData": [{"timestamp": iso(now + timedelta(seconds=9)),
-                             "sampledValue": [{"value": "60", "context": "Transaction.End"}]}],
-    }) == {}
-    samples = (await csms.api().get(
-        f"/api/v1/transactions/{tx_id}/meter-values")).json()["data"]["items"]
+    assert (
+        await client.result(
+            "MeterValues",
+            {
+                "connectorId": 1,
+                "transactionId": -1,
+                "meterValue": [
+                    {
+                        "timestamp": iso(now + timedelta(seconds=5)),
+                        "sampledValue": [{"value": "50"}],
+                    }
+                ],
+            },
+        )
+        == {}
+    )
+    assert (
+        await client.result(
+            "StopTransaction",
+            {
+                "transactionId": -1,
+                "meterStop": 60,
+                "timestamp": iso(now + timedelta(seconds=9)),
+                "transactionData": [
+                    {
+                        "timestamp": iso(now + timedelta(seconds=9)),
+                        "sampledValue": [{"value": "60", "context": "Transaction.End"}],
+                    }
+                ],
+            },
+        )
+        == {}
+    )
+    samples = (await csms.api().get(f"/api/v1/transactions/{tx_id}/meter-values")).json()["data"][
+        "items"
+    ]
     assert [s["value"] for s in samples] == [50]
     await client.close()
