@@ -14,6 +14,9 @@ import httpx
 from tests.ocpp_client import RawClient
 
 
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config.example.toml"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -58,7 +61,7 @@ async def wait_healthy(api: str, process: asyncio.subprocess.Process) -> None:
 
 
 async def test_serve_token_and_charger_commands(tmp_path: Path) -> None:
-    config = Path(__file__).resolve().parents[2] / "config.example.toml"
+    config = EXAMPLE_CONFIG
     ocpp_port, api_port = free_port(), free_port()
     env = environment(tmp_path, ocpp_port, api_port)
 
