@@ -13,7 +13,6 @@ import httpx
 
 from tests.ocpp_client import RawClient
 
-
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config.example.toml"
 
 
