@@ -25,10 +25,13 @@ from csms.domain.clock import Clock, system_clock
 from csms.gateway.server import OcppGateway
 from csms.log import get_logger
 from csms.ocpp.connection import OcppConnection
-from csms.ocpp.schemas import V16_SCHEMAS
+from csms.ocpp.schemas import V16_SCHEMAS, V201_SCHEMAS
 from csms.ocpp.sessions import SessionRegistry
 from csms.ocpp.v16.handlers import ALLOWED_BEFORE_BOOT as V16_ALLOWED_BEFORE_BOOT
 from csms.ocpp.v16.handlers import V16Handlers
+from csms.ocpp.v201.handlers import ALLOWED_BEFORE_BOOT as V201_ALLOWED_BEFORE_BOOT
+from csms.ocpp.v201.handlers import V201Handlers
+from csms.ocpp.versions import ProtocolSupport
 from csms.services.api_tokens import ApiTokenService
 from csms.services.authorization import AuthorizationService
 from csms.services.chargers import ChargerService
@@ -36,6 +39,7 @@ from csms.services.events import EventBus
 from csms.services.id_tags import IdTagService
 from csms.services.message_log import MessageLog
 from csms.services.messages import MessageQueryService
+from csms.services.reports import ReportService
 from csms.services.transactions import TransactionService
 from csms.store.sqlite import SqliteStore
 
@@ -63,6 +67,7 @@ class _Services:
     api_tokens: ApiTokenService
     message_log: MessageLog
     messages: MessageQueryService
+    reports: ReportService
     events: EventBus
 
 
@@ -97,11 +102,32 @@ class CentralSystem:
             api_tokens=ApiTokenService(self.store, clock),
             message_log=message_log,
             messages=MessageQueryService(self.store, message_log),
+            reports=ReportService(self.store, events, clock),
             events=events,
         )
-        self._v16_handlers = V16Handlers(
-            self.services.chargers, authorization, self.services.transactions
-        ).table()
+        services = self.services
+        self._protocols = {
+            "1.6": ProtocolSupport(
+                "1.6",
+                V16_SCHEMAS,
+                V16Handlers(
+                    services.chargers, authorization, services.transactions, services.reports
+                ).table(),
+                V16_ALLOWED_BEFORE_BOOT,
+            ),
+            "2.0.1": ProtocolSupport(
+                "2.0.1",
+                V201_SCHEMAS,
+                V201Handlers(
+                    services.chargers,
+                    authorization,
+                    services.transactions,
+                    services.reports,
+                    follow_up_timeout=settings.ocpp.command_timeout,
+                ).table(),
+                V201_ALLOWED_BEFORE_BOOT,
+            ),
+        }
         self.gateway = OcppGateway(
             settings.ocpp, self.services.chargers, self.sessions, self._new_connection
         )
@@ -124,16 +150,17 @@ class CentralSystem:
     def _new_connection(
         self, identity: str, version: str, ws: ServerConnection, boot_accepted: bool
     ) -> OcppConnection:
+        protocol = self._protocols[version]
         return OcppConnection(
             charge_point_id=identity,
             ocpp_version=version,
             transport=ws,
-            handlers=self._v16_handlers,
-            schemas=V16_SCHEMAS,
+            handlers=protocol.handlers,
+            schemas=protocol.schemas,
             recorder=self.services.message_log,
             clock=self._clock,
             boot_accepted=boot_accepted,
-            allowed_before_boot=V16_ALLOWED_BEFORE_BOOT,
+            allowed_before_boot=protocol.allowed_before_boot,
         )
 
     @property

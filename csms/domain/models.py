@@ -15,12 +15,15 @@ __all__ = [
     "BootInfo",
     "ChargePoint",
     "ConnectorState",
+    "DeviceVariable",
     "IdTag",
     "IdTagStatus",
     "MeterSample",
     "OcppMessage",
     "Role",
     "Transaction",
+    "TransactionEvent",
+    "TransactionEventOutcome",
     "TransactionStart",
     "TransactionStop",
 ]
@@ -165,3 +168,54 @@ class OcppMessage:
     payload: object
     timestamp: datetime
     extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEvent:
+    """One OCPP 2.0.1 TransactionEvent, already translated to our vocabulary."""
+
+    charge_point_id: str
+    transaction_id: str
+    event_type: str  # Started | Updated | Ended
+    seq_no: int
+    timestamp: datetime
+    trigger_reason: str
+    offline: bool = False
+    evse_id: int | None = None
+    connector_id: int | None = None
+    id_tag: str | None = None
+    charging_state: str | None = None
+    stopped_reason: str | None = None
+    remote_start_id: int | None = None
+    reservation_id: int | None = None
+    energy_register_wh: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEventOutcome:
+    transaction: Transaction
+    created: bool  # the first event seen of this transaction
+    duplicate: bool  # this seqNo was already recorded: nothing changed
+    missing_seq_nos: tuple[int, ...] = ()  # gaps below the highest seqNo seen
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceVariable:
+    """One attribute of one variable of the charger's device model (OCPP 2.0.1 NotifyReport)."""
+
+    component: str
+    variable: str
+    attribute_type: str = "Actual"
+    value: str | None = None
+    component_instance: str | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+    variable_instance: str | None = None
+    mutability: str | None = None
+    persistent: bool | None = None
+    constant: bool | None = None
+    data_type: str | None = None
+    unit: str | None = None
+    min_limit: float | None = None
+    max_limit: float | None = None
+    values_list: str | None = None

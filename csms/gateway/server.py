@@ -24,14 +24,12 @@ from csms.config import OcppSettings
 from csms.log import get_logger
 from csms.ocpp.connection import OcppConnection
 from csms.ocpp.sessions import SessionRegistry
+from csms.ocpp.versions import SUBPROTOCOLS
 from csms.services.chargers import ChargerService
 
-__all__ = ["SUBPROTOCOLS", "OcppGateway", "identity_from_path", "parse_basic_auth"]
+__all__ = ["OcppGateway", "identity_from_path", "parse_basic_auth"]
 
 log = get_logger(__name__)
-
-# Subprotocol token → OCPP version as the rest of the system names it.
-SUBPROTOCOLS: dict[str, str] = {"ocpp1.6": "1.6"}
 
 ConnectionFactory = Callable[[str, str, ServerConnection, bool], OcppConnection]
 

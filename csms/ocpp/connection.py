@@ -54,8 +54,11 @@ class FrameRecorder(Protocol):
     ) -> None: ...
 
 
+FollowUp = Callable[[], Awaitable[None]]
+
+
 class ChargerContext(Protocol):
-    """What a message handler may know about the connection it serves."""
+    """What a message handler may know about, and do with, the connection it serves."""
 
     @property
     def charge_point_id(self) -> str: ...
@@ -63,6 +66,18 @@ class ChargerContext(Protocol):
     def ocpp_version(self) -> str: ...
 
     boot_accepted: bool
+
+    def after_reply(self, follow_up: FollowUp) -> None:
+        """Run ``follow_up`` once the answer to the CALL being handled is sent.
+
+        A handler must not await a call to the charger itself: the charger's answer could only
+        be read after the handler returns.
+        """
+        ...
+
+    async def call(
+        self, action: str, payload: dict[str, Any], timeout: float
+    ) -> dict[str, Any]: ...
 
 
 Handler = Callable[[ChargerContext, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -104,6 +119,8 @@ class OcppConnection:
         self.last_seen_at = self.connected_at
         self._call_lock = asyncio.Lock()
         self._pending: _PendingCall | None = None
+        self._follow_ups: list[FollowUp] = []
+        self._follow_up_tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self._log = log.bind(charge_point_id=charge_point_id, ocpp_version=ocpp_version)
 
@@ -216,9 +233,11 @@ class OcppConnection:
             response = await handler(self, payload)
             self._schemas.validate_response(action, response)
         except OcppCallError as exc:
+            self._follow_ups.clear()
             await self._send_error(unique_id, exc.kind, exc.description, action, exc.details)
             return
         except Exception:
+            self._follow_ups.clear()
             self._log.exception("handler failed", action=action, unique_id=unique_id)
             await self._send_error(
                 unique_id,
@@ -230,6 +249,26 @@ class OcppConnection:
         await self._send(
             call_result_frame(unique_id, response), MessageType.CALL_RESULT, unique_id, action
         )
+        if self._follow_ups:
+            self._start_follow_ups()
+
+    def after_reply(self, follow_up: FollowUp) -> None:
+        self._follow_ups.append(follow_up)
+
+    def _start_follow_ups(self) -> None:
+        for follow_up in self._follow_ups:
+            task = asyncio.create_task(self._run_follow_up(follow_up))
+            self._follow_up_tasks.add(task)
+            task.add_done_callback(self._follow_up_tasks.discard)
+        self._follow_ups.clear()
+
+    async def _run_follow_up(self, follow_up: FollowUp) -> None:
+        try:
+            await follow_up()
+        except (ChargerUnavailable, ChargerTimeout, ChargerRejectedCall) as exc:
+            self._log.info("follow-up call failed", error=str(exc))
+        except Exception:
+            self._log.exception("follow-up failed")
 
     def _on_answer(self, unique_id: str, message: list[Any], text: str) -> None:
         pending = self._pending
@@ -303,6 +342,8 @@ class OcppConnection:
         if self._closed:
             return
         self._closed = True
+        for task in self._follow_up_tasks:
+            task.cancel()
         pending = self._pending
         if pending is not None and not pending.future.done():
             pending.future.set_exception(

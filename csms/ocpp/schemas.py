@@ -66,3 +66,4 @@ class SchemaSet:
 
 
 V16_SCHEMAS = SchemaSet("ocpp.v16", "")
+V201_SCHEMAS = SchemaSet("ocpp.v201", "Request")

@@ -193,16 +193,3 @@ class ChargerService:
 
     async def diagnostics_status(self, cp_id: str, status: str) -> None:
         await self._store.record_diagnostics_status(cp_id, status)
-
-    def security_event(self, cp_id: str, type_: str, timestamp: str, tech_info: str | None) -> None:
-        # The frame itself is kept by the message log; this makes it visible as it happens.
-        log.warning(
-            "security event",
-            charge_point_id=cp_id,
-            type=type_,
-            timestamp=timestamp,
-            tech_info=tech_info,
-        )
-        self._events.publish(
-            "security.event", cp_id, type=type_, timestamp=timestamp, techInfo=tech_info
-        )

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from csms.domain.clock import format_timestamp
-from csms.domain.models import MeterSample, Transaction, TransactionStart, TransactionStop
+from csms.domain.models import (
+    MeterSample,
+    Transaction,
+    TransactionEvent,
+    TransactionEventOutcome,
+    TransactionStart,
+    TransactionStop,
+)
 from csms.log import get_logger
 from csms.services.events import EventBus
 from csms.store.base import Page, TransactionStore
@@ -73,6 +80,64 @@ class TransactionService:
             stopReason=transaction.stop_reason,
         )
         return transaction
+
+    async def record_event(
+        self, event: TransactionEvent, samples: Sequence[MeterSample] = ()
+    ) -> TransactionEventOutcome:
+        outcome = await self._store.record_transaction_event(event, samples)
+        transaction = outcome.transaction
+        if outcome.duplicate:
+            log.info(
+                "transaction event replayed",
+                charge_point_id=event.charge_point_id,
+                transaction_id=event.transaction_id,
+                seq_no=event.seq_no,
+            )
+            return outcome
+        if outcome.missing_seq_nos:
+            log.warning(
+                "transaction events missing",
+                charge_point_id=event.charge_point_id,
+                transaction_id=event.transaction_id,
+                missing=outcome.missing_seq_nos,
+            )
+        if outcome.created:
+            self._events.publish(
+                "transaction.started",
+                event.charge_point_id,
+                transactionId=transaction.transaction_id,
+                evseId=transaction.evse_id,
+                connectorId=transaction.connector_id,
+                idTag=transaction.id_tag,
+                meterStartWh=transaction.meter_start_wh,
+            )
+        if event.event_type == "Ended":
+            self._events.publish(
+                "transaction.ended",
+                event.charge_point_id,
+                transactionId=transaction.transaction_id,
+                energyWh=transaction.energy_wh,
+                stopReason=transaction.stop_reason,
+            )
+        elif not outcome.created:
+            self._events.publish(
+                "transaction.updated",
+                event.charge_point_id,
+                transactionId=transaction.transaction_id,
+                triggerReason=event.trigger_reason,
+                chargingState=event.charging_state,
+                seqNo=event.seq_no,
+            )
+        if samples:
+            self._events.publish(
+                "meter.values",
+                event.charge_point_id,
+                evseId=transaction.evse_id,
+                connectorId=transaction.connector_id,
+                transactionId=transaction.transaction_id,
+                samples=[_sample_event(s) for s in samples],
+            )
+        return outcome
 
     async def meter_values(
         self,

@@ -10,18 +10,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from csms.domain.models import (
     ApiToken,
     BootInfo,
     ChargePoint,
     ConnectorState,
+    DeviceVariable,
     IdTag,
     MeterSample,
     OcppMessage,
     Role,
     Transaction,
+    TransactionEvent,
+    TransactionEventOutcome,
     TransactionStart,
     TransactionStop,
 )
@@ -30,8 +33,11 @@ __all__ = [
     "UNSET",
     "ApiTokenStore",
     "ChargePointChanges",
+    "ChargerReport",
+    "ChargerReportStore",
     "ChargerStore",
     "Credentials",
+    "DeviceModelStore",
     "IdTagChanges",
     "IdTagStore",
     "MessageLogStore",
@@ -153,6 +159,12 @@ class TransactionStore(Protocol):
         """End it (a second stop changes nothing); None when the transaction is unknown."""
         ...
 
+    async def record_transaction_event(
+        self, event: TransactionEvent, samples: Sequence[MeterSample] = ()
+    ) -> TransactionEventOutcome:
+        """Apply one 2.0.1 TransactionEvent; a seqNo seen before changes nothing."""
+        ...
+
     async def add_meter_values(
         self,
         cp_id: str,
@@ -160,7 +172,11 @@ class TransactionStore(Protocol):
         connector_id: int,
         transaction_id: str | None,
         samples: Sequence[MeterSample],
-    ) -> int: ...
+    ) -> int:
+        """Store samples once each; without a known transaction they go to the one running on
+        that EVSE, if any."""
+        ...
+
     async def get_transaction(self, transaction_id: str) -> Transaction | None: ...
     async def list_transactions(
         self,
@@ -173,6 +189,31 @@ class TransactionStore(Protocol):
     async def list_meter_values(
         self, transaction_id: str, *, limit: int, starting_after: int | None
     ) -> list[tuple[int, MeterSample]]: ...
+
+
+class DeviceModelStore(Protocol):
+    async def upsert_device_variables(
+        self, cp_id: str, variables: Sequence[DeviceVariable], at: datetime
+    ) -> None: ...
+    async def list_device_variables(self, cp_id: str) -> list[DeviceVariable]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerReport:
+    id: int
+    charge_point_id: str
+    kind: str
+    timestamp: datetime
+    data: dict[str, Any]
+
+
+class ChargerReportStore(Protocol):
+    async def add_charger_report(
+        self, cp_id: str, kind: str, timestamp: datetime, data: dict[str, Any]
+    ) -> None: ...
+    async def list_charger_reports(
+        self, cp_id: str, *, kind: str | None = None, limit: int = 100
+    ) -> list[ChargerReport]: ...
 
 
 class MessageLogStore(Protocol):
@@ -190,6 +231,15 @@ class MessageLogStore(Protocol):
     async def purge_messages(self, before: datetime) -> int: ...
 
 
-class Store(ChargerStore, IdTagStore, ApiTokenStore, TransactionStore, MessageLogStore, Protocol):
+class Store(
+    ChargerStore,
+    IdTagStore,
+    ApiTokenStore,
+    TransactionStore,
+    DeviceModelStore,
+    ChargerReportStore,
+    MessageLogStore,
+    Protocol,
+):
     async def open(self) -> None: ...
     async def close(self) -> None: ...

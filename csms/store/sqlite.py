@@ -6,6 +6,7 @@ function on the same worker thread, so a read never sees half of a write batch.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -24,18 +25,22 @@ from csms.domain.models import (
     BootInfo,
     ChargePoint,
     ConnectorState,
+    DeviceVariable,
     IdTag,
     IdTagStatus,
     MeterSample,
     OcppMessage,
     Role,
     Transaction,
+    TransactionEvent,
+    TransactionEventOutcome,
     TransactionStart,
     TransactionStop,
 )
 from csms.store.base import (
     UNSET,
     ChargePointChanges,
+    ChargerReport,
     Credentials,
     IdTagChanges,
     MessageRecord,
@@ -339,18 +344,159 @@ def _add_meter_values_op(
                 (cp_id, transaction_id),
             ).fetchone()
             pk = None if row is None else row[0]
-        if pk is None and connector_id > 0:
+        if pk is None and evse_id > 0:
             # An unknown id (1.6 allows -1 before the charger got one) or none at all: the samples
-            # belong to whatever runs on that connector.
+            # belong to whatever runs there (2.0.1 MeterValues name only the EVSE: connector 0).
             row = conn.execute(
                 "SELECT pk FROM transactions WHERE charge_point_id = ? AND evse_id = ?"
-                " AND connector_id = ? AND status = 'active' ORDER BY pk DESC LIMIT 1",
-                (cp_id, evse_id, connector_id),
+                " AND (connector_id = ? OR ? = 0) AND status = 'active'"
+                " ORDER BY pk DESC LIMIT 1",
+                (cp_id, evse_id, connector_id, connector_id),
             ).fetchone()
             pk = None if row is None else row[0]
         return _insert_samples(conn, cp_id, evse_id, connector_id, pk, samples)
 
     return op
+
+
+_MAX_REPORTED_GAPS = 100
+
+
+def _transaction_event_op(
+    event: TransactionEvent, samples: Sequence[MeterSample]
+) -> Callable[[sqlite3.Connection], TransactionEventOutcome]:
+    def op(conn: sqlite3.Connection) -> TransactionEventOutcome:
+        stamp = format_timestamp(event.timestamp)
+        row = conn.execute(
+            f"SELECT {_TX_COLUMNS} FROM transactions"
+            " WHERE charge_point_id = ? AND transaction_id = ?",
+            (event.charge_point_id, event.transaction_id),
+        ).fetchone()
+        created = row is None
+        if created:
+            # The first event seen creates the transaction, whatever its type: a station short of
+            # memory may drop Started (E04.FR.07), and replays may arrive out of order.
+            cursor = conn.execute(
+                "INSERT INTO transactions (charge_point_id, transaction_id, evse_id, connector_id,"
+                " id_tag, status, started_at, reservation_id)"
+                " VALUES (?, ?, ?, ?, ?, 'active', ?, ?)",
+                (
+                    event.charge_point_id,
+                    event.transaction_id,
+                    event.evse_id or 0,
+                    event.connector_id or 0,
+                    event.id_tag,
+                    stamp,
+                    event.reservation_id,
+                ),
+            )
+            pk = cursor.lastrowid
+            assert pk is not None
+        else:
+            pk = row["pk"]
+            if conn.execute(
+                "SELECT 1 FROM transaction_events WHERE transaction_pk = ? AND seq_no = ?",
+                (pk, event.seq_no),
+            ).fetchone():
+                return TransactionEventOutcome(_transaction(row), created=False, duplicate=True)
+        conn.execute(
+            "INSERT INTO transaction_events (transaction_pk, seq_no, event_type, trigger_reason,"
+            " timestamp, offline, energy_register_wh) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                pk,
+                event.seq_no,
+                event.event_type,
+                event.trigger_reason,
+                stamp,
+                int(event.offline),
+                event.energy_register_wh,
+            ),
+        )
+        # What a later event adds: the EVSE is only in the first event after it is known, the
+        # idToken comes once, Started fixes the start time, Ended ends it (an Updated that
+        # arrives after Ended does not reopen it).
+        conn.execute(
+            "UPDATE transactions SET"
+            " evse_id = CASE WHEN evse_id = 0 AND ? IS NOT NULL THEN ? ELSE evse_id END,"
+            " connector_id = CASE WHEN connector_id = 0 AND ? IS NOT NULL THEN ? ELSE connector_id"
+            " END,"
+            " id_tag = COALESCE(id_tag, ?),"
+            " charging_state = COALESCE(?, charging_state),"
+            " remote_start_id = COALESCE(remote_start_id, ?),"
+            " reservation_id = COALESCE(reservation_id, ?),"
+            " started_at = CASE WHEN ? = 'Started' THEN ? ELSE MIN(started_at, ?) END,"
+            " status = CASE WHEN ? = 'Ended' THEN 'completed' ELSE status END,"
+            " stopped_at = CASE WHEN ? = 'Ended' AND status = 'active' THEN ? ELSE stopped_at END,"
+            " stop_reason = CASE WHEN ? = 'Ended' AND status = 'active' THEN ? ELSE stop_reason"
+            " END"
+            " WHERE pk = ?",
+            (
+                event.evse_id,
+                event.evse_id,
+                event.connector_id,
+                event.connector_id,
+                event.id_tag,
+                event.charging_state,
+                event.remote_start_id,
+                event.reservation_id,
+                event.event_type,
+                stamp,
+                stamp,
+                event.event_type,
+                event.event_type,
+                stamp,
+                event.event_type,
+                event.stopped_reason or "Local",
+                pk,
+            ),
+        )
+        _refresh_energy(conn, pk)
+        tx = _transaction(
+            conn.execute(f"SELECT {_TX_COLUMNS} FROM transactions WHERE pk = ?", (pk,)).fetchone()
+        )
+        _insert_samples(conn, event.charge_point_id, tx.evse_id, tx.connector_id, pk, samples)
+        return TransactionEventOutcome(
+            tx, created=created, duplicate=False, missing_seq_nos=_missing_seq_nos(conn, pk)
+        )
+
+    return op
+
+
+def _refresh_energy(conn: sqlite3.Connection, pk: int) -> None:
+    """meterStart: the register in Started, else the first reading; meterStop (once ended): the
+    register in Ended, else the last reading. Ordered by event time, then seqNo, so replays that
+    arrive out of order land where they belong."""
+    conn.execute(
+        "UPDATE transactions SET"
+        " meter_start_wh = COALESCE("
+        "  (SELECT energy_register_wh FROM transaction_events WHERE transaction_pk = :pk"
+        "   AND event_type = 'Started' AND energy_register_wh IS NOT NULL),"
+        "  (SELECT energy_register_wh FROM transaction_events WHERE transaction_pk = :pk"
+        "   AND energy_register_wh IS NOT NULL ORDER BY timestamp, seq_no LIMIT 1)),"
+        " meter_stop_wh = CASE WHEN status = 'completed' THEN COALESCE("
+        "  (SELECT energy_register_wh FROM transaction_events WHERE transaction_pk = :pk"
+        "   AND event_type = 'Ended' AND energy_register_wh IS NOT NULL),"
+        "  (SELECT energy_register_wh FROM transaction_events WHERE transaction_pk = :pk"
+        "   AND energy_register_wh IS NOT NULL ORDER BY timestamp DESC, seq_no DESC LIMIT 1))"
+        "  ELSE NULL END"
+        " WHERE pk = :pk",
+        {"pk": pk},
+    )
+
+
+def _missing_seq_nos(conn: sqlite3.Connection, pk: int) -> tuple[int, ...]:
+    seen = [
+        r[0]
+        for r in conn.execute(
+            "SELECT seq_no FROM transaction_events WHERE transaction_pk = ? ORDER BY seq_no", (pk,)
+        )
+    ]
+    missing: list[int] = []
+    for low, high in itertools.pairwise(seen):
+        missing.extend(range(low + 1, min(high, low + 1 + _MAX_REPORTED_GAPS)))
+        if len(missing) >= _MAX_REPORTED_GAPS:
+            break
+    return tuple(missing[:_MAX_REPORTED_GAPS])
 
 
 class SqliteStore:
@@ -729,6 +875,11 @@ class SqliteStore:
     ) -> Transaction | None:
         return await self._write(_stop_transaction_op(stop, samples))
 
+    async def record_transaction_event(
+        self, event: TransactionEvent, samples: Sequence[MeterSample] = ()
+    ) -> TransactionEventOutcome:
+        return await self._write(_transaction_event_op(event, samples))
+
     async def add_meter_values(
         self,
         cp_id: str,
@@ -822,6 +973,115 @@ class SqliteStore:
                         phase=r["phase"] or None,
                         format=r["format"],
                     ),
+                )
+                for r in rows
+            ]
+
+        return await self._read(read)
+
+    # --- device model and charger reports --------------------------------------------------------
+
+    async def upsert_device_variables(
+        self, cp_id: str, variables: Sequence[DeviceVariable], at: datetime
+    ) -> None:
+        stamp = format_timestamp(at)
+        rows = [
+            (
+                cp_id,
+                v.component,
+                v.component_instance or "",
+                -1 if v.evse_id is None else v.evse_id,
+                -1 if v.connector_id is None else v.connector_id,
+                v.variable,
+                v.variable_instance or "",
+                v.attribute_type,
+                v.value,
+                v.mutability,
+                None if v.persistent is None else int(v.persistent),
+                None if v.constant is None else int(v.constant),
+                v.data_type,
+                v.unit,
+                v.min_limit,
+                v.max_limit,
+                v.values_list,
+                stamp,
+            )
+            for v in variables
+        ]
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT OR REPLACE INTO device_variables (charge_point_id, component,"
+                " component_instance, evse_id, connector_id, variable, variable_instance,"
+                " attribute_type, value, mutability, persistent, constant, data_type, unit,"
+                " min_limit, max_limit, values_list, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+        await self._write(op)
+
+    async def list_device_variables(self, cp_id: str) -> list[DeviceVariable]:
+        def read(conn: sqlite3.Connection) -> list[DeviceVariable]:
+            return [
+                DeviceVariable(
+                    component=r["component"],
+                    variable=r["variable"],
+                    attribute_type=r["attribute_type"],
+                    value=r["value"],
+                    component_instance=r["component_instance"] or None,
+                    evse_id=None if r["evse_id"] < 0 else r["evse_id"],
+                    connector_id=None if r["connector_id"] < 0 else r["connector_id"],
+                    variable_instance=r["variable_instance"] or None,
+                    mutability=r["mutability"],
+                    persistent=None if r["persistent"] is None else bool(r["persistent"]),
+                    constant=None if r["constant"] is None else bool(r["constant"]),
+                    data_type=r["data_type"],
+                    unit=r["unit"],
+                    min_limit=r["min_limit"],
+                    max_limit=r["max_limit"],
+                    values_list=r["values_list"],
+                )
+                for r in conn.execute(
+                    "SELECT * FROM device_variables WHERE charge_point_id = ? ORDER BY component,"
+                    " component_instance, evse_id, connector_id, variable, variable_instance,"
+                    " attribute_type",
+                    (cp_id,),
+                )
+            ]
+
+        return await self._read(read)
+
+    async def add_charger_report(
+        self, cp_id: str, kind: str, timestamp: datetime, data: dict[str, Any]
+    ) -> None:
+        row = (cp_id, kind, format_timestamp(timestamp), orjson.dumps(data).decode())
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO charger_reports (charge_point_id, kind, timestamp, data)"
+                " VALUES (?, ?, ?, ?)",
+                row,
+            )
+
+        await self._write(op)
+
+    async def list_charger_reports(
+        self, cp_id: str, *, kind: str | None = None, limit: int = 100
+    ) -> list[ChargerReport]:
+        def read(conn: sqlite3.Connection) -> list[ChargerReport]:
+            rows = conn.execute(
+                "SELECT * FROM charger_reports WHERE charge_point_id = ?"
+                " AND (? IS NULL OR kind = ?) ORDER BY id LIMIT ?",
+                (cp_id, kind, kind, limit),
+            ).fetchall()
+            return [
+                ChargerReport(
+                    r["id"],
+                    r["charge_point_id"],
+                    r["kind"],
+                    parse_timestamp(r["timestamp"]),
+                    orjson.loads(r["data"]),
                 )
                 for r in rows
             ]

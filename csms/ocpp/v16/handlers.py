@@ -20,6 +20,7 @@ from csms.domain.models import (
 from csms.ocpp.connection import ChargerContext, Handler
 from csms.services.authorization import AuthorizationService
 from csms.services.chargers import ChargerService
+from csms.services.reports import ReportService
 from csms.services.transactions import TransactionService
 
 __all__ = ["ALLOWED_BEFORE_BOOT", "V16Handlers", "id_tag_info", "meter_samples"]
@@ -69,10 +70,12 @@ class V16Handlers:
         chargers: ChargerService,
         authorization: AuthorizationService,
         transactions: TransactionService,
+        reports: ReportService,
     ) -> None:
         self._chargers = chargers
         self._authorization = authorization
         self._transactions = transactions
+        self._reports = reports
 
     def table(self) -> dict[str, Handler]:
         """The whole of OCPP 1.6 as this central system receives it."""
@@ -212,7 +215,7 @@ class V16Handlers:
     async def security_event_notification(
         self, ctx: ChargerContext, p: dict[str, Any]
     ) -> dict[str, Any]:
-        self._chargers.security_event(
-            ctx.charge_point_id, p["type"], p["timestamp"], _optional_str(p, "techInfo")
+        await self._reports.record(
+            ctx.charge_point_id, "security_event", p, parse_timestamp(p["timestamp"])
         )
         return {}

@@ -1,0 +1,61 @@
+"""What chargers report about themselves: the device model (2.0.1 NotifyReport), events, limits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from csms.domain.clock import Clock
+from csms.domain.models import DeviceVariable
+from csms.log import get_logger
+from csms.services.events import EventBus
+from csms.store.base import ChargerReport, ChargerReportStore, DeviceModelStore
+
+__all__ = ["ReportService"]
+
+log = get_logger(__name__)
+
+
+class _ReportStore(DeviceModelStore, ChargerReportStore, Protocol):
+    pass
+
+
+class ReportService:
+    def __init__(self, store: _ReportStore, events: EventBus, clock: Clock) -> None:
+        self._store = store
+        self._events = events
+        self._clock = clock
+
+    async def device_model_part(
+        self,
+        cp_id: str,
+        *,
+        request_id: int,
+        seq_no: int,
+        more_to_come: bool,
+        variables: Sequence[DeviceVariable],
+    ) -> None:
+        """Store one part of a (possibly multi-part) report as it arrives.
+
+        Each part is answered and kept on its own, so a report cut off half-way still leaves
+        what did arrive; ``report.completed`` tells waiters when the last part (tbc=false) is in.
+        """
+        if variables:
+            await self._store.upsert_device_variables(cp_id, variables, self._clock())
+        if not more_to_come:
+            self._events.publish("report.completed", cp_id, requestId=request_id, seqNo=seq_no)
+
+    async def device_model(self, cp_id: str) -> list[DeviceVariable]:
+        return await self._store.list_device_variables(cp_id)
+
+    async def record(
+        self, cp_id: str, kind: str, data: dict[str, Any], timestamp: datetime | None = None
+    ) -> None:
+        await self._store.add_charger_report(cp_id, kind, timestamp or self._clock(), data)
+        if kind == "security_event":
+            log.warning("security event", charge_point_id=cp_id, **data)
+        self._events.publish(f"charger.{kind}", cp_id, **data)
+
+    async def list_reports(self, cp_id: str, kind: str | None = None) -> list[ChargerReport]:
+        return await self._store.list_charger_reports(cp_id, kind=kind)
