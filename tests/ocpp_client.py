@@ -20,6 +20,8 @@ def basic_auth(identity: str, password: str | bytes) -> dict[str, str]:
 class RawClient:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
+        # CALLs from the server that arrived while ``call`` waited for its own answer.
+        self.server_calls: list[list[Any]] = []
 
     @classmethod
     async def connect(
@@ -55,7 +57,8 @@ class RawClient:
         """Send a CALL; return the whole answer frame (CALLRESULT or CALLERROR)."""
         unique_id = str(uuid.uuid4())
         await self.ws.send(json.dumps([2, unique_id, action, payload]))
-        answer = await self.recv(timeout)
+        while (answer := await self.recv(timeout))[0] == 2:
+            self.server_calls.append(answer)
         assert answer[1] == unique_id, answer
         return answer
 
