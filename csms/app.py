@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,7 +24,9 @@ from csms.config import Settings
 from csms.domain.clock import Clock, system_clock
 from csms.gateway.server import OcppGateway
 from csms.log import get_logger
+from csms.metrics import Metrics
 from csms.ocpp.connection import OcppConnection
+from csms.ocpp.dispatch import CommandDispatcher
 from csms.ocpp.schemas import V16_SCHEMAS, V201_SCHEMAS
 from csms.ocpp.sessions import SessionRegistry
 from csms.ocpp.v16.handlers import ALLOWED_BEFORE_BOOT as V16_ALLOWED_BEFORE_BOOT
@@ -34,7 +36,9 @@ from csms.ocpp.v201.handlers import V201Handlers
 from csms.ocpp.versions import ProtocolSupport
 from csms.services.api_tokens import ApiTokenService
 from csms.services.authorization import AuthorizationService
+from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
+from csms.services.commands import CommandService
 from csms.services.events import EventBus
 from csms.services.id_tags import IdTagService
 from csms.services.message_log import MessageLog
@@ -47,14 +51,17 @@ __all__ = ["CentralSystem", "open_store"]
 
 log = get_logger(__name__)
 
-_LAST_SEEN_FLUSH_SECONDS = 60.0
+_HOUSEKEEPING_SECONDS = 60.0
 
 
-def open_store(settings: Settings) -> SqliteStore:
+def open_store(
+    settings: Settings, on_batch: Callable[[int, float], None] | None = None
+) -> SqliteStore:
     return SqliteStore(
         settings.database.path,
         synchronous=settings.database.synchronous,
         max_batch=settings.database.max_batch,
+        on_batch=on_batch,
     )
 
 
@@ -68,6 +75,8 @@ class _Services:
     message_log: MessageLog
     messages: MessageQueryService
     reports: ReportService
+    state: ChargerStateService
+    commands: CommandService
     events: EventBus
 
 
@@ -77,8 +86,9 @@ class CentralSystem:
     def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
         self.settings = settings
         self._clock = clock
-        self.store = open_store(settings)
         self.sessions = SessionRegistry()
+        self.metrics = Metrics(self.sessions.count_by_version)
+        self.store = open_store(settings, on_batch=self.metrics.db_batch)
         events = EventBus(clock)
         message_log = MessageLog(
             self.store,
@@ -86,23 +96,38 @@ class CentralSystem:
             retention=timedelta(days=settings.database.message_log_retention_days),
         )
         authorization = AuthorizationService(self.store, clock)
+        chargers = ChargerService(
+            self.store,
+            events,
+            clock,
+            heartbeat_interval=settings.ocpp.heartbeat_interval,
+            boot_retry_interval=settings.ocpp.boot_retry_interval,
+            default_registration_status=settings.ocpp.default_registration_status,
+            allow_unknown_chargers=settings.ocpp.allow_unknown_chargers,
+        )
+        reports = ReportService(self.store, events, clock)
+        state = ChargerStateService(self.store, clock)
         self.services = _Services(
-            chargers=ChargerService(
-                self.store,
-                events,
-                clock,
-                heartbeat_interval=settings.ocpp.heartbeat_interval,
-                boot_retry_interval=settings.ocpp.boot_retry_interval,
-                default_registration_status=settings.ocpp.default_registration_status,
-                allow_unknown_chargers=settings.ocpp.allow_unknown_chargers,
-            ),
+            chargers=chargers,
             authorization=authorization,
             transactions=TransactionService(self.store, events),
             id_tags=IdTagService(self.store, clock),
             api_tokens=ApiTokenService(self.store, clock),
             message_log=message_log,
             messages=MessageQueryService(self.store, message_log),
-            reports=ReportService(self.store, events, clock),
+            reports=reports,
+            state=state,
+            commands=CommandService(
+                self.store,
+                CommandDispatcher(self.sessions),
+                chargers,
+                state,
+                reports,
+                events,
+                clock,
+                default_timeout=settings.ocpp.command_timeout,
+                max_timeout=settings.ocpp.command_timeout_max,
+            ),
             events=events,
         )
         services = self.services
@@ -123,6 +148,7 @@ class CentralSystem:
                     authorization,
                     services.transactions,
                     services.reports,
+                    services.state,
                     follow_up_timeout=settings.ocpp.command_timeout,
                 ).table(),
                 V201_ALLOWED_BEFORE_BOOT,
@@ -138,11 +164,17 @@ class CentralSystem:
                 id_tags=self.services.id_tags,
                 api_tokens=self.services.api_tokens,
                 messages=self.services.messages,
+                commands=self.services.commands,
+                state=self.services.state,
+                reports=self.services.reports,
                 sessions=self.sessions,
                 events=events,
                 version=__version__,
+                metrics=self.metrics.render,
             )
         )
+        self.services.commands.on_completed = self.metrics.command_completed
+        self._recorder = self.metrics.counting(self.services.message_log)
         self._uvicorn: uvicorn.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped = asyncio.Event()
@@ -157,10 +189,11 @@ class CentralSystem:
             transport=ws,
             handlers=protocol.handlers,
             schemas=protocol.schemas,
-            recorder=self.services.message_log,
+            recorder=self._recorder,
             clock=self._clock,
             boot_accepted=boot_accepted,
             allowed_before_boot=protocol.allowed_before_boot,
+            on_handled=self.metrics.handler_latency,
         )
 
     @property
@@ -184,7 +217,7 @@ class CentralSystem:
         await self.store.mark_all_disconnected()
         await self.services.api_tokens.install(self.settings.api.tokens)
         self._spawn(self.services.message_log.run(), "message-log")
-        self._spawn(self._flush_last_seen(), "last-seen")
+        self._spawn(self._housekeeping(), "housekeeping")
         await self.gateway.start()
         config = uvicorn.Config(
             self.api,
@@ -211,18 +244,22 @@ class CentralSystem:
             )
         log.info("api listening", host=self.settings.api.host, port=self.api_port)
 
-    async def _flush_last_seen(self) -> None:
+    async def _housekeeping(self) -> None:
+        """Once a minute: persist when connected chargers were last heard, expire reservations."""
         while True:
-            await asyncio.sleep(_LAST_SEEN_FLUSH_SECONDS)
+            await asyncio.sleep(_HOUSEKEEPING_SECONDS)
             seen = [(s.charge_point_id, s.last_seen_at) for s in self.sessions.all()]
             try:
                 await self.services.chargers.record_last_seen(seen)
+                await self.services.state.expire_reservations()
             except Exception as exc:
-                log.warning("last-seen flush failed", error=repr(exc))
+                log.warning("housekeeping failed", error=repr(exc))
 
     async def stop(self, timeout: float = 10.0) -> None:
         await self.gateway.stop_accepting()
         await self.gateway.close_connections(timeout)
+        # Commands still waiting fail at once now that their chargers are gone; record that.
+        await self.services.commands.drain(timeout)
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
             with contextlib.suppress(Exception):

@@ -9,7 +9,16 @@ from fastapi import APIRouter, Depends, FastAPI
 from csms.api.auth import authenticate
 from csms.api.context import ApiContext
 from csms.api.errors import install_error_handlers
-from csms.api.routes import charge_points, health, id_tags, messages, transactions
+from csms.api.routes import (
+    charge_points,
+    charger_state,
+    commands,
+    events,
+    health,
+    id_tags,
+    messages,
+    transactions,
+)
 from csms.api.schemas import ErrorEnvelope
 
 __all__ = ["API_PREFIX", "create_api"]
@@ -56,7 +65,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
     api = APIRouter(
         prefix=API_PREFIX, dependencies=[Depends(authenticate)], responses=_AUTH_RESPONSES
     )
-    for module in (charge_points, transactions, id_tags, messages):
+    for module in (charge_points, charger_state, commands, transactions, id_tags, messages, events):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from csms.ocpp.sessions import SessionRegistry
 from csms.services.api_tokens import ApiTokenService
+from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
+from csms.services.commands import CommandService
 from csms.services.events import EventBus
 from csms.services.id_tags import IdTagService
 from csms.services.messages import MessageQueryService
+from csms.services.reports import ReportService
 from csms.services.transactions import TransactionService
 
 __all__ = ["ApiContext"]
@@ -22,6 +26,11 @@ class ApiContext:
     id_tags: IdTagService
     api_tokens: ApiTokenService
     messages: MessageQueryService
+    commands: CommandService
+    state: ChargerStateService
+    reports: ReportService
     sessions: SessionRegistry
     events: EventBus
     version: str
+    # Prometheus text for /metrics (csms.metrics renders it).
+    metrics: Callable[[], bytes]

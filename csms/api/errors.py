@@ -13,9 +13,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from csms.domain.commands import CommandInvalid, CommandNotSupported
 from csms.domain.errors import (
     ChargerRejectedCall,
     ChargerTimeout,
@@ -184,7 +186,30 @@ class _CatchAllMiddleware:
             await response(scope, receive, send)
 
 
+async def _on_command_validation(request: Request, exc: Exception) -> JSONResponse:
+    # A command body checked by its command model (csms.domain.commands) after routing.
+    assert isinstance(exc, ValidationError)
+    errors = [{**e, "location": "body"} for e in _validation_errors(exc.errors())]
+    summary = "; ".join(
+        f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+    )
+    return error_response(
+        422, "validation_error", f"invalid command: {summary}", {"errors": errors}
+    )
+
+
+async def _on_command_invalid(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(422, "validation_error", str(exc))
+
+
+async def _on_not_supported(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(400, "not_supported", str(exc))
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ValidationError, _on_command_validation)
+    app.add_exception_handler(CommandInvalid, _on_command_invalid)
+    app.add_exception_handler(CommandNotSupported, _on_not_supported)
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)

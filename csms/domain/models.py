@@ -14,13 +14,17 @@ __all__ = [
     "ApiToken",
     "BootInfo",
     "ChargePoint",
+    "CommandRecord",
+    "ConfigurationKey",
     "ConnectorState",
     "DeviceVariable",
     "IdTag",
     "IdTagStatus",
     "MeterSample",
     "OcppMessage",
+    "Reservation",
     "Role",
+    "StoredChargingProfile",
     "Transaction",
     "TransactionEvent",
     "TransactionEventOutcome",
@@ -219,3 +223,56 @@ class DeviceVariable:
     min_limit: float | None = None
     max_limit: float | None = None
     values_list: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    """One operator command in the audit trail."""
+
+    id: int
+    charge_point_id: str
+    action: str
+    requested_by: str
+    request: dict[str, object]
+    state: str  # pending | completed | failed
+    created_at: datetime
+    ocpp_action: str | None = None
+    ocpp_payload: dict[str, object] | None = None
+    status: str | None = None
+    response: dict[str, object] | None = None
+    error: dict[str, object] | None = None
+    completed_at: datetime | None = None
+    duration_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChargingProfile:
+    charge_point_id: str
+    profile_id: int
+    evse_id: int
+    purpose: str
+    stack_level: int
+    transaction_id: str | None
+    profile: dict[str, object]
+    set_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    charge_point_id: str
+    reservation_id: int
+    evse_id: int
+    connector_id: int
+    id_tag: str
+    expires_at: datetime
+    status: str  # active | used | cancelled | expired | removed
+    created_at: datetime
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigurationKey:
+    key: str
+    value: str | None
+    readonly: bool | None
+    updated_at: datetime

@@ -9,6 +9,7 @@ charger's CALLs keep being served while ours wait for an answer.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
@@ -18,6 +19,7 @@ import orjson
 from csms.domain.clock import Clock
 from csms.domain.errors import ChargerRejectedCall, ChargerTimeout, ChargerUnavailable
 from csms.log import get_logger
+from csms.ocpp.credentials import carries_secret, redact
 from csms.ocpp.rpc import (
     ErrorKind,
     MessageType,
@@ -105,7 +107,9 @@ class OcppConnection:
         clock: Clock,
         boot_accepted: bool,
         allowed_before_boot: frozenset[str],
+        on_handled: Callable[[str, float], None] | None = None,
     ) -> None:
+        self._on_handled = on_handled
         self._cp_id = charge_point_id
         self._version = ocpp_version
         self._transport = transport
@@ -230,7 +234,10 @@ class OcppConnection:
                     ErrorKind.SECURITY_ERROR,
                     f"{action} before the charger's BootNotification was accepted",
                 )
+            started = time.perf_counter()
             response = await handler(self, payload)
+            if self._on_handled is not None:
+                self._on_handled(action, time.perf_counter() - started)
             self._schemas.validate_response(action, response)
         except OcppCallError as exc:
             self._follow_ups.clear()
@@ -319,13 +326,15 @@ class OcppConnection:
                         asyncio.get_running_loop().create_future()
                     )
                     self._pending = _PendingCall(unique_id, action, future)
+                    frame = call_frame(unique_id, action, payload)
+                    # A new password goes to the charger but never into the message log.
+                    logged = (
+                        call_frame(unique_id, action, redact(action, payload))
+                        if carries_secret(action, payload)
+                        else frame
+                    )
                     try:
-                        await self._send(
-                            call_frame(unique_id, action, payload),
-                            MessageType.CALL,
-                            unique_id,
-                            action,
-                        )
+                        await self._send(frame, MessageType.CALL, unique_id, action, logged)
                         return await future
                     finally:
                         self._pending = None
@@ -367,10 +376,16 @@ class OcppConnection:
         )
 
     async def _send(
-        self, frame: str, message_type: int, unique_id: str, action: str | None
+        self,
+        frame: str,
+        message_type: int,
+        unique_id: str,
+        action: str | None,
+        logged: str | None = None,
     ) -> None:
-        self._recorder.record(self._cp_id, "out", message_type, unique_id, action, frame)
-        self._log.debug("frame out", frame=frame)
+        logged = frame if logged is None else logged
+        self._recorder.record(self._cp_id, "out", message_type, unique_id, action, logged)
+        self._log.debug("frame out", frame=logged)
         try:
             await self._transport.send(frame)
         except Exception as exc:  # the socket went away under us

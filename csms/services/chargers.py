@@ -94,6 +94,11 @@ class ChargerService:
             )
         return await self._store.update_charge_point(cp_id, changes)
 
+    async def set_password(self, cp_id: str, password: bytes) -> None:
+        """A new Basic Auth password, as raw bytes (a 1.6 AuthorizationKey need not be UTF-8)."""
+        hashed = await asyncio.to_thread(hash_password, password)
+        await self._store.update_charge_point(cp_id, ChargePointChanges(password_hash=hashed))
+
     async def delete(self, cp_id: str) -> None:
         await self._store.delete_charge_point(cp_id)
 

@@ -46,6 +46,11 @@ class ReportService:
         if not more_to_come:
             self._events.publish("report.completed", cp_id, requestId=request_id, seqNo=seq_no)
 
+    async def remember_variables(self, cp_id: str, variables: Sequence[DeviceVariable]) -> None:
+        """Values read back (GetVariables) or written (SetVariables) outside a report."""
+        if variables:
+            await self._store.upsert_device_variables(cp_id, variables, self._clock())
+
     async def device_model(self, cp_id: str) -> list[DeviceVariable]:
         return await self._store.list_device_variables(cp_id)
 

@@ -16,12 +16,16 @@ from csms.domain.models import (
     ApiToken,
     BootInfo,
     ChargePoint,
+    CommandRecord,
+    ConfigurationKey,
     ConnectorState,
     DeviceVariable,
     IdTag,
     MeterSample,
     OcppMessage,
+    Reservation,
     Role,
+    StoredChargingProfile,
     Transaction,
     TransactionEvent,
     TransactionEventOutcome,
@@ -35,7 +39,10 @@ __all__ = [
     "ChargePointChanges",
     "ChargerReport",
     "ChargerReportStore",
+    "ChargerStateStore",
     "ChargerStore",
+    "CommandOutcome",
+    "CommandStore",
     "Credentials",
     "DeviceModelStore",
     "IdTagChanges",
@@ -231,6 +238,64 @@ class MessageLogStore(Protocol):
     async def purge_messages(self, before: datetime) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CommandOutcome:
+    state: str  # completed | failed
+    completed_at: datetime
+    duration_ms: float
+    status: str | None = None
+    response: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+class CommandStore(Protocol):
+    async def add_command(
+        self,
+        cp_id: str,
+        action: str,
+        *,
+        requested_by: str,
+        request: dict[str, Any],
+        created_at: datetime,
+    ) -> CommandRecord: ...
+    async def record_command_call(
+        self, command_id: int, ocpp_action: str, ocpp_payload: dict[str, Any]
+    ) -> None: ...
+    async def complete_command(self, command_id: int, outcome: CommandOutcome) -> CommandRecord: ...
+    async def get_command(self, command_id: int) -> CommandRecord | None: ...
+    async def list_commands(
+        self, *, limit: int, starting_after: int | None, cp_id: str | None = None
+    ) -> list[CommandRecord]: ...
+
+
+class ChargerStateStore(Protocol):
+    """State a charger holds because an operator command told it to."""
+
+    async def put_charging_profile(self, profile: StoredChargingProfile) -> None: ...
+    async def clear_charging_profiles(
+        self,
+        cp_id: str,
+        *,
+        profile_id: int | None,
+        evse_id: int | None,
+        purpose: str | None,
+        stack_level: int | None,
+    ) -> int: ...
+    async def list_charging_profiles(self, cp_id: str) -> list[StoredChargingProfile]: ...
+    async def put_reservation(self, reservation: Reservation) -> None: ...
+    async def end_reservation(
+        self, cp_id: str, reservation_id: int, status: str, at: datetime
+    ) -> bool: ...
+    async def expire_reservations(self, now: datetime) -> int: ...
+    async def list_reservations(self, cp_id: str) -> list[Reservation]: ...
+    async def set_local_list_version(self, cp_id: str, version: int) -> None: ...
+    async def get_local_list_version(self, cp_id: str) -> int | None: ...
+    async def put_configuration_keys(
+        self, cp_id: str, keys: Sequence[tuple[str, str | None, bool | None]], at: datetime
+    ) -> None: ...
+    async def list_configuration_keys(self, cp_id: str) -> list[ConfigurationKey]: ...
+
+
 class Store(
     ChargerStore,
     IdTagStore,
@@ -239,6 +304,8 @@ class Store(
     DeviceModelStore,
     ChargerReportStore,
     MessageLogStore,
+    CommandStore,
+    ChargerStateStore,
     Protocol,
 ):
     async def open(self) -> None: ...

@@ -24,13 +24,17 @@ from csms.domain.models import (
     ApiToken,
     BootInfo,
     ChargePoint,
+    CommandRecord,
+    ConfigurationKey,
     ConnectorState,
     DeviceVariable,
     IdTag,
     IdTagStatus,
     MeterSample,
     OcppMessage,
+    Reservation,
     Role,
+    StoredChargingProfile,
     Transaction,
     TransactionEvent,
     TransactionEventOutcome,
@@ -41,6 +45,7 @@ from csms.store.base import (
     UNSET,
     ChargePointChanges,
     ChargerReport,
+    CommandOutcome,
     Credentials,
     IdTagChanges,
     MessageRecord,
@@ -195,6 +200,47 @@ def _message_payload(message_type: int, frame: str) -> Any:
     return parsed
 
 
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _from_json(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+def _command(row: sqlite3.Row) -> CommandRecord:
+    return CommandRecord(
+        id=row["id"],
+        charge_point_id=row["charge_point_id"],
+        action=row["action"],
+        requested_by=row["requested_by"],
+        request=orjson.loads(row["request"]),
+        state=row["state"],
+        created_at=parse_timestamp(row["created_at"]),
+        ocpp_action=row["ocpp_action"],
+        ocpp_payload=_from_json(row["ocpp_payload"]),
+        status=row["status"],
+        response=_from_json(row["response"]),
+        error=_from_json(row["error"]),
+        completed_at=_dt(row["completed_at"]),
+        duration_ms=row["duration_ms"],
+    )
+
+
+def _reservation(row: sqlite3.Row) -> Reservation:
+    return Reservation(
+        charge_point_id=row["charge_point_id"],
+        reservation_id=row["reservation_id"],
+        evse_id=row["evse_id"],
+        connector_id=row["connector_id"],
+        id_tag=row["id_tag"],
+        expires_at=parse_timestamp(row["expires_at"]),
+        status=row["status"],
+        created_at=parse_timestamp(row["created_at"]),
+        ended_at=_dt(row["ended_at"]),
+    )
+
+
 # --- write operations (run inside a group-commit batch) ------------------------------------------
 
 
@@ -286,6 +332,8 @@ def _start_transaction_op(
             # 1.6: the row's own key is the transactionId the charger gets: unique and positive.
             conn.execute("UPDATE transactions SET transaction_id = ? WHERE pk = ?", (str(pk), pk))
         _insert_samples(conn, start.charge_point_id, start.evse_id, start.connector_id, pk, samples)
+        if start.reservation_id is not None:
+            _use_reservation(conn, start.charge_point_id, start.reservation_id, start.started_at)
         row = conn.execute(f"SELECT {_TX_COLUMNS} FROM transactions WHERE pk = ?", (pk,)).fetchone()
         return _transaction(row), True
 
@@ -319,6 +367,7 @@ def _stop_transaction_op(
                     tx.pk,
                 ),
             )
+            _drop_transaction_profiles(conn, stop.charge_point_id, tx.transaction_id)
         # Samples of a replayed stop are deduplicated by the meter_values unique key.
         _insert_samples(conn, stop.charge_point_id, tx.evse_id, tx.connector_id, tx.pk, samples)
         row = conn.execute(
@@ -451,6 +500,10 @@ def _transaction_event_op(
             ),
         )
         _refresh_energy(conn, pk)
+        if event.event_type == "Ended":
+            _drop_transaction_profiles(conn, event.charge_point_id, event.transaction_id)
+        if event.reservation_id is not None:
+            _use_reservation(conn, event.charge_point_id, event.reservation_id, event.timestamp)
         tx = _transaction(
             conn.execute(f"SELECT {_TX_COLUMNS} FROM transactions WHERE pk = ?", (pk,)).fetchone()
         )
@@ -460,6 +513,26 @@ def _transaction_event_op(
         )
 
     return op
+
+
+def _use_reservation(
+    conn: sqlite3.Connection, cp_id: str, reservation_id: int, at: datetime
+) -> None:
+    """A transaction that names a reservation consumes it (1.6 §5.13, 2.0.1 E03.FR.04)."""
+    conn.execute(
+        "UPDATE reservations SET status = 'used', ended_at = ? WHERE charge_point_id = ?"
+        " AND reservation_id = ? AND status = 'active'",
+        (format_timestamp(at), cp_id, reservation_id),
+    )
+
+
+def _drop_transaction_profiles(conn: sqlite3.Connection, cp_id: str, transaction_id: str) -> None:
+    """A TxProfile lives as long as its transaction (1.6 §3.13.1)."""
+    conn.execute(
+        "DELETE FROM charging_profiles WHERE charge_point_id = ? AND purpose = 'TxProfile'"
+        " AND transaction_id = ?",
+        (cp_id, transaction_id),
+    )
 
 
 def _refresh_energy(conn: sqlite3.Connection, pk: int) -> None:
@@ -1084,6 +1157,292 @@ class SqliteStore:
                     orjson.loads(r["data"]),
                 )
                 for r in rows
+            ]
+
+        return await self._read(read)
+
+    # --- commands (audit trail) -----------------------------------------------------------------
+
+    async def add_command(
+        self,
+        cp_id: str,
+        action: str,
+        *,
+        requested_by: str,
+        request: dict[str, Any],
+        created_at: datetime,
+    ) -> CommandRecord:
+        row = (
+            cp_id,
+            action,
+            requested_by,
+            orjson.dumps(request).decode(),
+            format_timestamp(created_at),
+        )
+
+        def op(conn: sqlite3.Connection) -> CommandRecord:
+            cursor = conn.execute(
+                "INSERT INTO commands (charge_point_id, action, requested_by, request, state,"
+                " created_at) VALUES (?, ?, ?, ?, 'pending', ?)",
+                row,
+            )
+            return _command(
+                conn.execute("SELECT * FROM commands WHERE id = ?", (cursor.lastrowid,)).fetchone()
+            )
+
+        return await self._write(op)
+
+    async def record_command_call(
+        self, command_id: int, ocpp_action: str, ocpp_payload: dict[str, Any]
+    ) -> None:
+        row = (ocpp_action, orjson.dumps(ocpp_payload).decode(), command_id)
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE commands SET ocpp_action = ?, ocpp_payload = ? WHERE id = ?", row)
+
+        await self._write(op)
+
+    async def complete_command(self, command_id: int, outcome: CommandOutcome) -> CommandRecord:
+        row = (
+            outcome.state,
+            outcome.status,
+            _json(outcome.response),
+            _json(outcome.error),
+            format_timestamp(outcome.completed_at),
+            outcome.duration_ms,
+            command_id,
+        )
+
+        def op(conn: sqlite3.Connection) -> CommandRecord:
+            conn.execute(
+                "UPDATE commands SET state = ?, status = ?, response = ?, error = ?,"
+                " completed_at = ?, duration_ms = ? WHERE id = ?",
+                row,
+            )
+            found = conn.execute("SELECT * FROM commands WHERE id = ?", (command_id,)).fetchone()
+            if found is None:
+                raise NotFound(f"command {command_id} not found")
+            return _command(found)
+
+        return await self._write(op)
+
+    async def get_command(self, command_id: int) -> CommandRecord | None:
+        def read(conn: sqlite3.Connection) -> CommandRecord | None:
+            row = conn.execute("SELECT * FROM commands WHERE id = ?", (command_id,)).fetchone()
+            return None if row is None else _command(row)
+
+        return await self._read(read)
+
+    async def list_commands(
+        self, *, limit: int, starting_after: int | None, cp_id: str | None = None
+    ) -> list[CommandRecord]:
+        def read(conn: sqlite3.Connection) -> list[CommandRecord]:
+            rows = conn.execute(
+                "SELECT * FROM commands WHERE (? IS NULL OR id < ?)"
+                " AND (? IS NULL OR charge_point_id = ?) ORDER BY id DESC LIMIT ?",
+                (starting_after, starting_after, cp_id, cp_id, limit),
+            ).fetchall()
+            return [_command(row) for row in rows]
+
+        return await self._read(read)
+
+    # --- state that follows commands ------------------------------------------------------------
+
+    async def put_charging_profile(self, profile: StoredChargingProfile) -> None:
+        row = (
+            profile.charge_point_id,
+            profile.profile_id,
+            profile.evse_id,
+            profile.purpose,
+            profile.stack_level,
+            profile.transaction_id,
+            orjson.dumps(profile.profile).decode(),
+            format_timestamp(profile.set_at),
+        )
+
+        def op(conn: sqlite3.Connection) -> None:
+            # The same id replaces (1.6 §5.16.3); so does the same purpose+stack level on the same
+            # EVSE (1.6 §3.13.2), which the charger has just overwritten.
+            conn.execute(
+                "DELETE FROM charging_profiles WHERE charge_point_id = ? AND evse_id = ?"
+                " AND purpose = ? AND stack_level = ? AND profile_id != ?",
+                (
+                    profile.charge_point_id,
+                    profile.evse_id,
+                    profile.purpose,
+                    profile.stack_level,
+                    profile.profile_id,
+                ),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO charging_profiles (charge_point_id, profile_id, evse_id,"
+                " purpose, stack_level, transaction_id, profile, set_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+
+        await self._write(op)
+
+    async def clear_charging_profiles(
+        self,
+        cp_id: str,
+        *,
+        profile_id: int | None,
+        evse_id: int | None,
+        purpose: str | None,
+        stack_level: int | None,
+    ) -> int:
+        def op(conn: sqlite3.Connection) -> int:
+            if profile_id is not None:  # the id wins over the other criteria
+                return conn.execute(
+                    "DELETE FROM charging_profiles WHERE charge_point_id = ? AND profile_id = ?",
+                    (cp_id, profile_id),
+                ).rowcount
+            return conn.execute(
+                "DELETE FROM charging_profiles WHERE charge_point_id = ?"
+                " AND (? IS NULL OR evse_id = ?) AND (? IS NULL OR purpose = ?)"
+                " AND (? IS NULL OR stack_level = ?)",
+                (cp_id, evse_id, evse_id, purpose, purpose, stack_level, stack_level),
+            ).rowcount
+
+        return await self._write(op)
+
+    async def list_charging_profiles(self, cp_id: str) -> list[StoredChargingProfile]:
+        def read(conn: sqlite3.Connection) -> list[StoredChargingProfile]:
+            return [
+                StoredChargingProfile(
+                    charge_point_id=r["charge_point_id"],
+                    profile_id=r["profile_id"],
+                    evse_id=r["evse_id"],
+                    purpose=r["purpose"],
+                    stack_level=r["stack_level"],
+                    transaction_id=r["transaction_id"],
+                    profile=orjson.loads(r["profile"]),
+                    set_at=parse_timestamp(r["set_at"]),
+                )
+                for r in conn.execute(
+                    "SELECT * FROM charging_profiles WHERE charge_point_id = ?"
+                    " ORDER BY evse_id, purpose, stack_level, profile_id",
+                    (cp_id,),
+                )
+            ]
+
+        return await self._read(read)
+
+    async def put_reservation(self, reservation: Reservation) -> None:
+        row = (
+            reservation.charge_point_id,
+            reservation.reservation_id,
+            reservation.evse_id,
+            reservation.connector_id,
+            reservation.id_tag,
+            format_timestamp(reservation.expires_at),
+            reservation.status,
+            format_timestamp(reservation.created_at),
+        )
+
+        def op(conn: sqlite3.Connection) -> None:
+            # The same reservationId replaces the earlier reservation (1.6 §5.13).
+            conn.execute(
+                "INSERT OR REPLACE INTO reservations (charge_point_id, reservation_id, evse_id,"
+                " connector_id, id_tag, expires_at, status, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+
+        await self._write(op)
+
+    async def end_reservation(
+        self, cp_id: str, reservation_id: int, status: str, at: datetime
+    ) -> bool:
+        def op(conn: sqlite3.Connection) -> bool:
+            return (
+                conn.execute(
+                    "UPDATE reservations SET status = ?, ended_at = ? WHERE charge_point_id = ?"
+                    " AND reservation_id = ? AND status = 'active'",
+                    (status, format_timestamp(at), cp_id, reservation_id),
+                ).rowcount
+                > 0
+            )
+
+        return await self._write(op)
+
+    async def expire_reservations(self, now: datetime) -> int:
+        stamp = format_timestamp(now)
+
+        def op(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                "UPDATE reservations SET status = 'expired', ended_at = expires_at"
+                " WHERE status = 'active' AND expires_at <= ?",
+                (stamp,),
+            ).rowcount
+
+        return await self._write(op)
+
+    async def list_reservations(self, cp_id: str) -> list[Reservation]:
+        def read(conn: sqlite3.Connection) -> list[Reservation]:
+            return [
+                _reservation(r)
+                for r in conn.execute(
+                    "SELECT * FROM reservations WHERE charge_point_id = ? ORDER BY created_at DESC,"
+                    " reservation_id",
+                    (cp_id,),
+                )
+            ]
+
+        return await self._read(read)
+
+    async def set_local_list_version(self, cp_id: str, version: int) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE charge_points SET local_list_version = ? WHERE id = ?", (version, cp_id)
+            )
+
+        await self._write(op)
+
+    async def get_local_list_version(self, cp_id: str) -> int | None:
+        def read(conn: sqlite3.Connection) -> int | None:
+            row = conn.execute(
+                "SELECT local_list_version FROM charge_points WHERE id = ?", (cp_id,)
+            ).fetchone()
+            return None if row is None else row[0]
+
+        return await self._read(read)
+
+    async def put_configuration_keys(
+        self, cp_id: str, keys: Sequence[tuple[str, str | None, bool | None]], at: datetime
+    ) -> None:
+        stamp = format_timestamp(at)
+        rows = [
+            (cp_id, key, value, None if readonly is None else int(readonly), stamp)
+            for key, value, readonly in keys
+        ]
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO configuration_keys (charge_point_id, key, value, readonly,"
+                " updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (charge_point_id, key) DO UPDATE"
+                " SET value = excluded.value,"
+                " readonly = COALESCE(excluded.readonly, configuration_keys.readonly),"
+                " updated_at = excluded.updated_at",
+                rows,
+            )
+
+        await self._write(op)
+
+    async def list_configuration_keys(self, cp_id: str) -> list[ConfigurationKey]:
+        def read(conn: sqlite3.Connection) -> list[ConfigurationKey]:
+            return [
+                ConfigurationKey(
+                    r["key"],
+                    r["value"],
+                    None if r["readonly"] is None else bool(r["readonly"]),
+                    parse_timestamp(r["updated_at"]),
+                )
+                for r in conn.execute(
+                    "SELECT * FROM configuration_keys WHERE charge_point_id = ? ORDER BY key",
+                    (cp_id,),
+                )
             ]
 
         return await self._read(read)

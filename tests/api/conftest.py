@@ -12,18 +12,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from csms.api.app import create_api
 from csms.api.context import ApiContext
+from csms.app import CentralSystem
 from csms.domain.models import Role
-from csms.ocpp.sessions import SessionRegistry
-from csms.services.api_tokens import ApiTokenService
-from csms.services.chargers import ChargerService
-from csms.services.events import EventBus
-from csms.services.id_tags import IdTagService
 from csms.services.message_log import MessageLog
-from csms.services.messages import MessageQueryService
-from csms.services.transactions import TransactionService
 from csms.store.sqlite import SqliteStore
+from tests.conftest import make_settings
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
 
@@ -75,31 +69,15 @@ class ApiHarness:
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[ApiHarness]:
     clock = StepClock()
-    store = SqliteStore(tmp_path / "csms.db")
+    # The real composition root, without binding any port: the API is driven in-process.
+    system = CentralSystem(make_settings(tmp_path / "csms.db"), clock=clock)
+    store = system.store
     await store.open()
-    events = EventBus(clock)
-    message_log = MessageLog(store, clock, retention=timedelta(days=30))
-    ctx = ApiContext(
-        chargers=ChargerService(
-            store,
-            events,
-            clock,
-            heartbeat_interval=300,
-            boot_retry_interval=60,
-            default_registration_status="Accepted",
-            allow_unknown_chargers=False,
-        ),
-        transactions=TransactionService(store, events),
-        id_tags=IdTagService(store, clock),
-        api_tokens=ApiTokenService(store, clock),
-        messages=MessageQueryService(store, message_log),
-        sessions=SessionRegistry(),
-        events=events,
-        version="9.9.9-test",
-    )
+    ctx: ApiContext = system.api.state.ctx
+    message_log = system.services.message_log
     operator = await ctx.api_tokens.create("ops", Role.OPERATOR)
     viewer = await ctx.api_tokens.create("watcher", Role.VIEWER)
-    h = ApiHarness(store, ctx, create_api(ctx), message_log, clock, operator, viewer, [])
+    h = ApiHarness(store, ctx, system.api, message_log, clock, operator, viewer, [])
     try:
         yield h
     finally:

@@ -22,6 +22,7 @@ from csms.domain.models import (
 from csms.log import get_logger
 from csms.ocpp.connection import ChargerContext, Handler
 from csms.services.authorization import AuthorizationService
+from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
 from csms.services.reports import ReportService
 from csms.services.transactions import TransactionService
@@ -44,7 +45,6 @@ _STORED_REPORTS = {
     "NotifyMonitoringReport": "monitoring_report",
     "NotifyCustomerInformation": "customer_information",
     "NotifyDisplayMessages": "display_messages",
-    "ReservationStatusUpdate": "reservation_status",
     "PublishFirmwareStatusNotification": "publish_firmware_status",
 }
 
@@ -123,9 +123,11 @@ class V201Handlers:
         authorization: AuthorizationService,
         transactions: TransactionService,
         reports: ReportService,
+        state: ChargerStateService,
         *,
         follow_up_timeout: float,
     ) -> None:
+        self._state = state
         self._chargers = chargers
         self._authorization = authorization
         self._transactions = transactions
@@ -147,6 +149,7 @@ class V201Handlers:
             "SecurityEventNotification": self.security_event_notification,
             "DataTransfer": self.data_transfer,
             "NotifyEVChargingNeeds": self.notify_ev_charging_needs,
+            "ReservationStatusUpdate": self.reservation_status_update,
         }
         for action, kind in _STORED_REPORTS.items():
             table[action] = self._stored_report(kind)
@@ -292,6 +295,16 @@ class V201Handlers:
         await self._reports.record(ctx.charge_point_id, "ev_charging_needs", p)
         # No ISO 15118 schedule will follow from us: "Rejected" is the honest answer (K15).
         return {"status": "Rejected"}
+
+    async def reservation_status_update(
+        self, ctx: ChargerContext, p: dict[str, Any]
+    ) -> dict[str, Any]:
+        await self._reports.record(ctx.charge_point_id, "reservation_status", p)
+        # Expired | Removed: the station has ended the reservation (H01, H04).
+        await self._state.reservation_ended(
+            ctx.charge_point_id, p["reservationId"], p["reservationUpdateStatus"].lower()
+        )
+        return {}
 
     def _stored_report(self, kind: str) -> Handler:
         async def store(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,565 @@
+"""Operator commands: validate, record, send through the charger's link, record the outcome, and
+keep the state that follows from what the charger accepted.
+
+Version-neutral: the link (csms.ocpp.dispatch.CommandDispatcher) turns a command into the call for
+the charger's OCPP version. Every command ends completed or failed, never pending forever: the link
+fails at once when the charger disconnects, and every wait is bounded by the command timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from csms.domain import commands as cmd
+from csms.domain.clock import Clock
+from csms.domain.commands import CommandContext, CommandInvalid, CommandNotSupported, OcppCall
+from csms.domain.errors import (
+    ChargerRejectedCall,
+    ChargerTimeout,
+    ChargerUnavailable,
+    Conflict,
+    DomainError,
+    NotFound,
+)
+from csms.domain.models import CommandRecord, DeviceVariable, Reservation, StoredChargingProfile
+from csms.log import get_logger
+from csms.services.charger_state import ChargerStateService
+from csms.services.chargers import ChargerService
+from csms.services.events import EventBus, Subscription
+from csms.services.reports import ReportService
+from csms.store.base import CommandOutcome, CommandStore, IdTagStore
+
+__all__ = ["ChargerLink", "CommandService", "UnknownAction"]
+
+log = get_logger(__name__)
+
+
+class UnknownAction(NotFound):
+    pass
+
+
+class _ReportIncomplete(Exception):
+    """The charger accepted a report request but did not send all its parts in time."""
+
+
+class ChargerLink(Protocol):
+    """How commands reach a connected charger (implemented in csms.ocpp.dispatch)."""
+
+    def version_of(self, cp_id: str) -> str: ...
+    def is_accepted(self, cp_id: str) -> bool: ...
+    def translate(self, version: str, command: cmd.Command, ctx: CommandContext) -> OcppCall: ...
+    def allowed_before_acceptance(self, version: str, call: OcppCall) -> bool: ...
+    async def send(self, cp_id: str, call: OcppCall, timeout: float) -> dict[str, Any]: ...
+    def status_of(self, version: str, action: str, response: dict[str, Any]) -> str | None: ...
+    def new_password(
+        self, version: str, call: OcppCall, response: dict[str, Any]
+    ) -> bytes | None: ...
+    def redact(self, call: OcppCall) -> dict[str, Any]: ...
+    async def disconnect(self, cp_id: str, reason: str) -> None: ...
+
+
+class _Store(CommandStore, IdTagStore, Protocol):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    record: CommandRecord
+    command: cmd.Command
+    version: str
+    call: OcppCall | None  # None: no OCPP call (disconnect)
+    timeout: float
+
+
+def _error(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "details": details or {}}
+
+
+def _id_tags(command: cmd.Command) -> list[str]:
+    if isinstance(command, cmd.Start | cmd.Reserve):
+        return [command.id_tag]
+    if isinstance(command, cmd.SendLocalList):
+        tags = [e.id_tag for e in command.id_tags]
+        tags += [
+            e.id_tag_info.parent_id_tag
+            for e in command.id_tags
+            if e.id_tag_info and e.id_tag_info.parent_id_tag
+        ]
+        return tags
+    return []
+
+
+class CommandService:
+    def __init__(
+        self,
+        store: _Store,
+        link: ChargerLink,
+        chargers: ChargerService,
+        state: ChargerStateService,
+        reports: ReportService,
+        events: EventBus,
+        clock: Clock,
+        *,
+        default_timeout: float,
+        max_timeout: float,
+    ) -> None:
+        self._store = store
+        self._link = link
+        self._chargers = chargers
+        self._state = state
+        self._reports = reports
+        self._events = events
+        self._clock = clock
+        self._default_timeout = default_timeout
+        self._max_timeout = max_timeout
+        self._background: set[asyncio.Task[CommandRecord]] = set()
+        self.on_completed: Callable[[CommandRecord], None] | None = None
+
+    # --- entry points ------------------------------------------------------------------------
+
+    @staticmethod
+    def parse(action: str, body: dict[str, Any]) -> cmd.Command:
+        """The command for an API action; raises UnknownAction or pydantic's ValidationError."""
+        command_type = cmd.COMMANDS.get(action)
+        if command_type is None:
+            raise UnknownAction(
+                f"unknown action {action!r}; actions: {', '.join(sorted(cmd.COMMANDS))}"
+            )
+        return command_type.model_validate(body)
+
+    async def execute(
+        self,
+        cp_id: str,
+        action: str,
+        command: cmd.Command,
+        *,
+        requested_by: str,
+        timeout: float | None = None,
+        wait: bool = True,
+    ) -> CommandRecord:
+        """Send ``command``; with ``wait`` return the finished record, else the pending one.
+
+        Raises what the API maps to an error answer: NotFound, ChargerUnavailable, Conflict,
+        CommandNotSupported, CommandInvalid, ChargerTimeout, ChargerRejectedCall. A command that
+        got as far as the audit trail is recorded there with its failure too.
+        """
+        prepared = await self._prepare(cp_id, action, command, requested_by, timeout)
+        if not wait:
+            task = asyncio.create_task(self._run(prepared), name=f"command-{prepared.record.id}")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return prepared.record
+        record = await self._run(prepared)
+        if record.state == "failed":
+            raise _failure(record)
+        return record
+
+    async def get(self, command_id: int) -> CommandRecord | None:
+        return await self._store.get_command(command_id)
+
+    async def list_commands(
+        self, *, limit: int, starting_after: int | None, cp_id: str | None = None
+    ) -> list[CommandRecord]:
+        return await self._store.list_commands(
+            limit=limit, starting_after=starting_after, cp_id=cp_id
+        )
+
+    async def drain(self, timeout: float) -> None:
+        """Wait for asynchronous commands still running (at shutdown), then cancel the rest."""
+        if not self._background:
+            return
+        _, pending = await asyncio.wait(set(self._background), timeout=timeout)
+        for task in pending:
+            task.cancel()
+
+    # --- steps -------------------------------------------------------------------------------
+
+    async def _prepare(
+        self,
+        cp_id: str,
+        action: str,
+        command: cmd.Command,
+        requested_by: str,
+        timeout: float | None,
+    ) -> _Prepared:
+        charge_point = await self._chargers.get(cp_id)
+        if charge_point is None:
+            raise NotFound(f"charge point {cp_id!r} not found")
+        cp_id = charge_point.id
+        version = self._link.version_of(cp_id)  # ChargerUnavailable when offline
+        request = command.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if isinstance(command, cmd.RawCall):
+            request = command.payload
+        record = await self._store.add_command(
+            cp_id, action, requested_by=requested_by, request=request, created_at=self._clock()
+        )
+        limit = min(timeout or self._default_timeout, self._max_timeout)
+        if isinstance(command, cmd.Disconnect):
+            return _Prepared(record, command, version, None, limit)
+        try:
+            call = self._link.translate(version, command, await self._context(record, command))
+            if not self._link.is_accepted(cp_id) and not self._link.allowed_before_acceptance(
+                version, call
+            ):
+                raise Conflict(
+                    f"{cp_id} is not accepted (its boot is Pending or Rejected): only "
+                    "configuration, reports and a BootNotification trigger may be sent to it"
+                )
+            if (
+                call.action == "TriggerMessage"
+                and call.payload.get("requestedMessage") == "BootNotification"
+                and self._link.is_accepted(cp_id)
+            ):
+                # OCPP 1.6 errata 3.40: not once the boot is accepted, until the next boot.
+                raise Conflict(
+                    f"{cp_id} is already accepted; a BootNotification is only "
+                    "triggered while Pending or Rejected"
+                )
+        except (CommandNotSupported, CommandInvalid, Conflict) as exc:
+            code = {
+                CommandNotSupported: "not_supported",
+                CommandInvalid: "validation_error",
+                Conflict: "conflict",
+            }[type(exc)]
+            await self._finish(
+                record, None, started=time.perf_counter(), error=_error(code, str(exc))
+            )
+            raise
+        await self._store.record_command_call(record.id, call.action, self._link.redact(call))
+        return _Prepared(record, command, version, call, limit)
+
+    async def _context(self, record: CommandRecord, command: cmd.Command) -> CommandContext:
+        types = {}
+        for id_tag in _id_tags(command):
+            tag = await self._store.get_id_tag(id_tag)
+            if tag is not None:
+                types[id_tag.lower()] = tag.type
+        return CommandContext(request_id=record.id, now=self._clock(), token_types=types)
+
+    async def _run(self, prepared: _Prepared) -> CommandRecord:
+        started = time.perf_counter()
+        record, call, cp_id = prepared.record, prepared.call, prepared.record.charge_point_id
+        try:
+            if call is None:
+                assert isinstance(prepared.command, cmd.Disconnect)
+                await self._link.disconnect(cp_id, prepared.command.reason)
+                return await self._finish(
+                    record, None, started=started, status="Accepted", response={}
+                )
+            response = await self._call(cp_id, call, prepared.timeout)
+            status = self._link.status_of(prepared.version, call.action, response)
+            await self._follow(prepared, call, status, response)
+            return await self._finish(
+                record, call, started=started, status=status, response=response
+            )
+        except ChargerTimeout:
+            return await self._finish(
+                record,
+                call,
+                started=started,
+                error=_error(
+                    "charger_timeout", f"{cp_id} did not answer within {prepared.timeout} s"
+                ),
+            )
+        except _ReportIncomplete:
+            return await self._finish(
+                record,
+                call,
+                started=started,
+                error=_error(
+                    "charger_timeout",
+                    f"{cp_id} did not complete its report within {prepared.timeout} s",
+                ),
+            )
+        except ChargerRejectedCall as exc:
+            return await self._finish(
+                record,
+                call,
+                started=started,
+                error=_error(
+                    "charger_error",
+                    f"{cp_id} answered with {exc.code}: {exc.description}",
+                    {"code": exc.code, "description": exc.description, "errorDetails": exc.details},
+                ),
+            )
+        except ChargerUnavailable as exc:
+            return await self._finish(
+                record, call, started=started, error=_error("charger_offline", str(exc))
+            )
+        except Exception as exc:
+            log.exception("command failed", command_id=record.id)
+            return await self._finish(
+                record, call, started=started, error=_error("internal_error", repr(exc))
+            )
+
+    async def _call(self, cp_id: str, call: OcppCall, timeout: float) -> dict[str, Any]:
+        if call.collects_report is None:
+            return await self._link.send(cp_id, call, timeout)
+        # Subscribe before sending: the first part may arrive before the call's answer.
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with self._events.subscribe(cp_id) as subscription:
+            response = await self._link.send(cp_id, call, timeout)
+            if response.get("status") == "Accepted":
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        await _report_completed(subscription, call.collects_report)
+                except TimeoutError as exc:
+                    raise _ReportIncomplete from exc
+            return response
+
+    async def _finish(
+        self,
+        record: CommandRecord,
+        call: OcppCall | None,
+        *,
+        started: float,
+        status: str | None = None,
+        response: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+    ) -> CommandRecord:
+        finished = await self._store.complete_command(
+            record.id,
+            CommandOutcome(
+                state="failed" if error else "completed",
+                completed_at=self._clock(),
+                duration_ms=(time.perf_counter() - started) * 1000,
+                status=status,
+                response=response,
+                error=error,
+            ),
+        )
+        self._events.publish(
+            "command.completed",
+            record.charge_point_id,
+            commandId=record.id,
+            action=record.action,
+            ocppAction=None if call is None else call.action,
+            state=finished.state,
+            status=status,
+            error=error,
+        )
+        if self.on_completed is not None:
+            self.on_completed(finished)
+        return finished
+
+    # --- state that follows what the charger accepted ----------------------------------------
+
+    async def _follow(
+        self, prepared: _Prepared, call: OcppCall, status: str | None, response: dict[str, Any]
+    ) -> None:
+        cp_id, command, version = (
+            prepared.record.charge_point_id,
+            prepared.command,
+            prepared.version,
+        )
+        password = self._link.new_password(version, call, response)
+        if password is not None:
+            # Two slots in effect: the old password stays valid until the charger accepted the
+            # new one, and only the new one is valid after (A01.FR.03/04, TC_073).
+            await self._chargers.set_password(cp_id, password)
+        follow = _FOLLOW_UPS.get(type(command))
+        if follow is not None:
+            await follow(self, cp_id, command, call, status, response)
+
+    async def _follow_set_profile(
+        self,
+        cp_id: str,
+        command: Any,
+        call: OcppCall,
+        status: str | None,
+        response: dict[str, Any],
+    ) -> None:
+        if status != "Accepted":
+            return  # Rejected / CALLERROR / timeout: the limit is NOT applied
+        profile = command.charging_profile
+        await self._state.remember_profile(
+            StoredChargingProfile(
+                charge_point_id=cp_id,
+                profile_id=profile.charging_profile_id,
+                evse_id=command.evse_id,
+                purpose=profile.charging_profile_purpose,
+                stack_level=profile.stack_level,
+                transaction_id=profile.transaction_id,
+                profile=profile.model_dump(mode="json", by_alias=True, exclude_none=True),
+                set_at=self._clock(),
+            )
+        )
+
+    async def _follow_clear_profile(
+        self,
+        cp_id: str,
+        command: Any,
+        call: OcppCall,
+        status: str | None,
+        response: dict[str, Any],
+    ) -> None:
+        if status == "Accepted":
+            await self._state.forget_profiles(
+                cp_id,
+                profile_id=command.id,
+                evse_id=command.evse_id,
+                purpose=command.charging_profile_purpose,
+                stack_level=command.stack_level,
+            )
+
+    async def _follow_reserve(
+        self,
+        cp_id: str,
+        command: Any,
+        call: OcppCall,
+        status: str | None,
+        response: dict[str, Any],
+    ) -> None:
+        if status != "Accepted":
+            return
+        evse = command.evse_id if command.evse_id is not None else command.connector_id
+        await self._state.remember_reservation(
+            Reservation(
+                charge_point_id=cp_id,
+                reservation_id=int(call.payload.get("reservationId") or call.payload["id"]),
+                evse_id=evse or 0,
+                connector_id=command.connector_id or evse or 0,
+                id_tag=command.id_tag,
+                expires_at=command.expiry_date,
+                status="active",
+                created_at=self._clock(),
+            )
+        )
+
+    async def _follow_cancel_reservation(
+        self,
+        cp_id: str,
+        command: Any,
+        call: OcppCall,
+        status: str | None,
+        response: dict[str, Any],
+    ) -> None:
+        if status == "Accepted":
+            await self._state.reservation_ended(cp_id, command.reservation_id, "cancelled")
+
+    async def _follow_local_list(
+        self,
+        cp_id: str,
+        command: Any,
+        call: OcppCall,
+        status: str | None,
+        response: dict[str, Any],
+    ) -> None:
+        if status == "Accepted":
+            await self._state.set_local_list_version(cp_id, command.list_version)
+
+    async def _follow_local_list_version(
+        self,
+        cp_id: str,
+        command: Any,
+        call: OcppCall,
+        status: str | None,
+        response: dict[str, Any],
+    ) -> None:
+        version = response.get("listVersion", response.get("versionNumber"))
+        if isinstance(version, int):
+            await self._state.set_local_list_version(cp_id, version)
+
+    async def _follow_get_configuration(
+        self,
+        cp_id: str,
+        command: Any,
+        call: OcppCall,
+        status: str | None,
+        response: dict[str, Any],
+    ) -> None:
+        if call.action == "GetConfiguration":
+            await self._state.remember_configuration(
+                cp_id,
+                [
+                    (k["key"], k.get("value"), k.get("readonly"))
+                    for k in response.get("configurationKey", [])
+                ],
+            )
+        elif call.action == "GetVariables":
+            variables = [
+                DeviceVariable(
+                    component=r["component"]["name"],
+                    component_instance=r["component"].get("instance"),
+                    evse_id=(r["component"].get("evse") or {}).get("id"),
+                    connector_id=(r["component"].get("evse") or {}).get("connectorId"),
+                    variable=r["variable"]["name"],
+                    variable_instance=r["variable"].get("instance"),
+                    attribute_type=r.get("attributeType", "Actual"),
+                    value=r.get("attributeValue"),
+                )
+                for r in response.get("getVariableResult", [])
+                if r.get("attributeStatus") == "Accepted"
+            ]
+            await self._reports.remember_variables(cp_id, variables)
+
+    async def _follow_set_configuration(
+        self,
+        cp_id: str,
+        command: Any,
+        call: OcppCall,
+        status: str | None,
+        response: dict[str, Any],
+    ) -> None:
+        if status not in ("Accepted", "RebootRequired") or self._link.redact(call) != call.payload:
+            return  # refused, or a credential: written to the charger, never kept in clear
+        if call.action == "ChangeConfiguration":
+            await self._state.remember_configuration(cp_id, [(command.name, command.value, None)])
+        else:
+            await self._reports.remember_variables(
+                cp_id,
+                [
+                    DeviceVariable(
+                        component=command.component_name,
+                        variable=command.name,
+                        variable_instance=command.instance,
+                        evse_id=command.evse_id,
+                        value=command.value,
+                    )
+                ],
+            )
+
+
+async def _report_completed(subscription: Subscription, request_id: int) -> None:
+    while True:
+        event = await subscription.get()
+        if event.type == "report.completed" and event.data.get("requestId") == request_id:
+            return
+
+
+def _failure(record: CommandRecord) -> DomainError:
+    error = record.error or {}
+    code, message = str(error.get("code")), str(error.get("message"))
+    if code == "charger_timeout":
+        return ChargerTimeout(message)
+    if code == "charger_offline":
+        return ChargerUnavailable(message)
+    if code == "charger_error":
+        details = error.get("details") or {}
+        assert isinstance(details, dict)
+        return ChargerRejectedCall(
+            str(details.get("code")),
+            str(details.get("description")),
+            details.get("errorDetails") or {},
+        )
+    return DomainError(message)
+
+
+_FollowUp = Callable[
+    [CommandService, str, Any, OcppCall, "str | None", dict[str, Any]], Awaitable[None]
+]
+
+_FOLLOW_UPS: dict[type[cmd.Command], _FollowUp] = {
+    cmd.SetChargingProfile: CommandService._follow_set_profile,
+    cmd.ClearChargingProfile: CommandService._follow_clear_profile,
+    cmd.Reserve: CommandService._follow_reserve,
+    cmd.CancelReservation: CommandService._follow_cancel_reservation,
+    cmd.SendLocalList: CommandService._follow_local_list,
+    cmd.GetLocalListVersion: CommandService._follow_local_list_version,
+    cmd.GetConfiguration: CommandService._follow_get_configuration,
+    cmd.SetConfiguration: CommandService._follow_set_configuration,
+}
