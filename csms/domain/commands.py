@@ -39,6 +39,7 @@ __all__ = [
     "GetLocalListVersion",
     "LocalListEntry",
     "OcppCall",
+    "REDACTED",
     "RawCall",
     "Reserve",
     "Reset",
@@ -51,6 +52,10 @@ __all__ = [
     "UnlockConnector",
     "UpdateFirmware",
 ]
+
+
+REDACTED = "********"
+"""What a credential is replaced with wherever a command is kept or logged."""
 
 
 class CommandNotSupported(Exception):
@@ -253,6 +258,16 @@ class SetConfiguration(Command):
     component_name: str | None = Field(default=None, min_length=1, max_length=50)
     instance: str | None = Field(default=None, max_length=50)
     evse_id: EvseId | None = None
+
+    @property
+    def sets_credential(self) -> bool:
+        """A new Basic Auth password: 1.6 AuthorizationKey, 2.0.1 SecurityCtrlr.BasicAuthPassword.
+
+        Such values are written to the charger and never kept in clear anywhere else.
+        """
+        return self.name == "AuthorizationKey" or (
+            self.name == "BasicAuthPassword" and self.component_name in (None, "SecurityCtrlr")
+        )
 
 
 class Reserve(Command):

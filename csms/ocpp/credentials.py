@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from csms.domain.commands import OcppCall
+from csms.domain.commands import REDACTED, OcppCall
 
 __all__ = ["REDACTED", "carries_secret", "new_password", "redact"]
 
 # Variables whose values are credentials: written, never stored or logged in clear.
 _SECRET_KEYS = frozenset({"AuthorizationKey"})
 _SECRET_VARIABLES = frozenset({("SecurityCtrlr", "BasicAuthPassword")})
-REDACTED = "********"
 
 
 def redact(action: str, payload: dict[str, Any]) -> dict[str, Any]:

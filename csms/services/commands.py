@@ -193,7 +193,9 @@ class CommandService:
         version = self._link.version_of(cp_id)  # ChargerUnavailable when offline
         request = command.model_dump(mode="json", by_alias=True, exclude_none=True)
         if isinstance(command, cmd.RawCall):
-            request = command.payload
+            request = self._link.redact(OcppCall(command.action, command.payload))
+        elif isinstance(command, cmd.SetConfiguration) and command.sets_credential:
+            request = {**request, "value": cmd.REDACTED}
         record = await self._store.add_command(
             cp_id, action, requested_by=requested_by, request=request, created_at=self._clock()
         )
@@ -505,7 +507,7 @@ class CommandService:
         status: str | None,
         response: dict[str, Any],
     ) -> None:
-        if status not in ("Accepted", "RebootRequired") or self._link.redact(call) != call.payload:
+        if status not in ("Accepted", "RebootRequired") or command.sets_credential:
             return  # refused, or a credential: written to the charger, never kept in clear
         if call.action == "ChangeConfiguration":
             await self._state.remember_configuration(cp_id, [(command.name, command.value, None)])

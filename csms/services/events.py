@@ -52,6 +52,10 @@ class EventBus:
         self._queue_size = queue_size
         self._subscriptions: set[Subscription] = set()
 
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscriptions)
+
     def publish(self, type_: str, charge_point_id: str | None, **data: Any) -> None:
         if not self._subscriptions:
             return

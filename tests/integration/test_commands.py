@@ -16,7 +16,7 @@ from tests.conftest import RunningCsms
 from tests.integration.test_v201_messages import BOOT as BOOT_201
 from tests.ocpp_client import RawClient
 
-PROFILE = {
+PROFILE: dict[str, Any] = {
     "chargingProfileId": 7,
     "stackLevel": 1,
     "chargingProfilePurpose": "TxDefaultProfile",
@@ -29,8 +29,16 @@ PROFILE = {
         ],
     },
 }
-MAX_PROFILE = {**PROFILE, "chargingProfileId": 8, "chargingProfilePurpose": "ChargePointMaxProfile"}
-START_PROFILE = {**PROFILE, "chargingProfileId": 9, "chargingProfilePurpose": "TxProfile"}
+MAX_PROFILE: dict[str, Any] = {
+    **PROFILE,
+    "chargingProfileId": 8,
+    "chargingProfilePurpose": "ChargePointMaxProfile",
+}
+START_PROFILE: dict[str, Any] = {
+    **PROFILE,
+    "chargingProfileId": 9,
+    "chargingProfilePurpose": "TxProfile",
+}
 
 
 @dataclass
