@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 
 __all__ = [
     "COMMANDS",
+    "REDACTED",
     "CancelReservation",
     "ChangeAvailability",
     "ChargingProfile",
@@ -39,7 +40,6 @@ __all__ = [
     "GetLocalListVersion",
     "LocalListEntry",
     "OcppCall",
-    "REDACTED",
     "RawCall",
     "Reserve",
     "Reset",

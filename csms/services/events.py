@@ -51,10 +51,16 @@ class EventBus:
         self._clock = clock
         self._queue_size = queue_size
         self._subscriptions: set[Subscription] = set()
+        self._subscribed = asyncio.Condition()
 
     @property
     def subscribers(self) -> int:
         return len(self._subscriptions)
+
+    async def wait_for_subscriber(self) -> None:
+        """Return once someone listens (a client's event stream is open)."""
+        async with self._subscribed:
+            await self._subscribed.wait_for(lambda: bool(self._subscriptions))
 
     def publish(self, type_: str, charge_point_id: str | None, **data: Any) -> None:
         if not self._subscriptions:
@@ -67,6 +73,8 @@ class EventBus:
     async def subscribe(self, charge_point_id: str | None = None) -> AsyncIterator[Subscription]:
         subscription = Subscription(charge_point_id, self._queue_size)
         self._subscriptions.add(subscription)
+        async with self._subscribed:
+            self._subscribed.notify_all()
         try:
             yield subscription
         finally:

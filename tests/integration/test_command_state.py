@@ -364,9 +364,7 @@ async def test_event_stream_and_metrics(csms: RunningCsms) -> None:
 
     listener = asyncio.create_task(listen())
     async with asyncio.timeout(10):
-        # The stream is open once the bus has its subscriber; nothing else signals that.
-        while not csms.system.services.events.subscribers:
-            await asyncio.sleep(0.01)
+        await csms.system.services.events.wait_for_subscriber()
         client = await connect(csms, "CP-LIVE-2")  # another charger: filtered out
         live = await RawClient.connect(csms.ocpp_url, "CP-LIVE")
         await live.boot()
