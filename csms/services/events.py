@@ -53,10 +53,6 @@ class EventBus:
         self._subscriptions: set[Subscription] = set()
         self._subscribed = asyncio.Condition()
 
-    @property
-    def subscribers(self) -> int:
-        return len(self._subscriptions)
-
     async def wait_for_subscriber(self) -> None:
         """Return once someone listens (a client's event stream is open)."""
         async with self._subscribed:
