@@ -9,6 +9,7 @@ import asyncio
 import base64
 import binascii
 import ssl
+import weakref
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -83,8 +84,11 @@ class OcppGateway:
         self._sessions = sessions
         self._connection_factory = connection_factory
         self._server: Server | None = None
-        # Decided during the handshake, read once by the connection handler.
-        self._registered: dict[ServerConnection, bool] = {}
+        # Decided during the handshake, read once by the connection handler. Weak: a handshake
+        # that fails after authentication (no common subprotocol) never reaches the handler.
+        self._registered: weakref.WeakKeyDictionary[ServerConnection, bool] = (
+            weakref.WeakKeyDictionary()
+        )
         self._handlers: set[asyncio.Task[Any]] = set()
 
     @property
