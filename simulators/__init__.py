@@ -7,9 +7,11 @@ from simulators.errors import (
     UnresolvedTransactionError,
 )
 from simulators.v16 import ChargePoint16Simulator
+from simulators.v201 import ChargePoint201Simulator
 
 __all__ = [
     "ChargePoint16Simulator",
+    "ChargePoint201Simulator",
     "ConnectionLostError",
     "NotConnectedError",
     "SimulatorError",

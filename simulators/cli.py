@@ -9,9 +9,8 @@ from collections.abc import Sequence
 
 import structlog
 
-from simulators.fleet import FleetOptions, run_fleet
+from simulators.fleet import SUPPORTED_OCPP, FleetOptions, run_fleet
 
-SUPPORTED_OCPP = ("1.6",)
 LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -35,12 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", required=True, help="CSMS base URL; the identity is appended")
     p.add_argument("--prefix", default="SIM-", help="identity prefix (identity = prefix + i)")
     p.add_argument("--password", default=None, help="HTTP Basic auth password")
-    p.add_argument("--ocpp", default="1.6", help="OCPP version (only 1.6 for now)")
-    p.add_argument("--connectors", type=_positive_int, default=2)
+    p.add_argument("--ocpp", default="1.6", help=f"OCPP version: {' or '.join(SUPPORTED_OCPP)}")
+    p.add_argument(
+        "--connectors", type=_positive_int, default=2, help="connectors (1.6) or EVSEs (2.0.1)"
+    )
     p.add_argument("--meter-interval", type=_positive_float, default=5.0, help="seconds")
     p.add_argument("--session-seconds", type=_positive_float, default=60.0)
     p.add_argument("--idle-seconds", type=_positive_float, default=10.0)
     p.add_argument("--id-tag", default="SIM-TAG")
+    p.add_argument(
+        "--id-token-type", default="ISO14443", help="2.0.1 idToken type (e.g. Central, ISO14443)"
+    )
     p.add_argument("--power-w", type=_positive_float, default=11000.0)
     p.add_argument(
         "--duration", type=_positive_float, default=None, help="seconds (default: until Ctrl-C)"
@@ -84,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         id_tag=args.id_tag,
         power_w=args.power_w,
         duration=args.duration,
+        ocpp=args.ocpp,
+        id_token_type=args.id_token_type,
     )
     try:
         asyncio.run(run_fleet(options))

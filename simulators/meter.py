@@ -1,4 +1,4 @@
-"""Energy model of one connector and the MeterValues sample format.
+"""Energy model of one connector and the sample formats of both OCPP versions.
 
 The register is a float in Wh that only ever grows: it integrates the
 effective power over (monotonic) time, and survives across sessions like a
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 NOMINAL_VOLTAGE = 230.0
@@ -95,6 +96,37 @@ class EnergyMeter:
         self._register_wh = max(self._register_wh, register_wh)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """One measured quantity, before it is put in a version's wire format."""
+
+    measurand: str
+    unit: str
+    value: float
+    phase: str | None = None
+    location: str = "Outlet"
+    decimals: int = 0
+
+
+def readings(
+    energy_wh: float,
+    power_w: float | None = None,
+    current_a: float | None = None,
+    phases: int = 3,
+    soc: float | None = None,
+) -> list[Reading]:
+    """What a sample reports: the register, then power, per-phase current, SoC."""
+    values = [Reading("Energy.Active.Import.Register", "Wh", energy_wh)]
+    if power_w is not None:
+        values.append(Reading("Power.Active.Import", "W", power_w))
+    if current_a is not None:
+        for n in range(1, phases + 1):
+            values.append(Reading("Current.Import", "A", current_a, phase=f"L{n}", decimals=1))
+    if soc is not None:
+        values.append(Reading("SoC", "Percent", soc, location="EV"))
+    return values
+
+
 def sampled_value(
     value: float,
     measurand: str,
@@ -105,6 +137,7 @@ def sampled_value(
     location: str = "Outlet",
     decimals: int = 0,
 ) -> dict[str, Any]:
+    """A 1.6 ``sampledValue``: the value is a string, the unit a plain field."""
     item: dict[str, Any] = {
         "value": f"{value:.{decimals}f}",
         "context": context,
@@ -127,15 +160,47 @@ def build_meter_value(
     phases: int = 3,
     soc: float | None = None,
 ) -> dict[str, Any]:
-    """One ``meterValue`` entry (camelCase, as it goes on the wire)."""
-    values = [sampled_value(energy_wh, "Energy.Active.Import.Register", "Wh", context)]
-    if power_w is not None:
-        values.append(sampled_value(power_w, "Power.Active.Import", "W", context))
-    if current_a is not None:
-        for n in range(1, phases + 1):
-            values.append(
-                sampled_value(current_a, "Current.Import", "A", context, phase=f"L{n}", decimals=1)
-            )
-    if soc is not None:
-        values.append(sampled_value(soc, "SoC", "Percent", context, location="EV"))
+    """One 1.6 ``meterValue`` entry (camelCase, as it goes on the wire)."""
+    values = [
+        sampled_value(
+            r.value,
+            r.measurand,
+            r.unit,
+            context,
+            phase=r.phase,
+            location=r.location,
+            decimals=r.decimals,
+        )
+        for r in readings(energy_wh, power_w, current_a, phases, soc)
+    ]
+    return {"timestamp": timestamp, "sampledValue": values}
+
+
+def sampled_value_201(reading: Reading, context: str) -> dict[str, Any]:
+    """A 2.0.1 ``sampledValue``: a number, the unit inside ``unitOfMeasure``."""
+    item: dict[str, Any] = {
+        "value": round(reading.value, reading.decimals),
+        "context": context,
+        "measurand": reading.measurand,
+        "location": reading.location,
+        "unitOfMeasure": {"unit": reading.unit},
+    }
+    if reading.phase is not None:
+        item["phase"] = reading.phase
+    return item
+
+
+def build_meter_value_201(
+    timestamp: str,
+    context: str,
+    energy_wh: float,
+    power_w: float | None = None,
+    current_a: float | None = None,
+    phases: int = 3,
+    soc: float | None = None,
+) -> dict[str, Any]:
+    """One 2.0.1 ``meterValue`` entry (camelCase, as it goes on the wire)."""
+    values = [
+        sampled_value_201(r, context) for r in readings(energy_wh, power_w, current_a, phases, soc)
+    ]
     return {"timestamp": timestamp, "sampledValue": values}

@@ -1,13 +1,16 @@
 """Ordered store of transaction messages that must reach the server.
 
-OCPP 1.6 requires StartTransaction, StopTransaction and transaction
-MeterValues to be delivered eventually and in order, with the timestamps of
-when they happened. Everything goes through this queue (even when online) so
-a later message can never overtake an earlier undelivered one.
+Both OCPP versions require transaction messages (1.6: StartTransaction,
+StopTransaction and transaction MeterValues; 2.0.1: TransactionEvent) to be
+delivered eventually and in order, with the timestamps of when they happened.
+Everything goes through a queue (even when online) so a later message can
+never overtake an earlier undelivered one.
 
-A StartTransaction queued offline has no server id yet, so it carries a
-negative local placeholder; later messages refer to the placeholder and are
-rewritten with the real id once the replayed StartTransaction is answered.
+1.6 only: a StartTransaction queued offline has no server id yet, so it
+carries a negative local placeholder; later messages refer to the placeholder
+and are rewritten with the real id once the replayed StartTransaction is
+answered (``TransactionQueue``). In 2.0.1 the charger picks the transaction
+id itself, so a plain ``MessageQueue`` does.
 """
 
 from __future__ import annotations
@@ -30,26 +33,18 @@ class QueuedCall:
     # snake_case kwargs for the ocpp ``call`` dataclass; never mutated so a
     # retry sends exactly the same content (timestamps included).
     kwargs: dict[str, Any]
+    # 1.6: the local id a queued StartTransaction stands for.
     placeholder: int | None = None
     attempts: int = 0
     waiter: asyncio.Future[Any] | None = field(default=None, repr=False)
 
 
-class TransactionQueue:
+class MessageQueue:
     def __init__(self) -> None:
         self._items: deque[QueuedCall] = deque()
-        self._aliases: dict[int, int] = {}
-        self._dead: set[int] = set()
-        self._next_placeholder = -1
 
     def __len__(self) -> int:
         return len(self._items)
-
-    def new_placeholder(self) -> int:
-        # Negative ids cannot clash with server ids, which are positive.
-        value = self._next_placeholder
-        self._next_placeholder -= 1
-        return value
 
     def push(self, item: QueuedCall) -> None:
         self._items.append(item)
@@ -62,6 +57,24 @@ class TransactionQueue:
 
     def items(self) -> list[QueuedCall]:
         return list(self._items)
+
+    def prepare(self, item: QueuedCall) -> dict[str, Any]:
+        """kwargs ready to send (a copy: the stored payload stays as queued)."""
+        return dict(item.kwargs)
+
+
+class TransactionQueue(MessageQueue):
+    def __init__(self) -> None:
+        super().__init__()
+        self._aliases: dict[int, int] = {}
+        self._dead: set[int] = set()
+        self._next_placeholder = -1
+
+    def new_placeholder(self) -> int:
+        # Negative ids cannot clash with server ids, which are positive.
+        value = self._next_placeholder
+        self._next_placeholder -= 1
+        return value
 
     def bind(self, placeholder: int, real_id: int) -> None:
         self._aliases[placeholder] = real_id

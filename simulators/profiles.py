@@ -1,4 +1,4 @@
-"""Smart-charging profiles (OCPP 1.6 SetChargingProfile) reduced to a limit.
+"""Smart-charging profiles (1.6 SetChargingProfile, 2.0.1 via ``from_v201``) reduced to a limit.
 
 Simplifications, on purpose: ChargePointMaxProfile caps each connector rather
 than the sum of all connectors, and GetCompositeSchedule reports the limit in
@@ -170,3 +170,29 @@ class ProfileStore:
                 {"startPeriod": 0, "limit": round(limit, 1), "numberPhases": self.phases}
             ],
         }
+
+
+# OCPP 2.0.1 renamed the station-wide purpose; the rest of a profile keeps its
+# 1.6 meaning once the 2.0.1 shape is mapped onto the 1.6 one.
+CS_MAX_201 = "ChargingStationMaxProfile"
+
+
+def from_v201(profile: dict[str, Any]) -> dict[str, Any]:
+    """A 2.0.1 ``chargingProfile`` (snake_case) in the shape ``ProfileStore`` uses.
+
+    2.0.1 calls the id ``id`` and allows up to three schedules (for different
+    rate units); the first one is the one the simulator follows.
+    """
+    purpose = str(profile["charging_profile_purpose"])
+    schedules = profile.get("charging_schedule") or []
+    mapped: dict[str, Any] = {
+        "charging_profile_id": profile["id"],
+        "stack_level": profile["stack_level"],
+        "charging_profile_purpose": CP_MAX if purpose == CS_MAX_201 else purpose,
+        "charging_profile_kind": profile.get("charging_profile_kind", "Absolute"),
+        "charging_schedule": schedules[0] if schedules else {"charging_schedule_period": []},
+    }
+    for key in ("recurrency_kind", "valid_from", "valid_to"):
+        if profile.get(key) is not None:
+            mapped[key] = profile[key]
+    return mapped

@@ -234,14 +234,9 @@ class ChargePoint16Sessions(ChargePoint16Transactions):
             await self.flush_queue(timeout=5)
         for task in self._session_tasks.values():
             task.cancel()
-        self._booted.clear()
         for conn in self.connectors.values():
             conn.reservation = None
             conn.claimed = False
             conn.status = conn.idle_status()
             conn.meter.stop()
-        ws = self._ws
-        if ws is not None:
-            self._reconnect_now = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 2.0)
+        await self._close_for_reboot()

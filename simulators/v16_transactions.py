@@ -1,18 +1,16 @@
 """Transaction messages of a 1.6 charger and the queue that delivers them.
 
 StartTransaction, StopTransaction and transaction MeterValues all pass through
-``TransactionQueue`` (see ``offline_queue``) and one worker per connection, so
-they reach the server in order even across disconnections.
+``TransactionQueue`` (see ``offline_queue``) and the shared ``outbox`` worker,
+so they reach the server in order even across disconnections.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from simulators._ocpp import call
 from simulators.connector import Transaction
-from simulators.errors import ConnectionLostError, NotConnectedError, UnresolvedTransactionError
 from simulators.meter import build_meter_value
 from simulators.offline_queue import METER, START, STOP, QueuedCall, TransactionQueue
 from simulators.timeutil import utc_now, utc_now_iso
@@ -22,39 +20,24 @@ from simulators.v16_core import ChargePoint16Core
 class ChargePoint16Transactions(ChargePoint16Core):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._queue = TransactionQueue()
-        self._queue_kick = asyncio.Event()
-        self._queue_empty = asyncio.Event()
-        self._queue_empty.set()
-
-    def _on_ready(self) -> None:
-        super()._on_ready()
-        if len(self._queue):
-            self.log.info("replaying", queued=len(self._queue))
-        self._spawn(self._queue_worker(), "queue", per_connection=True)
-
-    @property
-    def queue_length(self) -> int:
-        return len(self._queue)
+        # The same object as the outbox's queue, typed with its 1.6 extras.
+        self._txq = TransactionQueue()
+        self._queue = self._txq
 
     def resolve_transaction_id(self, transaction_id: int) -> int:
         """Map an offline placeholder to the server's id once it is known."""
-        return self._queue.resolve(transaction_id)
+        return self._txq.resolve(transaction_id)
 
     def transaction_id(self, connector_id: int) -> int | None:
         tx = self.connector(connector_id).tx
-        return None if tx is None else self._queue.resolve(tx.local_id)
+        return None if tx is None else self._txq.resolve(tx.local_id)
 
     def find_transaction(self, transaction_id: int) -> Transaction | None:
-        wanted = self._queue.resolve(transaction_id)
+        wanted = self._txq.resolve(transaction_id)
         for conn in self.connectors.values():
-            if conn.tx is not None and self._queue.resolve(conn.tx.local_id) == wanted:
+            if conn.tx is not None and self._txq.resolve(conn.tx.local_id) == wanted:
                 return conn.tx
         return None
-
-    async def flush_queue(self, timeout: float = 5.0) -> None:
-        """Wait until every queued transaction message has been delivered."""
-        await self._wait_event(self._queue_empty, timeout, "done replaying the queue")
 
     # ---------------------------------------------- transaction messages
 
@@ -92,7 +75,7 @@ class ChargePoint16Transactions(ChargePoint16Core):
         if reservation is not None and reservation.id_tag == id_tag:
             reservation_id = reservation_id or reservation.reservation_id
             conn.reservation = None
-        placeholder = self._queue.new_placeholder()
+        placeholder = self._txq.new_placeholder()
         tx = Transaction(placeholder, connector_id, id_tag, meter_start, ts, now)
         # Claim the connector before awaiting so nothing else starts on it.
         conn.tx = tx
@@ -214,86 +197,19 @@ class ChargePoint16Transactions(ChargePoint16Core):
             return await self._call(call.MeterValues(**kwargs))
         return await self._submit(METER, kwargs)
 
-    async def _submit(
-        self, action: str, kwargs: dict[str, Any], placeholder: int | None = None
-    ) -> Any | None:
-        """Queue a transaction message; wait for its answer if we are online."""
-        item = QueuedCall(action, kwargs, placeholder)
-        self._queue.push(item)
-        self._queue_empty.clear()
-        self._queue_kick.set()
-        lost = self._conn_lost
-        if not self._booted.is_set() or lost is None or lost.done():
-            return None
-        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        item.waiter = waiter
-        # Generous: the item may wait behind others that are being retried.
-        budget = self.response_timeout * (self._attempts() + 1)
-        try:
-            await asyncio.wait({waiter, lost}, timeout=budget, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not waiter.done():
-                item.waiter = None
-                waiter.cancel()
-        return None if waiter.cancelled() else waiter.result()
+    # ------------------------------------------------------- outbox hooks
 
-    def _attempts(self) -> int:
-        return max(1, self.config.get_int("TransactionMessageAttempts"))
+    def _payload_for(self, item: QueuedCall) -> Any:
+        return getattr(call, item.action)(**self._txq.prepare(item))
 
-    def _finish_item(
-        self, item: QueuedCall, result: Any = None, exc: Exception | None = None
-    ) -> None:
-        self._queue.pop()
-        if not len(self._queue):
-            self._queue_empty.set()
-        if exc is not None and item.placeholder is not None:
-            self._queue.mark_dead(item.placeholder)
-        waiter = item.waiter
-        if waiter is None or waiter.done():
-            if exc is not None:
-                self.log.warning("queued_message_dropped", action=item.action, error=repr(exc))
-            return
-        if exc is not None:
-            waiter.set_exception(exc)
-        else:
-            waiter.set_result(result)
-
-    async def _queue_worker(self) -> None:
-        """Deliver queued transaction messages in order; ends on disconnect."""
-        while True:
-            item = self._queue.peek()
-            if item is None:
-                self._queue_kick.clear()
-                await self._queue_kick.wait()
-                continue
-            await self._deliver(item)
-
-    async def _deliver(self, item: QueuedCall) -> None:
-        try:
-            kwargs = self._queue.prepare(item)
-        except UnresolvedTransactionError as exc:
-            self._finish_item(item, exc=exc)
-            return
-        try:
-            result = await self._call(getattr(call, item.action)(**kwargs))
-        except (NotConnectedError, ConnectionLostError):
-            raise  # stays at the head of the queue for the next connection
-        except TimeoutError as exc:
-            item.attempts += 1
-            if item.attempts >= self._attempts():
-                self._finish_item(item, exc=exc)
-                return
-            self.log.info("retrying", action=item.action, attempt=item.attempts)
-            await asyncio.sleep(self.config.get_int("TransactionMessageRetryInterval"))
-            return
-        except Exception as exc:
-            # A CALLERROR or a payload the schema refuses: retrying cannot help.
-            self._finish_item(item, exc=exc)
-            return
+    def _on_delivered(self, item: QueuedCall, result: Any) -> None:
         if item.action == START and item.placeholder is not None:
-            self._queue.bind(item.placeholder, int(result.transaction_id))
+            self._txq.bind(item.placeholder, int(result.transaction_id))
             self._adopt_real_id(item.placeholder, int(result.transaction_id))
-        self._finish_item(item, result)
+
+    def _on_dropped(self, item: QueuedCall, exc: Exception) -> None:
+        if item.placeholder is not None:
+            self._txq.mark_dead(item.placeholder)
 
     def _adopt_real_id(self, placeholder: int, real_id: int) -> None:
         for conn in self.connectors.values():

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,9 +15,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from ocpp.exceptions import OCPPError
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
 
 from simulators import ChargePoint16Simulator
 from simulators.cli import main as cli_main
@@ -27,6 +22,8 @@ from simulators.errors import NotConnectedError, UnresolvedTransactionError
 from simulators.meter import EnergyMeter
 from simulators.offline_queue import METER, START, STOP, QueuedCall, TransactionQueue
 from simulators.profiles import TX_DEFAULT, ProfileStore
+from tests.simulators.fake_csms import FakeCsms, running
+from tests.simulators.fake_csms import now_iso as _now
 
 TX_ID = 42
 
@@ -126,108 +123,30 @@ def test_offline_queue_maps_placeholder_to_real_id() -> None:
 # ------------------------------------------------------- fake central system
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _answer(action: str, payload: dict[str, Any]) -> dict[str, Any]:
+    accepted = {"status": "Accepted"}
+    answers: dict[str, dict[str, Any]] = {
+        "BootNotification": {"status": "Accepted", "currentTime": _now(), "interval": 1},
+        "Heartbeat": {"currentTime": _now()},
+        "Authorize": {"idTagInfo": accepted},
+        "StartTransaction": {"transactionId": TX_ID, "idTagInfo": accepted},
+        "StopTransaction": {"idTagInfo": accepted},
+    }
+    return answers.get(action, {})
 
 
-class FakeCsms:
-    """Answers the charger's CALLs with canned results and records them."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.paths: list[str] = []
-        self.auth: list[str | None] = []
-        self.subprotocols: list[str | None] = []
-        self.drop_on_stop = 0  # drop the link instead of answering N StopTransactions
-        self.errors: dict[str, str] = {}  # action -> CALLERROR code to answer with
-        self._changed = asyncio.Condition()
-        self._ws: ServerConnection | None = None
-        self._pending: dict[str, asyncio.Future[Any]] = {}
-        self._counter = 0
-
-    def actions(self) -> list[str]:
-        return [action for action, _ in self.calls]
-
-    def payloads(self, action: str) -> list[dict[str, Any]]:
-        return [p for a, p in self.calls if a == action]
-
-    async def wait_for(self, action: str, count: int = 1, within: float = 5.0) -> dict[str, Any]:
-        async with asyncio.timeout(within), self._changed:
-            await self._changed.wait_for(lambda: len(self.payloads(action)) >= count)
-        return self.payloads(action)[count - 1]
-
-    async def wait_status(self, connector_id: int, status: str, within: float = 5.0) -> None:
-        wanted = {"connectorId": connector_id, "status": status}
-        async with asyncio.timeout(within), self._changed:
-            await self._changed.wait_for(
-                lambda: any(
-                    wanted.items() <= p.items() for p in self.payloads("StatusNotification")
-                )
-            )
-
-    async def send_call(self, action: str, payload: dict[str, Any]) -> Any:
-        assert self._ws is not None
-        self._counter += 1
-        uid = f"srv-{self._counter}"
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[uid] = future
-        await self._ws.send(json.dumps([2, uid, action, payload]))
-        return await asyncio.wait_for(future, 5)
-
-    def _answer(self, action: str) -> dict[str, Any]:
-        accepted = {"status": "Accepted"}
-        answers: dict[str, dict[str, Any]] = {
-            "BootNotification": {"status": "Accepted", "currentTime": _now(), "interval": 1},
-            "Heartbeat": {"currentTime": _now()},
-            "Authorize": {"idTagInfo": accepted},
-            "StartTransaction": {"transactionId": TX_ID, "idTagInfo": accepted},
-            "StopTransaction": {"idTagInfo": accepted},
-        }
-        return answers.get(action, {})
-
-    async def handler(self, ws: ServerConnection) -> None:
-        assert ws.request is not None
-        self.paths.append(ws.request.path)
-        self.auth.append(ws.request.headers.get("Authorization"))
-        self.subprotocols.append(ws.subprotocol)
-        self._ws = ws
-        with contextlib.suppress(ConnectionClosed):
-            await self._serve(ws)
-
-    async def _serve(self, ws: ServerConnection) -> None:
-        async for raw in ws:
-            message = json.loads(raw)
-            if message[0] in (3, 4):
-                future = self._pending.pop(message[1], None)
-                if future is not None and not future.done():
-                    future.set_result(message[2] if message[0] == 3 else message)
-                continue
-            _, uid, action, payload = message
-            if action == "StopTransaction" and self.drop_on_stop > 0:
-                self.drop_on_stop -= 1
-                ws.transport.abort()  # network failure before the answer
-                return
-            async with self._changed:
-                self.calls.append((action, payload))
-                self._changed.notify_all()
-            if action in self.errors:
-                await ws.send(json.dumps([4, uid, self.errors[action], "refused", {}]))
-                continue
-            await ws.send(json.dumps([3, uid, self._answer(action)]))
+async def _wait_status(fake: FakeCsms, connector_id: int, status: str) -> None:
+    wanted = {"connectorId": connector_id, "status": status}
+    await fake.wait_until(
+        lambda: any(wanted.items() <= p.items() for p in fake.payloads("StatusNotification"))
+    )
 
 
 @pytest_asyncio.fixture
 async def fake_csms() -> AsyncIterator[tuple[FakeCsms, str]]:
-    fake = FakeCsms()
-    server: Server = await serve(
-        fake.handler, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp1.6")]
-    )
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield fake, f"ws://127.0.0.1:{port}/ocpp"
-    finally:
-        server.close()
-        await server.wait_closed()
+    fake = FakeCsms(_answer)
+    async with running(fake, "ocpp1.6") as url:
+        yield fake, url
 
 
 @pytest_asyncio.fixture
@@ -295,7 +214,7 @@ async def test_stop_replayed_after_drop_with_original_timestamp(
     fake, _ = fake_csms
     await sim.wait_booted(timeout=5)
     tx = await sim.start_transaction(connector_id=2, id_tag="TAG2", meter_start=0)
-    fake.drop_on_stop = 1
+    fake.drop_on["StopTransaction"] = 1
     stop_time = "2024-05-01T10:00:00.000Z"
     # The link dies before the answer: the message stays queued (None).
     assert await sim.stop_transaction(tx, meter_stop=800, timestamp=stop_time) is None
@@ -374,7 +293,7 @@ async def test_answers_server_calls_and_reboots_on_reset(
 
 def test_cli_rejects_unsupported_ocpp_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        cli_main(["--chargers", "1", "--url", "ws://127.0.0.1:1/ocpp", "--ocpp", "2.0.1"])
+        cli_main(["--chargers", "1", "--url", "ws://127.0.0.1:1/ocpp", "--ocpp", "2.1"])
     assert exc.value.code == 2
     assert "not supported yet" in capsys.readouterr().err
 
@@ -461,7 +380,7 @@ async def test_remote_commands(
     assert stopped == {"status": "Accepted"}
     assert (await fake.wait_for("StopTransaction"))["reason"] == "Remote"
     # The scheduled availability change applies once the transaction is over.
-    await fake.wait_status(1, "Unavailable")
+    await _wait_status(fake, 1, "Unavailable")
 
     expiry = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1).isoformat()
     reserve = {"connectorId": 2, "expiryDate": expiry, "idTag": "R3", "reservationId": 5}
