@@ -56,6 +56,8 @@ class SimulatorLink(OcppPeer):
         # Every CALL the server sent us, in arrival order (for tests).
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.boot_count = 0
+        # Reported in BootNotification; a firmware update changes it across a reboot.
+        self.firmware_version = "1.0.0"
         self.boot_attempts = 0
 
         self._received_cond = asyncio.Condition()

@@ -15,6 +15,7 @@ from typing import Any
 from simulators._ocpp import call_result, on
 from simulators.config import AUTHORIZATION_KEY, ChangeResult
 from simulators.connector import Reservation
+from simulators.firmware import firmware_version_of
 from simulators.profiles import CP_MAX, TX_PROFILE
 from simulators.timeutil import iso, parse_iso, utc_now, utc_now_iso
 from simulators.v16_sessions import ChargePoint16Sessions
@@ -199,15 +200,21 @@ class ChargePoint16Simulator(ChargePoint16Sessions):
     def on_update_firmware(self, location: str, retrieve_date: str, **_: Any) -> Any:
         delay = (parse_iso(retrieve_date) - utc_now()).total_seconds()
         # Honour a near retrieveDate, but never stall a test for long.
-        self._after_reply("firmware", lambda: self._install_firmware(min(max(delay, 0.0), 10.0)))
+        wait = min(max(delay, 0.0), 10.0)
+        self._after_reply("firmware", lambda: self._install_firmware(wait, location))
         return call_result.UpdateFirmware()
 
-    async def _install_firmware(self, delay: float) -> None:
+    async def _install_firmware(self, delay: float, location: str) -> None:
         await asyncio.sleep(delay)
-        for status in ("Downloading", "Downloaded", "Installing", "Installed"):
+        for status in ("Downloading", "Downloaded", "Installing"):
             await self.firmware_status_notification(status)
-            if status != "Installed":
-                await asyncio.sleep(self.job_step_seconds)
+            await asyncio.sleep(self.job_step_seconds)
+        # OCPP 1.6 §5.19: the new firmware runs after a reboot, which the central system sees as
+        # a BootNotification with the new version; Installed follows that boot.
+        self.firmware_version = firmware_version_of(location)
+        await self.reboot("HardReset")
+        await self.wait_booted(timeout=30)
+        await self.firmware_status_notification("Installed")
 
     # ---------------------------------------------------------- SmartCharging
 

@@ -23,7 +23,6 @@ from simulators.timeutil import utc_now_iso
 
 VENDOR = "CSMS-Sim"
 MODEL = "Sim-16"
-FIRMWARE = "1.0.0"
 SUBPROTOCOL = "ocpp1.6"
 
 
@@ -98,7 +97,7 @@ class ChargePoint16Core(QueuedDelivery, ChargePoint16Base):
                 charge_point_model=MODEL,
                 charge_point_serial_number=self.identity,
                 charge_box_serial_number=self.identity,
-                firmware_version=FIRMWARE,
+                firmware_version=self.firmware_version,
             )
         )
         self.log.info("boot", status=result.status, interval=result.interval)

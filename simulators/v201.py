@@ -14,6 +14,7 @@ from typing import Any
 from simulators._ocpp import call_result201 as result
 from simulators._ocpp import on
 from simulators.connector import Reservation
+from simulators.firmware import firmware_version_of
 from simulators.profiles import CP_MAX, CS_MAX_201, TX_PROFILE, from_v201
 from simulators.timeutil import iso, parse_iso, utc_now, utc_now_iso
 from simulators.v201_model import (
@@ -336,15 +337,20 @@ class ChargePoint201Simulator(ChargePoint201Sessions):
         delay = (parse_iso(firmware["retrieve_date_time"]) - utc_now()).total_seconds()
         # Honour a near retrieveDateTime, but never stall a test for long.
         wait = min(max(delay, 0.0), 10.0)
-        self._after_reply("firmware", lambda: self._install_firmware(request_id, wait))
+        location = str(firmware["location"])
+        self._after_reply("firmware", lambda: self._install_firmware(request_id, wait, location))
         return result.UpdateFirmware(status="Accepted")
 
-    async def _install_firmware(self, request_id: int, delay: float) -> None:
+    async def _install_firmware(self, request_id: int, delay: float, location: str) -> None:
         await asyncio.sleep(delay)
-        for status in ("Downloading", "Downloaded", "Installing", "Installed"):
+        for status in ("Downloading", "Downloaded", "Installing", "InstallRebooting"):
             await self.firmware_status_notification(status, request_id)
-            if status != "Installed":
-                await asyncio.sleep(self.job_step_seconds)
+            await asyncio.sleep(self.job_step_seconds)
+        # L01: the station reboots into the new firmware, boots again, then reports Installed.
+        self.firmware_version = firmware_version_of(location)
+        await self.reboot("ImmediateReset", "ResetCommand")
+        await self.wait_booted(timeout=30)
+        await self.firmware_status_notification("Installed", request_id)
 
     @on("GetLog")
     def on_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> Any:

@@ -27,7 +27,6 @@ from simulators.v201_state import CONNECTOR_ID, Evse, id_token
 
 VENDOR = "CSMS-Sim"
 MODEL = "Sim-201"
-FIRMWARE = "1.0.0"
 SUBPROTOCOL = "ocpp2.0.1"
 # Made-up but well-formed modem identifiers (ICCID 20 digits, IMSI 15).
 ICCID = "89490200001234567890"
@@ -121,7 +120,7 @@ class ChargePoint201Core(QueuedDelivery, ChargePoint201Base):
                     "model": MODEL,
                     "vendorName": VENDOR,
                     "serialNumber": self.identity,
-                    "firmwareVersion": FIRMWARE,
+                    "firmwareVersion": self.firmware_version,
                     "modem": {"iccid": ICCID, "imsi": IMSI},
                 },
             )

@@ -396,7 +396,12 @@ async def test_remote_commands(
     assert (await fake.wait_for("DiagnosticsStatusNotification", 2))["status"] == "Uploaded"
     firmware = {"location": "http://example.invalid/fw.bin", "retrieveDate": _now()}
     assert await fake.send_call("UpdateFirmware", firmware) == {}
-    assert (await fake.wait_for("FirmwareStatusNotification", 4))["status"] == "Installed"
+    boots = len(fake.payloads("BootNotification"))
+    assert (await fake.wait_for("FirmwareStatusNotification", 4, within=15))[
+        "status"
+    ] == "Installed"
+    # Installed comes after the reboot into the new firmware (OCPP 1.6 §5.19).
+    assert fake.payloads("BootNotification")[boots]["firmwareVersion"] == "fw"
     assert [a for a, _ in sim.received][:2] == ["RemoteStartTransaction", "RemoteStartTransaction"]
 
 

@@ -456,8 +456,14 @@ async def test_other_server_calls(
         "firmware": {"location": "http://example.invalid/fw.bin", "retrieveDateTime": now_iso()},
     }
     assert await fake.send_call("UpdateFirmware", firmware) == {"status": "Accepted"}
-    installed = await fake.wait_for("FirmwareStatusNotification", 4)
+    boots = len(fake.payloads("BootNotification"))
+    installed = await fake.wait_for("FirmwareStatusNotification", 5, within=15)
     assert installed == {"status": "Installed", "requestId": 3}
+    statuses = [p["status"] for p in fake.payloads("FirmwareStatusNotification")]
+    assert statuses == ["Downloading", "Downloaded", "Installing", "InstallRebooting", "Installed"]
+    # It rebooted into the new firmware before reporting Installed.
+    reboot = fake.payloads("BootNotification")[boots]
+    assert reboot["chargingStation"]["firmwareVersion"] == "fw"
     log = {
         "log": {"remoteLocation": "ftp://example.invalid/"},
         "logType": "DiagnosticsLog",
@@ -470,7 +476,9 @@ async def test_other_server_calls(
     expiry = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     token = {"idToken": "R", "type": "Central"}
     reserve = {"id": 5, "expiryDateTime": expiry, "idToken": token, "evseId": 1}
-    assert await fake.send_call("ReserveNow", reserve) == {"status": "Occupied"}
+    # The firmware reboot ended EVSE 1's transaction, so the Inoperative scheduled for it earlier
+    # has taken effect.
+    assert await fake.send_call("ReserveNow", reserve) == {"status": "Unavailable"}
     assert await fake.send_call("ReserveNow", {**reserve, "evseId": 2}) == {"status": "Unavailable"}
     operative = {"operationalStatus": "Operative", "evse": {"id": 2}}
     assert await fake.send_call("ChangeAvailability", operative) == {"status": "Accepted"}
