@@ -12,7 +12,13 @@ import hashlib
 import hmac
 import secrets
 
-__all__ = ["hash_api_token", "hash_password", "new_api_token", "verify_password"]
+__all__ = [
+    "VerifiedPasswords",
+    "hash_api_token",
+    "hash_password",
+    "new_api_token",
+    "verify_password",
+]
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
@@ -48,3 +54,30 @@ def new_api_token() -> str:
 
 def hash_api_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class VerifiedPasswords:
+    """Remembers which password already verified against which stored hash.
+
+    scrypt costs tens of milliseconds on purpose; paying it again for every reconnect of every
+    charger would let a reconnect storm of a few hundred chargers a second saturate the CPU. A
+    charger whose password verified once is recognised by a fast digest until its stored hash
+    changes (a new password gets a new salt, hence a new key here).
+    """
+
+    def __init__(self, capacity: int = 200_000) -> None:
+        self._capacity = capacity
+        self._digests: dict[str, bytes] = {}
+
+    def known(self, password: bytes, stored: str) -> bool:
+        digest = self._digests.get(stored)
+        return digest is not None and hmac.compare_digest(digest, _digest(password))
+
+    def remember(self, password: bytes, stored: str) -> None:
+        if len(self._digests) >= self._capacity:
+            self._digests.clear()
+        self._digests[stored] = _digest(password)
+
+
+def _digest(password: bytes) -> bytes:
+    return hashlib.sha256(password).digest()

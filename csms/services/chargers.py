@@ -10,7 +10,7 @@ from datetime import datetime
 from csms.domain.clock import Clock
 from csms.domain.errors import Conflict
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState
-from csms.domain.secrets import hash_password, verify_password
+from csms.domain.secrets import VerifiedPasswords, hash_password, verify_password
 from csms.log import get_logger
 from csms.services.events import EventBus
 from csms.store.base import ChargePointChanges, ChargerStore, Page
@@ -55,6 +55,7 @@ class ChargerService:
         self._boot_retry_interval = boot_retry_interval
         self._default_registration_status = default_registration_status
         self._allow_unknown = allow_unknown_chargers
+        self._verified = VerifiedPasswords()
 
     # --- registration (operator side) ---------------------------------------------------------
 
@@ -131,10 +132,13 @@ class ChargerService:
         # The username must name the identity in the URL (OCPP 2.0.1 A00.FR.204; TC_A_02).
         if username.decode("utf-8", "replace").lower() != cp_id.lower():
             return AuthOutcome(401, "username does not match the charge point identity")
-        if credentials.password_hash is None or not await asyncio.to_thread(
-            verify_password, password, credentials.password_hash
-        ):
+        stored = credentials.password_hash
+        if stored is None:
             return AuthOutcome(401, "wrong password")
+        if not self._verified.known(password, stored):
+            if not await asyncio.to_thread(verify_password, password, stored):
+                return AuthOutcome(401, "wrong password")
+            self._verified.remember(password, stored)
         return AuthOutcome(None)
 
     async def connected(self, cp_id: str, ocpp_version: str, *, registered: bool) -> bool:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from csms.domain.authorization import AuthorizationStatus, decide
 from csms.domain.clock import format_timestamp, parse_timestamp
 from csms.domain.models import IdTag, IdTagStatus
-from csms.domain.secrets import hash_password, verify_password
+from csms.domain.secrets import VerifiedPasswords, hash_password, verify_password
 
 
 def test_password_hash_is_salted_and_verifies_bytes() -> None:
@@ -36,3 +36,13 @@ def test_authorization_rule() -> None:
     assert decide(IdTag("A", IdTagStatus.BLOCKED), now).status is AuthorizationStatus.BLOCKED
     expired = IdTag("A", expire_at=now - timedelta(seconds=1))
     assert decide(expired, now).status is AuthorizationStatus.EXPIRED
+
+
+def test_verified_passwords_are_recognised_until_the_hash_changes() -> None:
+    stored = hash_password(b"first-password")
+    cache = VerifiedPasswords()
+    assert not cache.known(b"first-password", stored)
+    cache.remember(b"first-password", stored)
+    assert cache.known(b"first-password", stored)
+    assert not cache.known(b"other-password", stored)
+    assert not cache.known(b"first-password", hash_password(b"first-password"))  # new salt
