@@ -38,4 +38,5 @@ def format_timestamp(moment: datetime) -> str:
     Fixed width, so stored timestamps sort correctly as text.
     """
     utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat is several times faster than strftime, and this runs for every stored sample.
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"

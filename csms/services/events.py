@@ -58,6 +58,11 @@ class EventBus:
         async with self._subscribed:
             await self._subscribed.wait_for(lambda: bool(self._subscriptions))
 
+    @property
+    def active(self) -> bool:
+        """Whether anyone listens: lets publishers skip building an event nobody reads."""
+        return bool(self._subscriptions)
+
     def publish(self, type_: str, charge_point_id: str | None, **data: Any) -> None:
         if not self._subscriptions:
             return

@@ -128,7 +128,7 @@ class TransactionService:
                 chargingState=event.charging_state,
                 seqNo=event.seq_no,
             )
-        if samples:
+        if samples and self._events.active:
             self._events.publish(
                 "meter.values",
                 event.charge_point_id,
@@ -150,6 +150,8 @@ class TransactionService:
         if not samples:
             return
         await self._store.add_meter_values(cp_id, evse_id, connector_id, transaction_id, samples)
+        if not self._events.active:
+            return
         self._events.publish(
             "meter.values",
             cp_id,

@@ -30,6 +30,38 @@ log = get_logger(__name__)
 
 
 def _run_batch(conn: sqlite3.Connection, ops: list[WriteOp]) -> list[_Outcome]:
+    try:
+        return _run_optimistically(conn, ops)
+    except _WriteFailed:
+        # Some write raised: run the batch again, each write in its own savepoint, so the
+        # failing one is undone alone and its neighbours still commit.
+        return _run_isolated(conn, ops)
+
+
+class _WriteFailed(Exception):
+    pass
+
+
+def _run_optimistically(conn: sqlite3.Connection, ops: list[WriteOp]) -> list[_Outcome]:
+    """The common case, without a savepoint per write (each costs two statements)."""
+    outcomes: list[_Outcome] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for op in ops:
+            outcomes.append((True, op(conn)))
+    except Exception as exc:
+        conn.execute("ROLLBACK")
+        raise _WriteFailed from exc
+    try:
+        conn.execute("COMMIT")
+    except Exception as exc:  # disk full, I/O error: nothing of the batch is durable
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return [(False, exc)] * len(ops)
+    return outcomes
+
+
+def _run_isolated(conn: sqlite3.Connection, ops: list[WriteOp]) -> list[_Outcome]:
     outcomes: list[_Outcome] = []
     try:
         conn.execute("BEGIN IMMEDIATE")
