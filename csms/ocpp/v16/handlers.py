@@ -93,7 +93,7 @@ class V16Handlers:
             # Security extension (1.6 security white paper) notifications.
             "SecurityEventNotification": self.security_event_notification,
             "SignedFirmwareStatusNotification": self.firmware_status_notification,
-            "LogStatusNotification": self.log_status_notification,
+            "LogStatusNotification": self.diagnostics_status_notification,
         }
 
     async def boot_notification(self, ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -201,12 +201,6 @@ class V16Handlers:
         return {}
 
     async def diagnostics_status_notification(
-        self, ctx: ChargerContext, p: dict[str, Any]
-    ) -> dict[str, Any]:
-        await self._chargers.diagnostics_status(ctx.charge_point_id, p["status"])
-        return {}
-
-    async def log_status_notification(
         self, ctx: ChargerContext, p: dict[str, Any]
     ) -> dict[str, Any]:
         await self._chargers.diagnostics_status(ctx.charge_point_id, p["status"])
