@@ -12,7 +12,7 @@ $(BIN)/python:
 
 # Reinstalls whenever pyproject.toml changes.
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,speed]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -27,13 +27,13 @@ token: $(STAMP) config.toml
 
 # The linters, then the suite (its summary line last): CI fails on either.
 test: $(STAMP)
-	$(BIN)/ruff check csms simulators tests
+	$(BIN)/ruff check csms simulators tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check csms simulators tests
-	$(BIN)/ruff format --check csms simulators tests
+	$(BIN)/ruff check csms simulators tests bench
+	$(BIN)/ruff format --check csms simulators tests bench
 	$(BIN)/mypy
 
 demo: $(STAMP) config.toml
@@ -41,3 +41,9 @@ demo: $(STAMP) config.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The performance benchmark (~10-15 min): our server and the yardstick under the same load; prints
+# a table with PASS/FAIL per target and writes bench/results/latest.json. `--quick` for a smoke run.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m bench.run

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from csms.app import CentralSystem, open_store
@@ -82,6 +82,19 @@ async def _with_store_services(settings: Settings, args: argparse.Namespace) -> 
         await store.close()
 
 
+def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise RuntimeError("event_loop = \"uvloop\" but uvloop is not installed") from None
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -92,7 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log.format, settings.log.level)
     if args.command == "serve":
         try:
-            asyncio.run(CentralSystem(settings).serve_forever())
+            with asyncio.Runner(loop_factory=_loop_factory(settings.runtime.event_loop)) as runner:
+                runner.run(CentralSystem(settings).serve_forever())
         except RuntimeError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

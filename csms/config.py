@@ -22,6 +22,7 @@ __all__ = [
     "DatabaseSettings",
     "LogSettings",
     "OcppSettings",
+    "RuntimeSettings",
     "Settings",
     "load_settings",
 ]
@@ -85,11 +86,17 @@ class LogSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+class RuntimeSettings(_Section):
+    # "auto": uvloop when it is installed (pip install 'csms[speed]'), else asyncio's own loop.
+    event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
+
+
 class Settings(_Section):
     ocpp: OcppSettings = OcppSettings()
     api: ApiSettings = ApiSettings()
     database: DatabaseSettings = DatabaseSettings()
     log: LogSettings = LogSettings()
+    runtime: RuntimeSettings = RuntimeSettings()
 
 
 def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
