@@ -89,7 +89,7 @@ def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None
         import uvloop
     except ImportError:
         if choice == "uvloop":
-            raise RuntimeError("event_loop = \"uvloop\" but uvloop is not installed") from None
+            raise RuntimeError('event_loop = "uvloop" but uvloop is not installed') from None
         return None
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
     return factory

@@ -16,7 +16,8 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 
 
-def get_context(request: Request) -> ApiContext:
+async def get_context(request: Request) -> ApiContext:
+    # async: FastAPI runs a plain def dependency on a worker thread, a hop per request.
     return cast(ApiContext, request.app.state.ctx)
 
 

@@ -47,11 +47,11 @@ class CommandDispatcher:
     def __init__(self, sessions: SessionRegistry) -> None:
         self._sessions = sessions
 
-    def version_of(self, cp_id: str) -> str:
+    def connection(self, cp_id: str) -> tuple[str, str]:
         session = self._sessions.get(cp_id)
         if session is None or session.closed:
             raise ChargerUnavailable(f"{cp_id} is not connected")
-        return session.ocpp_version
+        return session.charge_point_id, session.ocpp_version
 
     def is_accepted(self, cp_id: str) -> bool:
         session = self._sessions.get(cp_id)

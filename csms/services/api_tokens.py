@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from csms.config import ApiTokenSetting
@@ -14,9 +15,13 @@ __all__ = ["ApiTokenService"]
 
 
 class ApiTokenService:
-    def __init__(self, store: ApiTokenStore, clock: Clock) -> None:
+    def __init__(self, store: ApiTokenStore, clock: Clock, cache_seconds: float = 30.0) -> None:
         self._store = store
         self._clock = clock
+        # Every API request presents its token: known-good ones are kept a short while so a
+        # request does not wait for the database just to be let in.
+        self._cache_seconds = cache_seconds
+        self._known: dict[str, tuple[float, ApiToken]] = {}
 
     async def create(self, name: str, role: Role) -> str:
         """Store a new token and return it in clear: the only time it is ever shown."""
@@ -37,4 +42,14 @@ class ApiTokenService:
             )
 
     async def authenticate(self, token: str) -> ApiToken | None:
-        return await self._store.find_api_token(hash_api_token(token))
+        token_hash = hash_api_token(token)
+        now = time.monotonic()
+        known = self._known.get(token_hash)
+        if known is not None and known[0] > now:
+            return known[1]
+        found = await self._store.find_api_token(token_hash)
+        if found is not None:
+            if len(self._known) > 10_000:
+                self._known.clear()
+            self._known[token_hash] = (now + self._cache_seconds, found)
+        return found

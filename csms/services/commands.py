@@ -49,7 +49,10 @@ class _ReportIncomplete(Exception):
 class ChargerLink(Protocol):
     """How commands reach a connected charger (implemented in csms.ocpp.dispatch)."""
 
-    def version_of(self, cp_id: str) -> str: ...
+    def connection(self, cp_id: str) -> tuple[str, str]:
+        """(identity, OCPP version) of the charger's live connection; ChargerUnavailable."""
+        ...
+
     def is_accepted(self, cp_id: str) -> bool: ...
     def translate(self, version: str, command: cmd.Command, ctx: CommandContext) -> OcppCall: ...
     def allowed_before_acceptance(self, version: str, call: OcppCall) -> bool: ...
@@ -186,61 +189,77 @@ class CommandService:
         requested_by: str,
         timeout: float | None,
     ) -> _Prepared:
-        charge_point = await self._chargers.get(cp_id)
-        if charge_point is None:
-            raise NotFound(f"charge point {cp_id!r} not found")
-        cp_id = charge_point.id
-        version = self._link.version_of(cp_id)  # ChargerUnavailable when offline
+        try:
+            cp_id, version = self._link.connection(cp_id)
+        except ChargerUnavailable:
+            if await self._chargers.get(cp_id) is None:
+                raise NotFound(f"charge point {cp_id!r} not found") from None
+            raise
         request = command.model_dump(mode="json", by_alias=True, exclude_none=True)
         if isinstance(command, cmd.RawCall):
             request = self._link.redact(OcppCall(command.action, command.payload))
         elif isinstance(command, cmd.SetConfiguration) and command.sets_credential:
             request = {**request, "value": cmd.REDACTED}
-        record = await self._store.add_command(
-            cp_id, action, requested_by=requested_by, request=request, created_at=self._clock()
-        )
+        command_id = self._store.next_command_id()
         limit = min(timeout or self._default_timeout, self._max_timeout)
-        if isinstance(command, cmd.Disconnect):
-            return _Prepared(record, command, version, None, limit)
-        try:
-            call = self._link.translate(version, command, await self._context(record, command))
-            if not self._link.is_accepted(cp_id) and not self._link.allowed_before_acceptance(
-                version, call
-            ):
-                raise Conflict(
-                    f"{cp_id} is not accepted (its boot is Pending or Rejected): only "
-                    "configuration, reports and a BootNotification trigger may be sent to it"
+        call: OcppCall | None = None
+        failure: Exception | None = None
+        if not isinstance(command, cmd.Disconnect):
+            try:
+                call = self._link.translate(
+                    version, command, await self._context(command_id, command)
                 )
-            if (
-                call.action == "TriggerMessage"
-                and call.payload.get("requestedMessage") == "BootNotification"
-                and self._link.is_accepted(cp_id)
-            ):
-                # OCPP 1.6 errata 3.40: not once the boot is accepted, until the next boot.
-                raise Conflict(
-                    f"{cp_id} is already accepted; a BootNotification is only "
-                    "triggered while Pending or Rejected"
-                )
-        except (CommandNotSupported, CommandInvalid, Conflict) as exc:
+                self._check_allowed(cp_id, version, call)
+            except (CommandNotSupported, CommandInvalid, Conflict) as exc:
+                failure = exc
+        # The command and the call it became are written together: one commit, not two.
+        record = await self._store.add_command(
+            command_id,
+            cp_id,
+            action,
+            requested_by=requested_by,
+            request=request,
+            created_at=self._clock(),
+            ocpp_action=None if call is None else call.action,
+            ocpp_payload=None if call is None else self._link.redact(call),
+        )
+        if failure is not None:
             code = {
                 CommandNotSupported: "not_supported",
                 CommandInvalid: "validation_error",
                 Conflict: "conflict",
-            }[type(exc)]
+            }[type(failure)]
             await self._finish(
-                record, None, started=time.perf_counter(), error=_error(code, str(exc))
+                record, None, started=time.perf_counter(), error=_error(code, str(failure))
             )
-            raise
-        await self._store.record_command_call(record.id, call.action, self._link.redact(call))
+            raise failure
         return _Prepared(record, command, version, call, limit)
 
-    async def _context(self, record: CommandRecord, command: cmd.Command) -> CommandContext:
+    def _check_allowed(self, cp_id: str, version: str, call: OcppCall) -> None:
+        accepted = self._link.is_accepted(cp_id)
+        if not accepted and not self._link.allowed_before_acceptance(version, call):
+            raise Conflict(
+                f"{cp_id} is not accepted (its boot is Pending or Rejected): only "
+                "configuration, reports and a BootNotification trigger may be sent to it"
+            )
+        if (
+            accepted
+            and call.action == "TriggerMessage"
+            and call.payload.get("requestedMessage") == "BootNotification"
+        ):
+            # OCPP 1.6 errata 3.40: not once the boot is accepted, until the next boot.
+            raise Conflict(
+                f"{cp_id} is already accepted; a BootNotification is only "
+                "triggered while Pending or Rejected"
+            )
+
+    async def _context(self, command_id: int, command: cmd.Command) -> CommandContext:
         types = {}
         for id_tag in _id_tags(command):
             tag = await self._store.get_id_tag(id_tag)
             if tag is not None:
                 types[id_tag.lower()] = tag.type
-        return CommandContext(request_id=record.id, now=self._clock(), token_types=types)
+        return CommandContext(request_id=command_id, now=self._clock(), token_types=types)
 
     async def _run(self, prepared: _Prepared) -> CommandRecord:
         started = time.perf_counter()

@@ -249,18 +249,23 @@ class CommandOutcome:
 
 
 class CommandStore(Protocol):
+    def next_command_id(self) -> int:
+        """A new, unique command id, known before the command is written (it becomes the
+        OCPP requestId/remoteStartId of the call, which is written together with it)."""
+        ...
+
     async def add_command(
         self,
+        command_id: int,
         cp_id: str,
         action: str,
         *,
         requested_by: str,
         request: dict[str, Any],
         created_at: datetime,
+        ocpp_action: str | None = None,
+        ocpp_payload: dict[str, Any] | None = None,
     ) -> CommandRecord: ...
-    async def record_command_call(
-        self, command_id: int, ocpp_action: str, ocpp_payload: dict[str, Any]
-    ) -> None: ...
     async def complete_command(self, command_id: int, outcome: CommandOutcome) -> CommandRecord: ...
     async def get_command(self, command_id: int) -> CommandRecord | None: ...
     async def list_commands(

@@ -589,6 +589,7 @@ class SqliteStore:
         self._on_batch = on_batch
         self._db: aiosqlite.Connection | None = None
         self._writer: GroupCommitWriter | None = None
+        self._last_command_id = 0
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -602,6 +603,12 @@ class SqliteStore:
         await db.execute("PRAGMA foreign_keys = ON")
         await db.execute("PRAGMA busy_timeout = 5000")
         await run_on_db_thread(db, _migrate)
+        self._last_command_id = await run_on_db_thread(
+            db,
+            lambda conn: int(
+                conn.execute("SELECT COALESCE(MAX(id), 0) FROM commands").fetchone()[0]
+            ),
+        )
         self._db = db
         self._writer = GroupCommitWriter(db, max_batch=self._max_batch, on_batch=self._on_batch)
         self._writer.start()
@@ -1163,44 +1170,46 @@ class SqliteStore:
 
     # --- commands (audit trail) -----------------------------------------------------------------
 
+    def next_command_id(self) -> int:
+        # One process writes this database: a counter seeded from the table at open is enough.
+        self._last_command_id += 1
+        return self._last_command_id
+
     async def add_command(
         self,
+        command_id: int,
         cp_id: str,
         action: str,
         *,
         requested_by: str,
         request: dict[str, Any],
         created_at: datetime,
+        ocpp_action: str | None = None,
+        ocpp_payload: dict[str, Any] | None = None,
     ) -> CommandRecord:
         row = (
+            command_id,
             cp_id,
             action,
             requested_by,
             orjson.dumps(request).decode(),
             format_timestamp(created_at),
+            ocpp_action,
+            _json(ocpp_payload),
         )
 
         def op(conn: sqlite3.Connection) -> CommandRecord:
-            cursor = conn.execute(
-                "INSERT INTO commands (charge_point_id, action, requested_by, request, state,"
-                " created_at) VALUES (?, ?, ?, ?, 'pending', ?)",
+            conn.execute(
+                "INSERT INTO commands (id, charge_point_id, action, requested_by, request,"
+                " created_at, ocpp_action, ocpp_payload, state)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
                 row,
             )
             return _command(
-                conn.execute("SELECT * FROM commands WHERE id = ?", (cursor.lastrowid,)).fetchone()
+                conn.execute("SELECT * FROM commands WHERE id = ?", (command_id,)).fetchone()
             )
 
         return await self._write(op)
-
-    async def record_command_call(
-        self, command_id: int, ocpp_action: str, ocpp_payload: dict[str, Any]
-    ) -> None:
-        row = (ocpp_action, orjson.dumps(ocpp_payload).decode(), command_id)
-
-        def op(conn: sqlite3.Connection) -> None:
-            conn.execute("UPDATE commands SET ocpp_action = ?, ocpp_payload = ? WHERE id = ?", row)
-
-        await self._write(op)
 
     async def complete_command(self, command_id: int, outcome: CommandOutcome) -> CommandRecord:
         row = (
