@@ -117,6 +117,9 @@ class OcppGateway:
             ping_timeout=self._settings.ping_timeout or None,
             max_size=self._settings.max_frame_bytes,
             ssl=self._ssl_context(),
+            # asyncio's default accept backlog (100) overflows in a reconnect storm after a
+            # restart, and each dropped SYN costs that charger a 1 s retransmit (bench: 6 %).
+            backlog=4096,
         )
         log.info(
             "ocpp gateway listening",
