@@ -28,8 +28,10 @@ class MessageLog:
         clock: Clock,
         *,
         retention: timedelta,
-        flush_interval: float = 0.25,
-        flush_size: int = 2000,
+        # Small, frequent batches: a large one holds the database thread (and the commits that
+        # chargers wait for) for milliseconds.
+        flush_interval: float = 0.1,
+        flush_size: int = 500,
         purge_interval: float = 3600.0,
     ) -> None:
         self._store = store

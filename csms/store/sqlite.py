@@ -6,6 +6,8 @@ function on the same worker thread, so a read never sees half of a write batch.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -41,6 +43,7 @@ from csms.domain.models import (
     TransactionStart,
     TransactionStop,
 )
+from csms.log import get_logger
 from csms.store.base import (
     UNSET,
     ChargePointChanges,
@@ -56,6 +59,10 @@ from csms.store.group_commit import GroupCommitWriter, run_on_db_thread
 __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
+
+log = get_logger(__name__)
+
+_CHECKPOINT_SECONDS = 1.0
 
 _MESSAGE_TYPES = {2: "Call", 3: "CallResult", 4: "CallError", 0: "Invalid"}
 
@@ -590,6 +597,8 @@ class SqliteStore:
         self._db: aiosqlite.Connection | None = None
         self._writer: GroupCommitWriter | None = None
         self._last_command_id = 0
+        self._checkpointer: aiosqlite.Connection | None = None
+        self._checkpoint_task: asyncio.Task[None] | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -602,6 +611,9 @@ class SqliteStore:
         await db.execute(f"PRAGMA synchronous = {self._synchronous}")
         await db.execute("PRAGMA foreign_keys = ON")
         await db.execute("PRAGMA busy_timeout = 5000")
+        # Checkpoints run beside the writer (see _checkpoint_forever), never inside a commit
+        # that a charger is waiting for: an automatic one stalled such commits for milliseconds.
+        await db.execute("PRAGMA wal_autocheckpoint = 0")
         await run_on_db_thread(db, _migrate)
         self._last_command_id = await run_on_db_thread(
             db,
@@ -612,11 +624,38 @@ class SqliteStore:
         self._db = db
         self._writer = GroupCommitWriter(db, max_batch=self._max_batch, on_batch=self._on_batch)
         self._writer.start()
+        self._checkpointer = await aiosqlite.connect(self._path, isolation_level=None)
+        await self._checkpointer.execute("PRAGMA busy_timeout = 5000")
+        self._checkpoint_task = asyncio.create_task(
+            self._checkpoint_forever(), name="wal-checkpoint"
+        )
+
+    async def _checkpoint_forever(self) -> None:
+        """Copy committed WAL frames into the database file, on a connection (and thread) of its
+        own. PASSIVE never waits for the writer, so commits carry on meanwhile."""
+        assert self._checkpointer is not None
+        while True:
+            await asyncio.sleep(_CHECKPOINT_SECONDS)
+            try:
+                await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as exc:
+                log.warning("WAL checkpoint failed", error=repr(exc))
 
     async def close(self) -> None:
+        if self._checkpoint_task is not None:
+            self._checkpoint_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoint_task
+            self._checkpoint_task = None
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
+        if self._checkpointer is not None:
+            # What is committed goes into the database file before the process stops.
+            with contextlib.suppress(sqlite3.Error):
+                await self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await self._checkpointer.close()
+            self._checkpointer = None
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -1459,20 +1498,20 @@ class SqliteStore:
     # --- message log ---------------------------------------------------------------------------
 
     async def append_messages(self, records: Sequence[MessageRecord]) -> None:
-        rows = [
-            (
-                r.charge_point_id,
-                r.direction,
-                r.message_type,
-                r.unique_id,
-                r.action,
-                r.frame,
-                format_timestamp(r.timestamp),
-            )
-            for r in records
-        ]
-
         def op(conn: sqlite3.Connection) -> None:
+            # Rows are built here, on the database thread, not on the event loop.
+            rows = [
+                (
+                    r.charge_point_id,
+                    r.direction,
+                    r.message_type,
+                    r.unique_id,
+                    r.action,
+                    r.frame,
+                    format_timestamp(r.timestamp),
+                )
+                for r in records
+            ]
             conn.executemany(
                 "INSERT INTO ocpp_messages (charge_point_id, direction, message_type, unique_id,"
                 " action, payload, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)",
