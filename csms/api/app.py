@@ -64,9 +64,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
     app.include_router(health.router)
     # Each router straight onto the app: a router nested in another costs a second round of
     # route matching on every request.
-    for module in (
-        charge_points, charger_state, commands, transactions, id_tags, messages, events
-    ):
+    for module in (charge_points, charger_state, commands, transactions, id_tags, messages, events):
         app.include_router(
             module.router,
             prefix=API_PREFIX,

@@ -10,6 +10,7 @@ resolves only after its write is durable, so a charger's message is acknowledged
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import sqlite3
 import time
@@ -95,6 +96,12 @@ class GroupCommitWriter:
         self._db = db
         self._max_batch = max_batch
         self._queue: asyncio.Queue[tuple[WriteOp, asyncio.Future[Any]]] = asyncio.Queue()
+        # Bulk writes nobody waits on (the message log): each runs alone, between the batches of
+        # the writes chargers wait for, so those never share a commit with a bulk write.
+        self._background: collections.deque[tuple[WriteOp, asyncio.Future[Any]]] = (
+            collections.deque()
+        )
+        self._work = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._on_batch = on_batch
@@ -107,6 +114,16 @@ class GroupCommitWriter:
             raise RuntimeError("store is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((op, future))
+        self._work.set()
+        return await future
+
+    async def submit_background(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        """Like ``submit``, for bulk writes that must not delay the others."""
+        if self._closing:
+            raise RuntimeError("store is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._background.append((op, future))
+        self._work.set()
         return await future
 
     async def close(self) -> None:
@@ -115,6 +132,8 @@ class GroupCommitWriter:
         if self._task is None:
             return
         await self._queue.join()
+        while self._background:
+            await asyncio.shield(self._background[-1][1])
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -122,24 +141,49 @@ class GroupCommitWriter:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            started = time.perf_counter()
-            try:
-                outcomes = await self._execute([op for op, _ in batch])
-            except Exception as exc:  # the worker thread itself failed
-                log.error("write batch failed", error=repr(exc), size=len(batch))
-                outcomes = [(False, exc)] * len(batch)
-            if self._on_batch is not None:
-                self._on_batch(len(batch), time.perf_counter() - started)
-            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-                if not future.done():
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
-                self._queue.task_done()
+            if self._queue.empty() and not self._background:
+                self._work.clear()
+                await self._work.wait()
+            if self._queue.empty():
+                await self._run_background(self._background.popleft())
+                continue
+            await self._run_batch()
+            # One bulk write between batches at most: it never starves, and a charger's commit
+            # waits behind one chunk of it at worst.
+            if self._background:
+                await self._run_background(self._background.popleft())
+
+    async def _run_batch(self) -> None:
+        batch = [self._queue.get_nowait()]
+        while len(batch) < self._max_batch and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        started = time.perf_counter()
+        try:
+            outcomes = await self._execute([op for op, _ in batch])
+        except Exception as exc:  # the worker thread itself failed
+            log.error("write batch failed", error=repr(exc), size=len(batch))
+            outcomes = [(False, exc)] * len(batch)
+        if self._on_batch is not None:
+            self._on_batch(len(batch), time.perf_counter() - started)
+        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+            if not future.done():
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+            self._queue.task_done()
+
+    async def _run_background(self, item: tuple[WriteOp, asyncio.Future[Any]]) -> None:
+        op, future = item
+        try:
+            [(ok, value)] = await self._execute([op])
+        except Exception as exc:  # the worker thread itself failed
+            ok, value = False, exc
+        if not future.done():
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
 
     async def _execute(self, ops: list[WriteOp]) -> list[_Outcome]:
         return await run_on_db_thread(self._db, lambda conn: _run_batch(conn, ops))

@@ -63,6 +63,31 @@ T = TypeVar("T")
 log = get_logger(__name__)
 
 _CHECKPOINT_SECONDS = 1.0
+_MESSAGE_CHUNK = 250
+
+
+def _append_messages_op(records: Sequence[MessageRecord]) -> Callable[[sqlite3.Connection], None]:
+    def op(conn: sqlite3.Connection) -> None:
+        # Rows are built here, on the database thread, not on the event loop.
+        conn.executemany(
+            "INSERT INTO ocpp_messages (charge_point_id, direction, message_type, unique_id,"
+            " action, payload, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.charge_point_id,
+                    r.direction,
+                    r.message_type,
+                    r.unique_id,
+                    r.action,
+                    r.frame,
+                    format_timestamp(r.timestamp),
+                )
+                for r in records
+            ],
+        )
+
+    return op
+
 
 _MESSAGE_TYPES = {2: "Call", 3: "CallResult", 4: "CallError", 0: "Invalid"}
 
@@ -1498,27 +1523,13 @@ class SqliteStore:
     # --- message log ---------------------------------------------------------------------------
 
     async def append_messages(self, records: Sequence[MessageRecord]) -> None:
-        def op(conn: sqlite3.Connection) -> None:
-            # Rows are built here, on the database thread, not on the event loop.
-            rows = [
-                (
-                    r.charge_point_id,
-                    r.direction,
-                    r.message_type,
-                    r.unique_id,
-                    r.action,
-                    r.frame,
-                    format_timestamp(r.timestamp),
-                )
-                for r in records
-            ]
-            conn.executemany(
-                "INSERT INTO ocpp_messages (charge_point_id, direction, message_type, unique_id,"
-                " action, payload, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
+        if self._writer is None:
+            raise RuntimeError("store is not open")
+        # In chunks, behind the writes chargers wait for: the log is an audit trail, not state.
+        for start in range(0, len(records), _MESSAGE_CHUNK):
+            await self._writer.submit_background(
+                _append_messages_op(records[start : start + _MESSAGE_CHUNK])
             )
-
-        await self._write(op)
 
     async def list_messages(
         self,
