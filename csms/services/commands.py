@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from csms.domain import commands as cmd
 from csms.domain.clock import Clock
@@ -67,6 +67,16 @@ class ChargerLink(Protocol):
 
 class _Store(CommandStore, IdTagStore, Protocol):
     pass
+
+
+class _Answer(NamedTuple):
+    """What a charger answered to a command: what the follow-ups need to keep state."""
+
+    cp_id: str
+    command: Any
+    call: OcppCall
+    status: str | None
+    response: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,16 +394,10 @@ class CommandService:
             await self._chargers.set_password(cp_id, password)
         follow = _FOLLOW_UPS.get(type(command))
         if follow is not None:
-            await follow(self, cp_id, command, call, status, response)
+            await follow(self, _Answer(cp_id, command, call, status, response))
 
-    async def _follow_set_profile(
-        self,
-        cp_id: str,
-        command: Any,
-        call: OcppCall,
-        status: str | None,
-        response: dict[str, Any],
-    ) -> None:
+    async def _follow_set_profile(self, answer: _Answer) -> None:
+        cp_id, command, _call, status, _response = answer
         if status != "Accepted":
             return  # Rejected / CALLERROR / timeout: the limit is NOT applied
         profile = command.charging_profile
@@ -410,14 +414,8 @@ class CommandService:
             )
         )
 
-    async def _follow_clear_profile(
-        self,
-        cp_id: str,
-        command: Any,
-        call: OcppCall,
-        status: str | None,
-        response: dict[str, Any],
-    ) -> None:
+    async def _follow_clear_profile(self, answer: _Answer) -> None:
+        cp_id, command, _call, status, _response = answer
         if status == "Accepted":
             await self._state.forget_profiles(
                 cp_id,
@@ -427,14 +425,8 @@ class CommandService:
                 stack_level=command.stack_level,
             )
 
-    async def _follow_reserve(
-        self,
-        cp_id: str,
-        command: Any,
-        call: OcppCall,
-        status: str | None,
-        response: dict[str, Any],
-    ) -> None:
+    async def _follow_reserve(self, answer: _Answer) -> None:
+        cp_id, command, call, status, _response = answer
         if status != "Accepted":
             return
         evse = command.evse_id if command.evse_id is not None else command.connector_id
@@ -451,48 +443,24 @@ class CommandService:
             )
         )
 
-    async def _follow_cancel_reservation(
-        self,
-        cp_id: str,
-        command: Any,
-        call: OcppCall,
-        status: str | None,
-        response: dict[str, Any],
-    ) -> None:
+    async def _follow_cancel_reservation(self, answer: _Answer) -> None:
+        cp_id, command, _call, status, _response = answer
         if status == "Accepted":
             await self._state.reservation_ended(cp_id, command.reservation_id, "cancelled")
 
-    async def _follow_local_list(
-        self,
-        cp_id: str,
-        command: Any,
-        call: OcppCall,
-        status: str | None,
-        response: dict[str, Any],
-    ) -> None:
+    async def _follow_local_list(self, answer: _Answer) -> None:
+        cp_id, command, _call, status, _response = answer
         if status == "Accepted":
             await self._state.set_local_list_version(cp_id, command.list_version)
 
-    async def _follow_local_list_version(
-        self,
-        cp_id: str,
-        command: Any,
-        call: OcppCall,
-        status: str | None,
-        response: dict[str, Any],
-    ) -> None:
+    async def _follow_local_list_version(self, answer: _Answer) -> None:
+        cp_id, _command, _call, _status, response = answer
         version = response.get("listVersion", response.get("versionNumber"))
         if isinstance(version, int):
             await self._state.set_local_list_version(cp_id, version)
 
-    async def _follow_get_configuration(
-        self,
-        cp_id: str,
-        command: Any,
-        call: OcppCall,
-        status: str | None,
-        response: dict[str, Any],
-    ) -> None:
+    async def _follow_get_configuration(self, answer: _Answer) -> None:
+        cp_id, _command, call, _status, response = answer
         if call.action == "GetConfiguration":
             await self._state.remember_configuration(
                 cp_id,
@@ -518,14 +486,8 @@ class CommandService:
             ]
             await self._reports.remember_variables(cp_id, variables)
 
-    async def _follow_set_configuration(
-        self,
-        cp_id: str,
-        command: Any,
-        call: OcppCall,
-        status: str | None,
-        response: dict[str, Any],
-    ) -> None:
+    async def _follow_set_configuration(self, answer: _Answer) -> None:
+        cp_id, command, call, status, _response = answer
         if status not in ("Accepted", "RebootRequired") or command.sets_credential:
             return  # refused, or a credential: written to the charger, never kept in clear
         if call.action == "ChangeConfiguration":
@@ -570,9 +532,7 @@ def _failure(record: CommandRecord) -> DomainError:
     return DomainError(message)
 
 
-_FollowUp = Callable[
-    [CommandService, str, Any, OcppCall, "str | None", dict[str, Any]], Awaitable[None]
-]
+_FollowUp = Callable[[CommandService, _Answer], Awaitable[None]]
 
 _FOLLOW_UPS: dict[type[cmd.Command], _FollowUp] = {
     cmd.SetChargingProfile: CommandService._follow_set_profile,
