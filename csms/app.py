@@ -46,6 +46,7 @@ from csms.services.message_log import MessageLog
 from csms.services.messages import MessageQueryService
 from csms.services.reports import ReportService
 from csms.services.transactions import TransactionService
+from csms.store.repositories import Store
 from csms.store.sqlite import SqliteStore
 
 __all__ = ["CentralSystem", "open_store"]
@@ -55,13 +56,25 @@ log = get_logger(__name__)
 _HOUSEKEEPING_SECONDS = 60.0
 
 
-def open_store(
-    settings: Settings, on_batch: Callable[[int, float], None] | None = None
-) -> SqliteStore:
+def open_store(settings: Settings, on_batch: Callable[[int, float], None] | None = None) -> Store:
+    """The backend the settings name (``[database] url``): PostgreSQL, or SQLite by default."""
+    database = settings.database
+    if database.backend == "postgresql":
+        # Imported here: a SQLite deployment never loads the PostgreSQL driver.
+        from csms.store.postgres import PostgresStore
+
+        assert database.url is not None
+        return PostgresStore(
+            database.url,
+            pool_size=database.pool_size,
+            statement_timeout=database.statement_timeout,
+            max_batch=database.max_batch,
+            on_batch=on_batch,
+        )
     return SqliteStore(
-        settings.database.path,
-        synchronous=settings.database.synchronous,
-        max_batch=settings.database.max_batch,
+        database.sqlite_path,
+        synchronous=database.synchronous,
+        max_batch=database.max_batch,
         on_batch=on_batch,
     )
 
@@ -91,14 +104,15 @@ class CentralSystem:
         self.metrics = Metrics(self.sessions.count_by_version)
         self.store = open_store(settings, on_batch=self.metrics.db_batch)
         events = EventBus(clock)
+        store = self.store
         message_log = MessageLog(
-            self.store,
+            store.message_log,
             clock,
             retention=timedelta(days=settings.database.message_log_retention_days),
         )
-        authorization = AuthorizationService(self.store, clock)
+        authorization = AuthorizationService(store.id_tags, clock)
         chargers = ChargerService(
-            self.store,
+            store.chargers,
             events,
             clock,
             heartbeat_interval=settings.ocpp.heartbeat_interval,
@@ -106,20 +120,21 @@ class CentralSystem:
             default_registration_status=settings.ocpp.default_registration_status,
             allow_unknown_chargers=settings.ocpp.allow_unknown_chargers,
         )
-        reports = ReportService(self.store, events, clock)
-        state = ChargerStateService(self.store, clock)
+        reports = ReportService(store.device_model, store.reports, events, clock)
+        state = ChargerStateService(store.charger_state, clock)
         self.services = _Services(
             chargers=chargers,
             authorization=authorization,
-            transactions=TransactionService(self.store, events),
-            id_tags=IdTagService(self.store, clock),
-            api_tokens=ApiTokenService(self.store, clock),
+            transactions=TransactionService(store.transactions, events),
+            id_tags=IdTagService(store.id_tags, clock),
+            api_tokens=ApiTokenService(store.api_tokens, clock),
             message_log=message_log,
-            messages=MessageQueryService(self.store, message_log),
+            messages=MessageQueryService(store.message_log, message_log),
             reports=reports,
             state=state,
             commands=CommandService(
-                self.store,
+                store.commands,
+                store.id_tags,
                 CommandDispatcher(self.sessions),
                 chargers,
                 state,
@@ -215,7 +230,7 @@ class CentralSystem:
     async def start(self) -> None:
         await self.store.open()
         # Nothing is connected to a process that just started, whatever the last one recorded.
-        await self.store.mark_all_disconnected()
+        await self.store.chargers.mark_all_disconnected()
         await self.services.api_tokens.install(self.settings.api.tokens)
         self._spawn(self.services.message_log.run(), "message-log")
         self._spawn(self._housekeeping(), "housekeeping")
@@ -268,7 +283,7 @@ class CentralSystem:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.services.message_log.flush()
+        await self.services.message_log.flush(include_open=True)
         await self.store.close()
         self._stopped.set()
 

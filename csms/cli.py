@@ -11,7 +11,7 @@ from pathlib import Path
 from csms.app import CentralSystem, open_store
 from csms.config import ConfigError, Settings, load_settings
 from csms.domain.clock import system_clock
-from csms.domain.errors import Conflict
+from csms.domain.errors import Conflict, DatabaseUnavailable
 from csms.domain.models import Role
 from csms.log import configure_logging
 from csms.services.api_tokens import ApiTokenService
@@ -54,11 +54,11 @@ async def _with_store_services(settings: Settings, args: argparse.Namespace) -> 
     await store.open()
     try:
         if args.command == "token":
-            tokens = ApiTokenService(store, system_clock)
+            tokens = ApiTokenService(store.api_tokens, system_clock)
             print(await tokens.create(args.name or args.role, Role(args.role)))
             return 0
         chargers = ChargerService(
-            store,
+            store.chargers,
             EventBus(system_clock),
             system_clock,
             heartbeat_interval=settings.ocpp.heartbeat_interval,
@@ -107,11 +107,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             with asyncio.Runner(loop_factory=_loop_factory(settings.runtime.event_loop)) as runner:
                 runner.run(CentralSystem(settings).serve_forever())
-        except RuntimeError as exc:
+        except (RuntimeError, DatabaseUnavailable) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         return 0
-    return asyncio.run(_with_store_services(settings, args))
+    try:
+        return asyncio.run(_with_store_services(settings, args))
+    except DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

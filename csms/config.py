@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "ApiSettings",
@@ -25,6 +32,7 @@ __all__ = [
     "RuntimeSettings",
     "Settings",
     "load_settings",
+    "mask_password",
 ]
 
 RegistrationStatus = Literal["Accepted", "Pending", "Rejected"]
@@ -73,12 +81,58 @@ class ApiSettings(_Section):
     tokens: tuple[ApiTokenSetting, ...] = ()
 
 
+_SQLITE_PREFIX = "sqlite:///"
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
 class DatabaseSettings(_Section):
+    # Unset: SQLite at ``path``. "sqlite:///relative.db", "sqlite:////absolute.db", or
+    # "postgresql://user:password@host:port/database".
+    url: str | None = None
     path: Path = Path("csms.db")
     # FULL survives power loss; NORMAL only process crashes. Group commit keeps FULL affordable.
     synchronous: Literal["FULL", "NORMAL"] = "FULL"
     message_log_retention_days: float = Field(default=30.0, gt=0)
     max_batch: int = Field(default=512, ge=1)
+    # PostgreSQL: connections for reads (writes have one of their own), and the longest a
+    # statement may run before the server cancels it.
+    pool_size: int = Field(default=8, ge=1, le=200)
+    statement_timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _known_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        if not url.startswith((_SQLITE_PREFIX, *_POSTGRES_SCHEMES)):
+            raise ValueError(
+                f"must start with sqlite:/// or postgresql:// (got {mask_password(url)!r})"
+            )
+        if url == _SQLITE_PREFIX:
+            raise ValueError("sqlite:/// needs a file path after the third slash")
+        return url
+
+    @property
+    def backend(self) -> Literal["sqlite", "postgresql"]:
+        return "postgresql" if self.url and self.url.startswith(_POSTGRES_SCHEMES) else "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path:
+        if self.url and self.url.startswith(_SQLITE_PREFIX):
+            return Path(self.url[len(_SQLITE_PREFIX) :])
+        return self.path
+
+
+def mask_password(url: str) -> str:
+    """The URL with its password (if any) replaced by ``***``, for messages and logs."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
 
 
 class LogSettings(_Section):

@@ -1,9 +1,13 @@
-"""Shared fixtures: a real central system on 127.0.0.1 (free ports) over a real SQLite file."""
+"""Shared fixtures: a real central system on 127.0.0.1 (free ports) over a real database.
+
+``database`` is parametrised over both backends: a test that asks for it (or for ``csms``) runs
+once on a SQLite file and once on PostgreSQL (tests/databases.py).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,15 +18,18 @@ import pytest
 from csms.app import CentralSystem
 from csms.config import ApiSettings, DatabaseSettings, OcppSettings, Settings
 from csms.domain.models import Role
+from tests.databases import PostgresServer, reset_database
 
 os.environ.setdefault("PYTHONASYNCIODEBUG", "1")
 
 
-def make_settings(db_path: Path, **ocpp: Any) -> Settings:
+def make_settings(database: DatabaseSettings | Path, **ocpp: Any) -> Settings:
+    if isinstance(database, Path):
+        database = DatabaseSettings(path=database)
     return Settings(
         ocpp=OcppSettings(**{"host": "127.0.0.1", "port": 0, "ping_interval": 0, **ocpp}),
         api=ApiSettings(host="127.0.0.1", port=0),
-        database=DatabaseSettings(path=db_path),
+        database=database,
     )
 
 
@@ -82,14 +89,29 @@ async def stop_csms(running: RunningCsms) -> None:
     await running.system.stop(timeout=5)
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "csms.db"
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    server.create()
+    yield server
+    server.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_server: PostgresServer
+) -> DatabaseSettings:
+    """Where the central system under test keeps its data: each backend in turn, empty."""
+    if request.param == "sqlite":
+        return DatabaseSettings(path=tmp_path / "csms.db")
+    url = postgres_server.require()
+    await reset_database(url)
+    return DatabaseSettings(url=url)
 
 
 @pytest.fixture
-async def csms(db_path: Path) -> AsyncIterator[RunningCsms]:
-    running = await start_csms(make_settings(db_path))
+async def csms(database: DatabaseSettings) -> AsyncIterator[RunningCsms]:
+    running = await start_csms(make_settings(database))
     try:
         yield running
     finally:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, cast
 
 from fastapi import Depends, Query, Request
 
 from csms.api.context import ApiContext
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Ctx", "Limit", "get_context", "split_page"]
-
-T = TypeVar("T")
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Ctx", "Limit", "get_context"]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -27,8 +25,3 @@ Limit = Annotated[
     int,
     Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}; default {DEFAULT_LIMIT}."),
 ]
-
-
-def split_page(rows: list[T], limit: int) -> tuple[list[T], bool]:
-    """Rows fetched with ``limit + 1`` → (the page, whether more rows follow)."""
-    return rows[:limit], len(rows) > limit

@@ -19,10 +19,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from csms.domain.commands import CommandInvalid, CommandNotSupported
 from csms.domain.errors import (
+    Ambiguous,
     ChargerRejectedCall,
     ChargerTimeout,
     ChargerUnavailable,
     Conflict,
+    DatabaseUnavailable,
     NotFound,
 )
 from csms.log import get_logger
@@ -134,6 +136,21 @@ async def _on_conflict(request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, "conflict", str(exc) or "conflict")
 
 
+async def _on_ambiguous(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Ambiguous)
+    return error_response(409, "ambiguous", str(exc), {"candidates": exc.candidates})
+
+
+async def _on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable", method=request.method, path=request.url.path)
+    return error_response(
+        503,
+        "database_unavailable",
+        "the database cannot be reached; try again shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _on_charger_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, "charger_offline", str(exc) or "the charger is not connected")
 
@@ -215,6 +232,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(NotFound, _on_not_found)
     app.add_exception_handler(Conflict, _on_conflict)
+    app.add_exception_handler(Ambiguous, _on_ambiguous)
+    app.add_exception_handler(DatabaseUnavailable, _on_database_unavailable)
     app.add_exception_handler(ChargerUnavailable, _on_charger_unavailable)
     app.add_exception_handler(ChargerTimeout, _on_charger_timeout)
     app.add_exception_handler(ChargerRejectedCall, _on_charger_rejected)

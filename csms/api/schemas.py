@@ -8,6 +8,7 @@ fields, so a misspelt field is a 422 instead of a silent no-op.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -31,8 +32,9 @@ from csms.domain.models import (
     IdTagStatus,
     MeterSample,
     OcppMessage,
-    Transaction,
 )
+from csms.domain.paging import Paged
+from csms.domain.transactions import Transaction
 
 __all__ = [
     "ChargePointCreate",
@@ -56,6 +58,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 CP_ID_MAX = 48
 ID_TAG_MAX = 36
@@ -133,6 +136,10 @@ class ItemPage(ApiModel, Generic[T]):
         description="True when more items follow; pass the last item's id as "
         "`startingAfter` to read them."
     )
+
+    @classmethod
+    def of(cls, paged: Paged[S], convert: Callable[[S], T]) -> ItemPage[T]:
+        return cls(items=[convert(item) for item in paged.items], has_more=paged.has_more)
 
 
 class ErrorBody(ApiModel):
@@ -288,7 +295,14 @@ class ChargePointUpdate(RequestModel):
 
 
 class TransactionOut(ApiModel):
-    transaction_id: str
+    id: str = Field(
+        description="CSMS-wide unique, never a plain number; list cursors are these.",
+        examples=["tx_42"],
+    )
+    transaction_id: str = Field(
+        description="The charger's (2.0.1) or ours (1.6, an integer as a string); a 2.0.1 "
+        "transactionId is unique only per charge point."
+    )
     charge_point_id: str
     evse_id: int
     connector_id: int
@@ -306,12 +320,13 @@ class TransactionOut(ApiModel):
     @classmethod
     def from_domain(cls, tx: Transaction) -> TransactionOut:
         return cls(
+            id=tx.id,
             transaction_id=tx.transaction_id,
             charge_point_id=tx.charge_point_id,
             evse_id=tx.evse_id,
             connector_id=tx.connector_id,
             id_tag=tx.id_tag,
-            status="active" if tx.status == "active" else "completed",
+            status="active" if tx.active else "completed",
             started_at=tx.started_at,
             stopped_at=tx.stopped_at,
             meter_start_wh=tx.meter_start_wh,

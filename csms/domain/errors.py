@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 __all__ = [
+    "Ambiguous",
     "ChargerRejectedCall",
     "ChargerTimeout",
     "ChargerUnavailable",
     "Conflict",
+    "DatabaseUnavailable",
     "DomainError",
     "NotFound",
 ]
@@ -22,6 +24,14 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     pass
+
+
+class Ambiguous(Conflict):
+    """A reference that names more than one thing (a transactionId two chargers share)."""
+
+    def __init__(self, message: str, *, candidates: list[str]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
 
 
 class ChargerUnavailable(DomainError):
@@ -40,3 +50,11 @@ class ChargerRejectedCall(DomainError):
         self.code = code
         self.description = description
         self.details = details or {}
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached (or stopped answering): nothing was written.
+
+    Not a DomainError: it is no fault of the request. A charger's CALL gets an InternalError
+    CALLERROR (never a false acknowledgement), the API a 503 ``database_unavailable``.
+    """

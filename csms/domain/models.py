@@ -9,27 +9,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
+    "EXCHANGE_WINDOW_MS",
     "ApiToken",
     "BootInfo",
     "ChargePoint",
+    "ChargerReport",
+    "CommandOutcome",
     "CommandRecord",
     "ConfigurationKey",
     "ConnectorState",
+    "Credentials",
     "DeviceVariable",
     "IdTag",
     "IdTagStatus",
+    "LoggedFrame",
+    "MessageExchange",
     "MeterSample",
     "OcppMessage",
     "Reservation",
     "Role",
     "StoredChargingProfile",
-    "Transaction",
-    "TransactionEvent",
-    "TransactionEventOutcome",
-    "TransactionStart",
-    "TransactionStop",
 ]
 
 
@@ -111,51 +113,6 @@ class MeterSample:
 
 
 @dataclass(frozen=True, slots=True)
-class TransactionStart:
-    charge_point_id: str
-    evse_id: int
-    connector_id: int
-    id_tag: str | None
-    started_at: datetime
-    meter_start_wh: float | None
-    # 2.0.1 chargers choose the id; 1.6 ids are ours (None here).
-    transaction_id: str | None = None
-    reservation_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TransactionStop:
-    charge_point_id: str
-    transaction_id: str
-    stopped_at: datetime
-    meter_stop_wh: float | None
-    reason: str | None
-    id_tag: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Transaction:
-    pk: int
-    transaction_id: str
-    charge_point_id: str
-    evse_id: int
-    connector_id: int
-    id_tag: str | None
-    status: str  # "active" | "completed"
-    started_at: datetime
-    stopped_at: datetime | None
-    meter_start_wh: float | None
-    meter_stop_wh: float | None
-    stop_reason: str | None
-
-    @property
-    def energy_wh(self) -> float | None:
-        if self.meter_start_wh is None or self.meter_stop_wh is None:
-            return None
-        return self.meter_stop_wh - self.meter_start_wh
-
-
-@dataclass(frozen=True, slots=True)
 class ApiToken:
     name: str
     role: Role
@@ -167,40 +124,11 @@ class OcppMessage:
     charge_point_id: str
     direction: str
     message_type: str
-    unique_id: str
+    unique_id: str | None
     action: str | None
     payload: object
     timestamp: datetime
     extra: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class TransactionEvent:
-    """One OCPP 2.0.1 TransactionEvent, already translated to our vocabulary."""
-
-    charge_point_id: str
-    transaction_id: str
-    event_type: str  # Started | Updated | Ended
-    seq_no: int
-    timestamp: datetime
-    trigger_reason: str
-    offline: bool = False
-    evse_id: int | None = None
-    connector_id: int | None = None
-    id_tag: str | None = None
-    charging_state: str | None = None
-    stopped_reason: str | None = None
-    remote_start_id: int | None = None
-    reservation_id: int | None = None
-    energy_register_wh: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TransactionEventOutcome:
-    transaction: Transaction
-    created: bool  # the first event seen of this transaction
-    duplicate: bool  # this seqNo was already recorded: nothing changed
-    missing_seq_nos: tuple[int, ...] = ()  # gaps below the highest seqNo seen
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,3 +204,55 @@ class ConfigurationKey:
     value: str | None
     readonly: bool | None
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    password_hash: str | None
+    security_profile: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerReport:
+    id: int
+    charge_point_id: str
+    kind: str
+    timestamp: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandOutcome:
+    state: str  # completed | failed
+    completed_at: datetime
+    duration_ms: float
+    status: str | None = None
+    response: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+EXCHANGE_WINDOW_MS = 5_000
+"""The message log pairs an answer with its CALL when it comes within this many milliseconds;
+a later answer is logged on its own."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedFrame:
+    """One frame as sent or received; ``frame`` is its raw JSON text (secrets redacted)."""
+
+    direction: str  # "in" | "out"
+    message_type: int  # 2 Call, 3 CallResult, 4 CallError, 0 not OCPP-J
+    timestamp: datetime
+    frame: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageExchange:
+    """One entry of the message log: a CALL with its answer, or a frame that has no partner
+    (a malformed frame, a late answer, a CALL still unanswered when it was written)."""
+
+    charge_point_id: str
+    unique_id: str | None
+    action: str | None
+    first: LoggedFrame
+    answer: LoggedFrame | None = None

@@ -9,7 +9,7 @@ from csms.config import ApiTokenSetting
 from csms.domain.clock import Clock
 from csms.domain.models import ApiToken, Role
 from csms.domain.secrets import hash_api_token, new_api_token
-from csms.store.base import ApiTokenStore
+from csms.store.repositories import ApiTokenStore
 
 __all__ = ["ApiTokenService"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from csms.domain.authorization import Authorization, decide
 from csms.domain.clock import Clock
-from csms.store.base import IdTagStore
+from csms.store.repositories import IdTagStore
 
 __all__ = ["AuthorizationService"]
 

@@ -12,7 +12,7 @@ from csms.domain.models import (
     StoredChargingProfile,
 )
 from csms.log import get_logger
-from csms.store.base import ChargerStateStore
+from csms.store.repositories import ChargerStateStore
 
 __all__ = ["ChargerStateService"]
 

@@ -10,10 +10,12 @@ from datetime import datetime
 from csms.domain.clock import Clock
 from csms.domain.errors import Conflict
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState
+from csms.domain.paging import Page, Paged
 from csms.domain.secrets import VerifiedPasswords, hash_password, verify_password
+from csms.domain.updates import ChargePointChanges
 from csms.log import get_logger
 from csms.services.events import EventBus
-from csms.store.base import ChargePointChanges, ChargerStore, Page
+from csms.store.repositories import ChargerStore
 
 __all__ = ["AuthOutcome", "BootDecision", "ChargerService"]
 
@@ -107,8 +109,8 @@ class ChargerService:
         return await self._store.get_charge_point(cp_id)
 
     async def list_charge_points(
-        self, page: Page, *, search: str | None = None, connected: bool | None = None
-    ) -> list[ChargePoint]:
+        self, page: Page[str], *, search: str | None = None, connected: bool | None = None
+    ) -> Paged[ChargePoint]:
         return await self._store.list_charge_points(page, search=search, connected=connected)
 
     # --- connection (charger side) ------------------------------------------------------------

@@ -25,13 +25,20 @@ from csms.domain.errors import (
     DomainError,
     NotFound,
 )
-from csms.domain.models import CommandRecord, DeviceVariable, Reservation, StoredChargingProfile
+from csms.domain.models import (
+    CommandOutcome,
+    CommandRecord,
+    DeviceVariable,
+    Reservation,
+    StoredChargingProfile,
+)
+from csms.domain.paging import Page, Paged
 from csms.log import get_logger
 from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
 from csms.services.events import EventBus, Subscription
 from csms.services.reports import ReportService
-from csms.store.base import CommandOutcome, CommandStore, IdTagStore
+from csms.store.repositories import CommandStore, IdTagStore
 
 __all__ = ["ChargerLink", "CommandService", "UnknownAction"]
 
@@ -63,10 +70,6 @@ class ChargerLink(Protocol):
     ) -> bytes | None: ...
     def redact(self, call: OcppCall) -> dict[str, Any]: ...
     async def disconnect(self, cp_id: str, reason: str) -> None: ...
-
-
-class _Store(CommandStore, IdTagStore, Protocol):
-    pass
 
 
 class _Answer(NamedTuple):
@@ -109,7 +112,8 @@ def _id_tags(command: cmd.Command) -> list[str]:
 class CommandService:
     def __init__(
         self,
-        store: _Store,
+        store: CommandStore,
+        id_tags: IdTagStore,
         link: ChargerLink,
         chargers: ChargerService,
         state: ChargerStateService,
@@ -121,6 +125,7 @@ class CommandService:
         max_timeout: float,
     ) -> None:
         self._store = store
+        self._id_tags = id_tags
         self._link = link
         self._chargers = chargers
         self._state = state
@@ -175,11 +180,9 @@ class CommandService:
         return await self._store.get_command(command_id)
 
     async def list_commands(
-        self, *, limit: int, starting_after: int | None, cp_id: str | None = None
-    ) -> list[CommandRecord]:
-        return await self._store.list_commands(
-            limit=limit, starting_after=starting_after, cp_id=cp_id
-        )
+        self, page: Page[int], *, cp_id: str | None = None
+    ) -> Paged[CommandRecord]:
+        return await self._store.list_commands(page, cp_id=cp_id)
 
     async def drain(self, timeout: float) -> None:
         """Wait for asynchronous commands still running (at shutdown), then cancel the rest."""
@@ -210,7 +213,7 @@ class CommandService:
             request = self._link.redact(OcppCall(command.action, command.payload))
         elif isinstance(command, cmd.SetConfiguration) and command.sets_credential:
             request = {**request, "value": cmd.REDACTED}
-        command_id = self._store.next_command_id()
+        command_id = await self._store.allocate_command_id()
         limit = min(timeout or self._default_timeout, self._max_timeout)
         call: OcppCall | None = None
         failure: Exception | None = None
@@ -266,7 +269,7 @@ class CommandService:
     async def _context(self, command_id: int, command: cmd.Command) -> CommandContext:
         types = {}
         for id_tag in _id_tags(command):
-            tag = await self._store.get_id_tag(id_tag)
+            tag = await self._id_tags.get_id_tag(id_tag)
             if tag is not None:
                 types[id_tag.lower()] = tag.type
         return CommandContext(request_id=command_id, now=self._clock(), token_types=types)

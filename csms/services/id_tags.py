@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from csms.domain.clock import Clock
 from csms.domain.models import IdTag
-from csms.store.base import IdTagChanges, IdTagStore, Page
+from csms.domain.paging import Page, Paged
+from csms.domain.updates import IdTagChanges
+from csms.store.repositories import IdTagStore
 
 __all__ = ["IdTagService"]
 
@@ -17,7 +19,7 @@ class IdTagService:
     async def get(self, uid: str) -> IdTag | None:
         return await self._store.get_id_tag(uid)
 
-    async def list_id_tags(self, page: Page) -> list[IdTag]:
+    async def list_id_tags(self, page: Page[str]) -> Paged[IdTag]:
         return await self._store.list_id_tags(page)
 
     async def add(self, tag: IdTag) -> IdTag:

@@ -1,4 +1,10 @@
-"""The OCPP message log: every frame in and out, written in batches off the reply path."""
+"""The OCPP message log: every frame in and out, written in batches off the reply path.
+
+Frames are kept as exchanges: a CALL waits in memory for its answer (at most
+``EXCHANGE_WINDOW_MS``) and both are written as one entry, which costs about half of two entries
+on disk and per write. A frame with no partner (malformed, a late answer, a CALL unanswered
+within the window) is written on its own.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,26 @@ import contextlib
 from datetime import timedelta
 
 from csms.domain.clock import Clock
+from csms.domain.models import EXCHANGE_WINDOW_MS, LoggedFrame, MessageExchange
 from csms.log import get_logger
-from csms.store.base import MessageLogStore, MessageRecord
+from csms.store.repositories import MessageLogStore
 
 __all__ = ["MessageLog"]
 
 log = get_logger(__name__)
+
+_CALL = 2
+_ANSWERS = (3, 4)
+
+# (charge point, unique id, direction of the CALL): both sides may use the same unique id.
+_OpenKey = tuple[str, str, str]
 
 
 class MessageLog:
     """Buffers frames in memory and appends them to the store every ``flush_interval`` seconds.
 
     A frame's reply never waits for its log row: the log is an audit trail, not state. What is
-    buffered when the process stops is flushed by ``close``.
+    buffered when the process stops is flushed by ``flush(include_open=True)``.
     """
 
     def __init__(
@@ -28,7 +41,7 @@ class MessageLog:
         clock: Clock,
         *,
         retention: timedelta,
-        # Small, frequent batches: a large one holds the database thread (and the commits that
+        # Small, frequent batches: a large one holds the database (and the commits that
         # chargers wait for) for milliseconds.
         flush_interval: float = 0.1,
         flush_size: int = 500,
@@ -40,8 +53,12 @@ class MessageLog:
         self._flush_interval = flush_interval
         self._flush_size = flush_size
         self._purge_interval = purge_interval
-        self._buffer: list[MessageRecord] = []
+        self._window = timedelta(milliseconds=EXCHANGE_WINDOW_MS)
+        self._buffer: list[MessageExchange] = []
+        # CALLs waiting for their answer, oldest first (dicts keep insertion order).
+        self._open: dict[_OpenKey, MessageExchange] = {}
         self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
 
     def record(
         self,
@@ -52,20 +69,50 @@ class MessageLog:
         action: str | None,
         frame: str,
     ) -> None:
-        self._buffer.append(
-            MessageRecord(cp_id, direction, message_type, unique_id, action, frame, self._clock())
-        )
+        logged = LoggedFrame(direction, message_type, self._clock(), frame)
+        if unique_id is not None:
+            if message_type == _CALL:
+                key = (cp_id, unique_id, direction)
+                repeated = self._open.pop(key, None)  # the same id again: keep both
+                if repeated is not None:
+                    self._append(repeated)
+                self._open[key] = MessageExchange(cp_id, unique_id, action, logged)
+                return
+            if message_type in _ANSWERS:
+                call_direction = "in" if direction == "out" else "out"
+                call = self._open.pop((cp_id, unique_id, call_direction), None)
+                if call is not None:
+                    self._append(MessageExchange(cp_id, unique_id, call.action, call.first, logged))
+                    return
+        self._append(MessageExchange(cp_id, unique_id, action, logged))
+
+    def _append(self, exchange: MessageExchange) -> None:
+        self._buffer.append(exchange)
         if len(self._buffer) >= self._flush_size:
             self._wake.set()
 
-    async def flush(self) -> None:
-        if not self._buffer:
-            return
-        records, self._buffer = self._buffer, []
-        try:
-            await self._store.append_messages(records)
-        except Exception as exc:
-            log.error("message log write failed", error=repr(exc), dropped=len(records))
+    def _close_stale(self, include_open: bool) -> None:
+        """Move CALLs unanswered for longer than the window (or all of them) to the buffer."""
+        cutoff = self._clock() - self._window
+        while self._open:
+            key, oldest = next(iter(self._open.items()))
+            if not include_open and oldest.first.timestamp > cutoff:
+                break
+            del self._open[key]
+            self._buffer.append(oldest)
+
+    async def flush(self, *, include_open: bool = False) -> None:
+        # One flush at a time: a reader's flush returns only once what an earlier one took from
+        # the buffer is written too.
+        async with self._flushing:
+            self._close_stale(include_open)
+            if not self._buffer:
+                return
+            exchanges, self._buffer = self._buffer, []
+            try:
+                await self._store.append_exchanges(exchanges)
+            except Exception as exc:
+                log.error("message log write failed", error=repr(exc), dropped=len(exchanges))
 
     async def run(self) -> None:
         """Flush and purge until cancelled."""
@@ -78,11 +125,14 @@ class MessageLog:
             await self.flush()
             if loop.time() >= next_purge:
                 next_purge = loop.time() + self._purge_interval
-                await self.purge_expired()
+                try:
+                    await self.purge_expired()
+                except Exception as exc:
+                    log.warning("message log purge failed", error=repr(exc))
 
     async def purge_expired(self) -> int:
         """Delete what is older than the retention period."""
         purged = await self._store.purge_messages(self._clock() - self._retention)
         if purged:
-            log.info("message log purged", rows=purged)
+            log.info("message log purged", exchanges=purged)
         return purged

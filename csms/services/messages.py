@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from csms.domain.models import OcppMessage
+from csms.domain.paging import Page, Paged
 from csms.services.message_log import MessageLog
-from csms.store.base import MessageLogStore
+from csms.store.repositories import MessageLogStore
 
 __all__ = ["MessageQueryService"]
 
@@ -18,21 +19,16 @@ class MessageQueryService:
 
     async def list_messages(
         self,
+        page: Page[int],
         *,
-        limit: int,
-        starting_after: int | None,
         cp_id: str | None = None,
         action: str | None = None,
         direction: str | None = None,
         since: datetime | None = None,
-    ) -> list[OcppMessage]:
-        # Frames still buffered would be missing from the answer; a read is rare, so write first.
-        await self._message_log.flush()
+    ) -> Paged[OcppMessage]:
+        # Frames still buffered would be missing from the answer; a read is rare, so write
+        # first, CALLs still waiting for their answer included.
+        await self._message_log.flush(include_open=True)
         return await self._store.list_messages(
-            limit=limit,
-            starting_after=starting_after,
-            cp_id=cp_id,
-            action=action,
-            direction=direction,
-            since=since,
+            page, cp_id=cp_id, action=action, direction=direction, since=since
         )

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from csms.domain.clock import Clock
-from csms.domain.models import DeviceVariable
+from csms.domain.models import ChargerReport, DeviceVariable
 from csms.log import get_logger
 from csms.services.events import EventBus
-from csms.store.base import ChargerReport, ChargerReportStore, DeviceModelStore
+from csms.store.repositories import ChargerReportStore, DeviceModelStore
 
 __all__ = ["ReportService"]
 
 log = get_logger(__name__)
 
 
-class _ReportStore(DeviceModelStore, ChargerReportStore, Protocol):
-    pass
-
-
 class ReportService:
-    def __init__(self, store: _ReportStore, events: EventBus, clock: Clock) -> None:
-        self._store = store
+    def __init__(
+        self,
+        device_model: DeviceModelStore,
+        reports: ChargerReportStore,
+        events: EventBus,
+        clock: Clock,
+    ) -> None:
+        self._device_model = device_model
+        self._reports = reports
         self._events = events
         self._clock = clock
 
@@ -42,25 +45,25 @@ class ReportService:
         what did arrive; ``report.completed`` tells waiters when the last part (tbc=false) is in.
         """
         if variables:
-            await self._store.upsert_device_variables(cp_id, variables, self._clock())
+            await self._device_model.upsert_device_variables(cp_id, variables, self._clock())
         if not more_to_come:
             self._events.publish("report.completed", cp_id, requestId=request_id, seqNo=seq_no)
 
     async def remember_variables(self, cp_id: str, variables: Sequence[DeviceVariable]) -> None:
         """Values read back (GetVariables) or written (SetVariables) outside a report."""
         if variables:
-            await self._store.upsert_device_variables(cp_id, variables, self._clock())
+            await self._device_model.upsert_device_variables(cp_id, variables, self._clock())
 
     async def device_model(self, cp_id: str) -> list[DeviceVariable]:
-        return await self._store.list_device_variables(cp_id)
+        return await self._device_model.list_device_variables(cp_id)
 
     async def record(
         self, cp_id: str, kind: str, data: dict[str, Any], timestamp: datetime | None = None
     ) -> None:
-        await self._store.add_charger_report(cp_id, kind, timestamp or self._clock(), data)
+        await self._reports.add_charger_report(cp_id, kind, timestamp or self._clock(), data)
         if kind == "security_event":
             log.warning("security event", charge_point_id=cp_id, **data)
         self._events.publish(f"charger.{kind}", cp_id, **data)
 
     async def list_reports(self, cp_id: str, kind: str | None = None) -> list[ChargerReport]:
-        return await self._store.list_charger_reports(cp_id, kind=kind)
+        return await self._reports.list_charger_reports(cp_id, kind=kind)

@@ -1,21 +1,30 @@
-"""Transactions and meter values, the same for every OCPP version."""
+"""Transactions and meter values, the same for every OCPP version.
+
+What a message does to a transaction is decided by csms.domain.transactions inside the store's
+write; this service publishes what happened and finds transactions for operators, by their
+CSMS-wide ``id`` or by a charger's ``transactionId`` (unique only per charger).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from csms.domain.clock import format_timestamp
-from csms.domain.models import (
-    MeterSample,
+from csms.domain.errors import Ambiguous, NotFound
+from csms.domain.models import MeterSample
+from csms.domain.paging import Page, Paged
+from csms.domain.transactions import (
+    EventOutcome,
     Transaction,
     TransactionEvent,
-    TransactionEventOutcome,
     TransactionStart,
     TransactionStop,
+    transaction_pk,
 )
 from csms.log import get_logger
 from csms.services.events import EventBus
-from csms.store.base import Page, TransactionStore
+from csms.store.repositories import TransactionStore
 
 __all__ = ["TransactionService"]
 
@@ -38,20 +47,14 @@ class TransactionService:
         self._store = store
         self._events = events
 
+    # --- messages from chargers ----------------------------------------------------------------
+
     async def start(
         self, start: TransactionStart, samples: Sequence[MeterSample] = ()
     ) -> Transaction:
         transaction, created = await self._store.start_transaction(start, samples)
         if created:
-            self._events.publish(
-                "transaction.started",
-                start.charge_point_id,
-                transactionId=transaction.transaction_id,
-                evseId=transaction.evse_id,
-                connectorId=transaction.connector_id,
-                idTag=transaction.id_tag,
-                meterStartWh=transaction.meter_start_wh,
-            )
+            self._publish_started(transaction)
         else:
             log.info(
                 "transaction start replayed",
@@ -63,8 +66,8 @@ class TransactionService:
     async def stop(
         self, stop: TransactionStop, samples: Sequence[MeterSample] = ()
     ) -> Transaction | None:
-        transaction = await self._store.stop_transaction(stop, samples)
-        if transaction is None:
+        outcome = await self._store.stop_transaction(stop, samples)
+        if outcome is None:
             # A stop must still be acknowledged (the charger cannot be refused); flag it.
             log.warning(
                 "stop for unknown transaction",
@@ -72,18 +75,13 @@ class TransactionService:
                 transaction_id=stop.transaction_id,
             )
             return None
-        self._events.publish(
-            "transaction.ended",
-            stop.charge_point_id,
-            transactionId=transaction.transaction_id,
-            energyWh=transaction.energy_wh,
-            stopReason=transaction.stop_reason,
-        )
-        return transaction
+        if outcome.ended:
+            self._publish_ended(outcome.transaction)
+        return outcome.transaction
 
     async def record_event(
         self, event: TransactionEvent, samples: Sequence[MeterSample] = ()
-    ) -> TransactionEventOutcome:
+    ) -> EventOutcome:
         outcome = await self._store.record_transaction_event(event, samples)
         transaction = outcome.transaction
         if outcome.duplicate:
@@ -102,27 +100,14 @@ class TransactionService:
                 missing=outcome.missing_seq_nos,
             )
         if outcome.created:
-            self._events.publish(
-                "transaction.started",
-                event.charge_point_id,
-                transactionId=transaction.transaction_id,
-                evseId=transaction.evse_id,
-                connectorId=transaction.connector_id,
-                idTag=transaction.id_tag,
-                meterStartWh=transaction.meter_start_wh,
-            )
-        if event.event_type == "Ended":
-            self._events.publish(
-                "transaction.ended",
-                event.charge_point_id,
-                transactionId=transaction.transaction_id,
-                energyWh=transaction.energy_wh,
-                stopReason=transaction.stop_reason,
-            )
+            self._publish_started(transaction)
+        if outcome.ended:
+            self._publish_ended(transaction)
         elif not outcome.created:
             self._events.publish(
                 "transaction.updated",
                 event.charge_point_id,
+                id=transaction.id,
                 transactionId=transaction.transaction_id,
                 triggerReason=event.trigger_reason,
                 chargingState=event.charging_state,
@@ -161,22 +146,70 @@ class TransactionService:
             samples=[_sample_event(s) for s in samples],
         )
 
-    async def get(self, transaction_id: str) -> Transaction | None:
-        return await self._store.get_transaction(transaction_id)
+    def _publish_started(self, transaction: Transaction) -> None:
+        self._events.publish(
+            "transaction.started",
+            transaction.charge_point_id,
+            id=transaction.id,
+            transactionId=transaction.transaction_id,
+            evseId=transaction.evse_id,
+            connectorId=transaction.connector_id,
+            idTag=transaction.id_tag,
+            meterStartWh=transaction.meter_start_wh,
+        )
+
+    def _publish_ended(self, transaction: Transaction) -> None:
+        self._events.publish(
+            "transaction.ended",
+            transaction.charge_point_id,
+            id=transaction.id,
+            transactionId=transaction.transaction_id,
+            energyWh=transaction.energy_wh,
+            stopReason=transaction.stop_reason,
+        )
+
+    # --- operators -----------------------------------------------------------------------------
+
+    async def find(self, ref: str) -> Transaction:
+        """By CSMS-wide ``id`` first, then by ``transactionId``; raises NotFound, or Ambiguous
+        when chargers share that transactionId."""
+        pk = transaction_pk(ref)
+        if pk is not None:
+            found = await self._store.get_transaction(pk)
+            if found is not None:
+                return found
+        candidates = await self._store.find_transactions(ref)
+        if not candidates:
+            raise NotFound(f"transaction {ref!r} not found")
+        if len(candidates) > 1:
+            raise Ambiguous(
+                f"transactionId {ref!r} is used by {len(candidates)} charge points: use the"
+                " transaction's id, or /charge-points/{chargePointId}/transactions/" + ref,
+                candidates=[tx.id for tx in candidates],
+            )
+        return candidates[0]
+
+    async def of_charger(self, cp_id: str, transaction_id: str) -> Transaction:
+        found = await self._store.find_transactions(transaction_id, cp_id=cp_id)
+        if not found:
+            raise NotFound(f"transaction {transaction_id!r} of {cp_id!r} not found")
+        return found[0]
 
     async def list_transactions(
         self,
-        page: Page,
+        page: Page[int],
         *,
         cp_id: str | None = None,
         active: bool | None = None,
         id_tag: str | None = None,
-    ) -> list[Transaction]:
-        return await self._store.list_transactions(page, cp_id=cp_id, active=active, id_tag=id_tag)
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Paged[Transaction]:
+        return await self._store.list_transactions(
+            page, cp_id=cp_id, active=active, id_tag=id_tag, start=start, end=end
+        )
 
     async def meter_samples(
-        self, transaction_id: str, *, limit: int, starting_after: int | None
-    ) -> list[tuple[int, MeterSample]]:
-        return await self._store.list_meter_values(
-            transaction_id, limit=limit, starting_after=starting_after
-        )
+        self, transaction: Transaction, page: Page[int]
+    ) -> Paged[tuple[int, MeterSample]]:
+        return await self._store.list_meter_values(transaction.pk, page)

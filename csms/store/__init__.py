@@ -1,1 +1,2 @@
-"""Persistence: repository protocols (base.py) and the SQLite implementation (sqlite.py)."""
+"""Persistence: the repository protocols (repositories.py) and two backends behind them,
+``sqlite`` (the default: one file) and ``postgres``. ``open_store`` picks one from the settings."""

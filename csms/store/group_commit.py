@@ -1,10 +1,15 @@
-"""Group commit: one writer that runs the writes of concurrent messages in one SQLite transaction.
+"""Group commit: one writer that commits the writes of concurrent messages together.
 
-Each write is a plain function over a ``sqlite3.Connection``. The writer takes every write queued
-while the previous batch was committing, runs them on aiosqlite's worker thread in a single
-transaction (each inside its own savepoint, so one failing write does not undo the others), commits
-once, then wakes the callers. One thread hop and one fsync serve a whole batch; a caller's future
-resolves only after its write is durable, so a charger's message is acknowledged after its commit.
+Both backends use it (ADR 002, ADR 003). A write is an operation the backend knows how to run (a
+function over a ``sqlite3.Connection``, or a coroutine function over an asyncpg connection); the
+writer takes every write queued while the previous batch was committing, hands the whole batch to
+the backend's ``execute`` (one transaction, one commit, one fsync), then wakes the callers. A
+caller's future resolves only after its write is durable, so a charger's message is acknowledged
+after its commit. Under load batches grow by themselves; when idle a write commits at once.
+
+Bulk writes nobody waits on (the message log) go to a second queue: each runs as a batch of its
+own between two batches of the writes chargers wait for, so it never shares their commit and at
+most one of them delays a charger's commit.
 """
 
 from __future__ import annotations
@@ -12,119 +17,72 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import sqlite3
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-import aiosqlite
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 from csms.log import get_logger
 
-__all__ = ["GroupCommitWriter", "WriteOp", "run_on_db_thread"]
+__all__ = ["BatchExecutor", "GroupCommitWriter", "Outcome"]
 
-T = TypeVar("T")
-WriteOp = Callable[[sqlite3.Connection], Any]
-_Outcome = tuple[bool, Any]
+Op = TypeVar("Op")
+Outcome = tuple[bool, Any]
+"""(True, result) or (False, the exception the write raised)."""
+
+BatchExecutor = Callable[[list[Op]], Awaitable[list[Outcome]]]
+"""Runs a batch in one transaction: one outcome per write, a failing write undone alone."""
 
 log = get_logger(__name__)
 
 
-def _run_batch(conn: sqlite3.Connection, ops: list[WriteOp]) -> list[_Outcome]:
-    try:
-        return _run_optimistically(conn, ops)
-    except _WriteFailed:
-        # Some write raised: run the batch again, each write in its own savepoint, so the
-        # failing one is undone alone and its neighbours still commit.
-        return _run_isolated(conn, ops)
-
-
-class _WriteFailed(Exception):
-    pass
-
-
-def _run_optimistically(conn: sqlite3.Connection, ops: list[WriteOp]) -> list[_Outcome]:
-    """The common case, without a savepoint per write (each costs two statements)."""
-    outcomes: list[_Outcome] = []
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for op in ops:
-            outcomes.append((True, op(conn)))
-    except Exception as exc:
-        conn.execute("ROLLBACK")
-        raise _WriteFailed from exc
-    try:
-        conn.execute("COMMIT")
-    except Exception as exc:  # disk full, I/O error: nothing of the batch is durable
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        return [(False, exc)] * len(ops)
-    return outcomes
-
-
-def _run_isolated(conn: sqlite3.Connection, ops: list[WriteOp]) -> list[_Outcome]:
-    outcomes: list[_Outcome] = []
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        for op in ops:
-            conn.execute("SAVEPOINT write_op")
-            try:
-                result = op(conn)
-            except Exception as exc:  # the caller gets its own exception back
-                conn.execute("ROLLBACK TO write_op")
-                conn.execute("RELEASE write_op")
-                outcomes.append((False, exc))
-            else:
-                conn.execute("RELEASE write_op")
-                outcomes.append((True, result))
-        conn.execute("COMMIT")
-    except Exception as exc:  # BEGIN/COMMIT failed (disk full, I/O error): nothing is durable
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        return [(False, exc)] * len(ops)
-    return outcomes
-
-
-class GroupCommitWriter:
+class GroupCommitWriter(Generic[Op]):
     def __init__(
         self,
-        db: aiosqlite.Connection,
+        execute: Callable[[list[Op]], Awaitable[list[Outcome]]],
         *,
         max_batch: int = 512,
         on_batch: Callable[[int, float], None] | None = None,
+        between_batches: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        self._db = db
+        self._execute = execute
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[WriteOp, asyncio.Future[Any]]] = asyncio.Queue()
-        # Bulk writes nobody waits on (the message log): each runs alone, between the batches of
-        # the writes chargers wait for, so those never share a commit with a bulk write.
-        self._background: collections.deque[tuple[WriteOp, asyncio.Future[Any]]] = (
-            collections.deque()
-        )
+        self._on_batch = on_batch
+        # Maintenance the backend runs outside any transaction, when no batch is running
+        # (SQLite: finishing a WAL checkpoint so the log can restart from its beginning).
+        self._between_batches = between_batches
+        self._queue: asyncio.Queue[tuple[Op, asyncio.Future[Any]]] = asyncio.Queue()
+        self._background: collections.deque[tuple[Op, asyncio.Future[Any]]] = collections.deque()
         self._work = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        self._on_batch = on_batch
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit-writer")
 
-    async def submit(self, op: Callable[[sqlite3.Connection], T]) -> T:
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    async def submit(self, op: Op) -> Any:
         if self._closing:
             raise RuntimeError("store is closed")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((op, future))
         self._work.set()
         return await future
 
-    async def submit_background(self, op: Callable[[sqlite3.Connection], T]) -> T:
+    async def submit_background(self, op: Op) -> Any:
         """Like ``submit``, for bulk writes that must not delay the others."""
         if self._closing:
             raise RuntimeError("store is closed")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._background.append((op, future))
         self._work.set()
         return await future
+
+    def wake(self) -> None:
+        """Run ``between_batches`` soon, even when no write is queued."""
+        self._work.set()
 
     async def close(self) -> None:
         """Commit what is queued, then stop."""
@@ -144,57 +102,50 @@ class GroupCommitWriter:
             if self._queue.empty() and not self._background:
                 self._work.clear()
                 await self._work.wait()
+            if self._between_batches is not None:
+                try:
+                    await self._between_batches()
+                except Exception as exc:
+                    log.warning("store maintenance failed", error=repr(exc))
             if self._queue.empty():
-                await self._run_background(self._background.popleft())
+                if self._background:
+                    await self._run_one(self._background.popleft())
                 continue
             await self._run_batch()
             # One bulk write between batches at most: it never starves, and a charger's commit
             # waits behind one chunk of it at worst.
             if self._background:
-                await self._run_background(self._background.popleft())
+                await self._run_one(self._background.popleft())
 
     async def _run_batch(self) -> None:
         batch = [self._queue.get_nowait()]
         while len(batch) < self._max_batch and not self._queue.empty():
             batch.append(self._queue.get_nowait())
         started = time.perf_counter()
-        try:
-            outcomes = await self._execute([op for op, _ in batch])
-        except Exception as exc:  # the worker thread itself failed
-            log.error("write batch failed", error=repr(exc), size=len(batch))
-            outcomes = [(False, exc)] * len(batch)
+        outcomes = await self._safely([op for op, _ in batch])
         if self._on_batch is not None:
             self._on_batch(len(batch), time.perf_counter() - started)
         for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-            if not future.done():
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+            _resolve(future, ok, value)
             self._queue.task_done()
 
-    async def _run_background(self, item: tuple[WriteOp, asyncio.Future[Any]]) -> None:
+    async def _run_one(self, item: tuple[Op, asyncio.Future[Any]]) -> None:
         op, future = item
+        [(ok, value)] = await self._safely([op])
+        _resolve(future, ok, value)
+
+    async def _safely(self, ops: list[Op]) -> list[Outcome]:
         try:
-            [(ok, value)] = await self._execute([op])
-        except Exception as exc:  # the worker thread itself failed
-            ok, value = False, exc
-        if not future.done():
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
-
-    async def _execute(self, ops: list[WriteOp]) -> list[_Outcome]:
-        return await run_on_db_thread(self._db, lambda conn: _run_batch(conn, ops))
+            return await self._execute(ops)
+        except Exception as exc:  # the backend itself failed (lost connection, dead thread)
+            log.error("write batch failed", error=repr(exc), size=len(ops))
+            return [(False, exc)] * len(ops)
 
 
-async def run_on_db_thread(db: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
-    """Run ``fn`` on aiosqlite's worker thread with the raw connection.
-
-    aiosqlite has no public way to run a function on its thread; ``_execute`` is that, and using it
-    keeps a whole write batch (or a multi-query read) to one thread hop. Pinned in pyproject.toml.
-    """
-    conn = db._conn
-    result: T = await db._execute(fn, conn)  # type: ignore[no-untyped-call]
-    return result
+def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)

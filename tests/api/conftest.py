@@ -16,7 +16,7 @@ from csms.api.context import ApiContext
 from csms.app import CentralSystem
 from csms.domain.models import Role
 from csms.services.message_log import MessageLog
-from csms.store.sqlite import SqliteStore
+from csms.store.repositories import Store
 from tests.conftest import make_settings
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
@@ -35,7 +35,7 @@ class StepClock:
 
 @dataclass
 class ApiHarness:
-    store: SqliteStore
+    store: Store
     ctx: ApiContext
     app: FastAPI
     message_log: MessageLog

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import httpx
 
-from csms.store.base import MessageRecord
+from csms.domain.models import LoggedFrame, MessageExchange
 from tests.api.conftest import T0, ApiHarness
 
 MESSAGE_KEYS = {
@@ -22,53 +22,45 @@ MESSAGE_KEYS = {
 
 
 async def _seed(harness: ApiHarness) -> None:
-    await harness.store.append_messages(
+    await harness.store.message_log.append_exchanges(
         [
-            MessageRecord(
+            MessageExchange(
                 "CP-1",
-                "in",
-                2,
                 "m1",
                 "BootNotification",
-                '[2,"m1","BootNotification",{"chargePointVendor":"Acme","chargePointModel":"X1"}]',
-                T0,
+                LoggedFrame(
+                    "in",
+                    2,
+                    T0,
+                    '[2,"m1","BootNotification",{"chargePointVendor":"Acme","chargePointModel":"X1"}]',
+                ),
+                LoggedFrame(
+                    "out",
+                    3,
+                    T0 + timedelta(seconds=1),
+                    '[3,"m1",{"status":"Accepted","currentTime":"2025-03-01T12:00:00.123Z",'
+                    '"interval":300}]',
+                ),
             ),
-            MessageRecord(
-                "CP-1",
-                "out",
-                3,
-                "m1",
-                "BootNotification",
-                '[3,"m1",{"status":"Accepted","currentTime":"2025-03-01T12:00:00.123Z",'
-                '"interval":300}]',
-                T0 + timedelta(seconds=1),
-            ),
-            MessageRecord(
+            MessageExchange(
                 "CP-2",
-                "in",
-                2,
                 "h1",
                 "Heartbeat",
-                '[2,"h1","Heartbeat",{}]',
-                T0 + timedelta(seconds=2),
+                LoggedFrame("in", 2, T0 + timedelta(seconds=2), '[2,"h1","Heartbeat",{}]'),
             ),
-            MessageRecord(
+            MessageExchange(
                 "CP-1",
-                "out",
-                2,
                 "r1",
                 "Reset",
-                '[2,"r1","Reset",{"type":"Soft"}]',
-                T0 + timedelta(seconds=3),
-            ),
-            MessageRecord(
-                "CP-1",
-                "in",
-                4,
-                "r1",
-                "Reset",
-                '[4,"r1","NotSupported","no reset here",{}]',
-                T0 + timedelta(seconds=4),
+                LoggedFrame(
+                    "out", 2, T0 + timedelta(seconds=3), '[2,"r1","Reset",{"type":"Soft"}]'
+                ),
+                LoggedFrame(
+                    "in",
+                    4,
+                    T0 + timedelta(seconds=4),
+                    '[4,"r1","NotSupported","no reset here",{}]',
+                ),
             ),
         ]
     )

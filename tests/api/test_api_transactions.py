@@ -6,10 +6,12 @@ from datetime import timedelta
 
 import httpx
 
-from csms.domain.models import MeterSample, TransactionStart, TransactionStop
+from csms.domain.models import MeterSample
+from csms.domain.transactions import TransactionEvent, TransactionStart, TransactionStop
 from tests.api.conftest import T0, ApiHarness
 
 TX_KEYS = {
+    "id",
     "transactionId",
     "chargePointId",
     "evseId",
@@ -29,27 +31,55 @@ SAMPLE_KEYS = {"id", "timestamp", "measurand", "phase", "unit", "value", "contex
 async def _start(
     harness: ApiHarness, cp_id: str, id_tag: str, minute: int, transaction_id: str | None = None
 ) -> str:
-    tx = await harness.ctx.transactions.start(
-        TransactionStart(
+    """A 1.6 StartTransaction, or with ``transaction_id`` a 2.0.1 TransactionEvent Started;
+    returns the transaction's CSMS-wide id."""
+    started_at = T0 + timedelta(minutes=minute)
+    if transaction_id is None:
+        tx = await harness.ctx.transactions.start(
+            TransactionStart(
+                charge_point_id=cp_id,
+                evse_id=1,
+                connector_id=1,
+                id_tag=id_tag,
+                started_at=started_at,
+                meter_start_wh=1000.0,
+            )
+        )
+        return tx.id
+    outcome = await harness.ctx.transactions.record_event(
+        TransactionEvent(
             charge_point_id=cp_id,
+            transaction_id=transaction_id,
+            event_type="Started",
+            seq_no=0,
+            timestamp=started_at,
+            trigger_reason="Authorized",
             evse_id=1,
             connector_id=1,
             id_tag=id_tag,
-            started_at=T0 + timedelta(minutes=minute),
-            meter_start_wh=1000.0,
-            transaction_id=transaction_id,
-        )
+            energy_register_wh=1000.0,
+        ),
+        [MeterSample(started_at, "1000")],
     )
-    return tx.transaction_id
+    return outcome.transaction.id
+
+
+async def _transaction_id(api: httpx.AsyncClient, ref: str) -> str:
+    response = await api.get(f"/api/v1/transactions/{ref}")
+    assert response.status_code == 200, response.text
+    transaction_id: str = response.json()["data"]["transactionId"]
+    return transaction_id
 
 
 async def test_transaction_shape_and_energy(harness: ApiHarness, api: httpx.AsyncClient) -> None:
-    tx_id = await _start(harness, "CP-1", "TAG-1", 0)
+    ref = await _start(harness, "CP-1", "TAG-1", 0)
+    tx_id = await _transaction_id(api, ref)
     response = await api.get(f"/api/v1/transactions/{tx_id}")
     assert response.status_code == 200
     tx = response.json()["data"]
     assert set(tx) == TX_KEYS
-    assert tx["transactionId"] == tx_id and isinstance(tx_id, str)
+    assert tx["id"] == ref and ref.startswith("tx_") and not ref.isdigit()
+    assert tx["transactionId"] == tx_id and tx_id.isdigit()
     assert tx["status"] == "active" and tx["stoppedAt"] is None and tx["energyWh"] is None
     assert tx["startedAt"] == "2025-03-01T12:00:00.123Z"
     assert tx["meterStartWh"] == 1000.0
@@ -88,7 +118,7 @@ async def test_list_newest_first_with_filters_and_paging(
     await harness.ctx.transactions.stop(
         TransactionStop(
             charge_point_id="CP-1",
-            transaction_id=ids[0],
+            transaction_id=await _transaction_id(api, ids[0]),
             stopped_at=T0 + timedelta(minutes=9),
             meter_stop_wh=2000.0,
             reason=None,
@@ -99,7 +129,7 @@ async def test_list_newest_first_with_filters_and_paging(
         response = await api.get("/api/v1/transactions", params=params)
         assert response.status_code == 200, response.text
         data = response.json()["data"]
-        return [tx["transactionId"] for tx in data["items"]], data["hasMore"]
+        return [tx["id"] for tx in data["items"]], data["hasMore"]
 
     assert await listed() == (ids[::-1], False)
     assert await listed(limit=2) == ([ids[3], ids[2]], True)
@@ -107,13 +137,24 @@ async def test_list_newest_first_with_filters_and_paging(
     assert await listed(chargePointId="CP-2") == ([ids[3], ids[1]], False)
     assert await listed(active="false") == ([ids[0]], False)
     assert await listed(active="true", idTag="TAG-B") == ([ids[2], ids[1]], False)
+    # Overlapping a window: ids[0] ran 12:00-12:09, the others are still active.
+    assert await listed(start="2025-03-01T12:10:00Z") == (ids[:0:-1], False)
+    assert await listed(end="2025-03-01T12:01:00Z") == ([ids[0]], False)
+    response = await api.get(
+        "/api/v1/transactions", params={"start": "2025-03-01T12:05:00Z", "end": "2025-03-01T12:05Z"}
+    )
+    assert response.status_code == 422
     assert (await api.get("/api/v1/transactions?limit=0")).status_code == 422
+    response = await api.get("/api/v1/transactions", params={"startingAfter": "17"})
+    assert response.status_code == 422
+    assert "tx_42" in response.json()["error"]["message"]
 
 
 async def test_meter_values_in_time_order_with_numbers(
     harness: ApiHarness, api: httpx.AsyncClient
 ) -> None:
-    tx_id = await _start(harness, "CP-1", "TAG-1", 0)
+    ref = await _start(harness, "CP-1", "TAG-1", 0)
+    tx_id = await _transaction_id(api, ref)
     t = T0 + timedelta(minutes=1)
     await harness.ctx.transactions.meter_values(
         "CP-1",
@@ -168,7 +209,8 @@ async def test_meter_values_in_time_order_with_numbers(
 
 
 async def test_meter_values_paging_and_errors(harness: ApiHarness, api: httpx.AsyncClient) -> None:
-    tx_id = await _start(harness, "CP-1", "TAG-1", 0)
+    ref = await _start(harness, "CP-1", "TAG-1", 0)
+    tx_id = await _transaction_id(api, ref)
     await harness.ctx.transactions.meter_values(
         "CP-1",
         1,
@@ -176,7 +218,7 @@ async def test_meter_values_paging_and_errors(harness: ApiHarness, api: httpx.As
         tx_id,
         [MeterSample(timestamp=T0 + timedelta(seconds=i), value=str(1000 + i)) for i in range(5)],
     )
-    url = f"/api/v1/transactions/{tx_id}/meter-values"
+    url = f"/api/v1/transactions/{ref}/meter-values"
     first = (await api.get(url, params={"limit": 2})).json()["data"]
     assert [item["value"] for item in first["items"]] == [1000.0, 1001.0]
     assert first["hasMore"] is True
@@ -192,3 +234,48 @@ async def test_meter_values_paging_and_errors(harness: ApiHarness, api: httpx.As
     response = await api.get("/api/v1/transactions/nope/meter-values")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_chargers_sharing_a_transaction_id_never_hide_each_other(
+    harness: ApiHarness, api: httpx.AsyncClient
+) -> None:
+    """2.0.1 chargers choose their own transactionIds: two may both count 1, 2, 3."""
+    first = await _start(harness, "CP-A", "TAG-A", 0, transaction_id="1")
+    second = await _start(harness, "CP-B", "TAG-B", 1, transaction_id="1")
+    only = await _start(harness, "CP-A", "TAG-A", 2, transaction_id="2")
+    assert len({first, second, only}) == 3
+
+    response = await api.get("/api/v1/transactions/1")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "ambiguous"
+    assert sorted(error["details"]["candidates"]) == sorted([first, second])
+    response = await api.get("/api/v1/transactions/1/meter-values")
+    assert response.status_code == 409
+
+    # Unambiguous: by id, by charger, or a transactionId only one charger uses.
+    for url, expected in [
+        (f"/api/v1/transactions/{first}", ("CP-A", "TAG-A")),
+        (f"/api/v1/transactions/{second}", ("CP-B", "TAG-B")),
+        ("/api/v1/charge-points/CP-B/transactions/1", ("CP-B", "TAG-B")),
+        ("/api/v1/charge-points/cp-a/transactions/1", ("CP-A", "TAG-A")),
+        ("/api/v1/transactions/2", ("CP-A", "TAG-A")),
+    ]:
+        response = await api.get(url)
+        assert response.status_code == 200, (url, response.text)
+        tx = response.json()["data"]
+        assert (tx["chargePointId"], tx["idTag"]) == expected, url
+    assert (await api.get("/api/v1/charge-points/CP-B/transactions/2")).status_code == 404
+    assert (await api.get("/api/v1/transactions/tx_999999")).status_code == 404
+
+    await harness.ctx.transactions.meter_values(
+        "CP-B", 1, 1, "1", [MeterSample(T0 + timedelta(minutes=5), "1500")]
+    )
+    for url in (
+        "/api/v1/charge-points/CP-B/transactions/1/meter-values",
+        f"/api/v1/transactions/{second}/meter-values",
+    ):
+        items = (await api.get(url)).json()["data"]["items"]
+        assert [item["value"] for item in items] == [1000.0, 1500.0], url
+    items = (await api.get(f"/api/v1/transactions/{first}/meter-values")).json()["data"]["items"]
+    assert [item["value"] for item in items] == [1000.0]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from csms.config import DatabaseSettings
 from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
 from tests.ocpp_client import RawClient, basic_auth
 
@@ -93,8 +93,8 @@ async def test_second_connection_replaces_the_first(csms: RunningCsms) -> None:
     await second.close()
 
 
-async def test_oversized_frame_closes_with_1009(db_path: Path) -> None:
-    running = await start_csms(make_settings(db_path, max_frame_bytes=4096))
+async def test_oversized_frame_closes_with_1009(database: DatabaseSettings) -> None:
+    running = await start_csms(make_settings(database, max_frame_bytes=4096))
     try:
         await running.register("CP-BIG")
         client = await RawClient.connect(running.ocpp_url, "CP-BIG")
@@ -109,8 +109,8 @@ async def test_oversized_frame_closes_with_1009(db_path: Path) -> None:
         await stop_csms(running)
 
 
-async def test_unknown_charger_may_connect_when_allowed(db_path: Path) -> None:
-    running = await start_csms(make_settings(db_path, allow_unknown_chargers=True))
+async def test_unknown_charger_may_connect_when_allowed(database: DatabaseSettings) -> None:
+    running = await start_csms(make_settings(database, allow_unknown_chargers=True))
     try:
         client = await RawClient.connect(running.ocpp_url, "CP-NEW")
         assert (await client.boot())["status"] == "Accepted"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-from pathlib import Path
 
+from csms.config import DatabaseSettings
 from tests.conftest import make_settings, start_csms, stop_csms
 
 
-async def test_a_charger_that_never_answers_pings_is_disconnected(db_path: Path) -> None:
-    running = await start_csms(make_settings(db_path, ping_interval=0.2, ping_timeout=0.3))
+async def test_a_charger_that_never_answers_pings_is_disconnected(
+    database: DatabaseSettings,
+) -> None:
+    running = await start_csms(make_settings(database, ping_interval=0.2, ping_timeout=0.3))
     try:
         await running.register("CP-SILENT")
         events = running.system.services.events

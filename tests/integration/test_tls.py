@@ -10,6 +10,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from csms.config import DatabaseSettings
 from tests.conftest import make_settings, start_csms, stop_csms
 from tests.ocpp_client import basic_auth
 
@@ -71,8 +72,8 @@ async def test_profile_2_charger_connects_over_wss(
         await stop_csms(running)
 
 
-async def test_profile_2_charger_is_refused_over_plain_ws(db_path: Path) -> None:
-    running = await start_csms(make_settings(db_path))
+async def test_profile_2_charger_is_refused_over_plain_ws(database: DatabaseSettings) -> None:
+    running = await start_csms(make_settings(database))
     try:
         await running.register("CP-TLS", password="tls-password-123", securityProfile=2)
         with pytest.raises(InvalidStatus) as refused:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from csms.domain.paging import Page
 from tests.conftest import RunningCsms
 from tests.ocpp_client import RawClient
 
@@ -221,10 +222,10 @@ async def test_meter_values_with_and_without_transaction(
     # The charger's milliseconds are kept.
     assert by_measurand["Power.Active.Import"]["timestamp"] == iso(sample_time)
     await csms.system.services.message_log.flush()
-    stored = await csms.system.store.list_messages(
-        limit=100, starting_after=None, cp_id="CP-16", action="MeterValues"
+    stored = await csms.system.store.message_log.list_messages(
+        Page(100), cp_id="CP-16", action="MeterValues"
     )
-    assert len([m for m in stored if m.direction == "in"]) >= 1
+    assert len([m for m in stored.items if m.direction == "in"]) >= 1
 
 
 async def test_stop_transaction_with_transaction_data(csms: RunningCsms, client: RawClient) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from csms.config import DatabaseSettings
 from simulators import ChargePoint16Simulator
 from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
 
@@ -105,9 +105,9 @@ async def test_messages_queued_offline_are_replayed_with_their_timestamps(
     assert sim.boot_count == 1  # reconnect is not reboot
 
 
-async def test_simulator_reconnects_after_a_server_restart(db_path: Path) -> None:
+async def test_simulator_reconnects_after_a_server_restart(database: DatabaseSettings) -> None:
     port = free_port()
-    settings = make_settings(db_path, port=port)
+    settings = make_settings(database, port=port)
     first = await start_csms(settings)
     await first.register("SIM-RESTART")
     sim = ChargePoint16Simulator(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from csms.config import DatabaseSettings
 from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
 from tests.ocpp_client import RawClient
 
@@ -137,8 +137,8 @@ async def test_offline_messages_keep_their_own_timestamps(csms: RunningCsms) -> 
     await client.close()
 
 
-async def test_transaction_survives_a_server_restart(db_path: Path) -> None:
-    first = await start_csms(make_settings(db_path))
+async def test_transaction_survives_a_server_restart(database: DatabaseSettings) -> None:
+    first = await start_csms(make_settings(database))
     try:
         await first.register("CP-RESTART")
         client = await RawClient.connect(first.ocpp_url, "CP-RESTART")
@@ -157,7 +157,7 @@ async def test_transaction_survives_a_server_restart(db_path: Path) -> None:
     finally:
         await stop_csms(first)
 
-    second = await start_csms(make_settings(db_path))
+    second = await start_csms(make_settings(database))
     try:
         detail = (await second.api().get("/api/v1/charge-points/CP-RESTART")).json()["data"]
         assert detail["connected"] is False

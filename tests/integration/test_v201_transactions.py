@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from csms.config import DatabaseSettings
 from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
 from tests.integration.test_v201_messages import V201, boot, iso, register, tx_event
 from tests.ocpp_client import RawClient
@@ -99,6 +99,7 @@ async def test_a_full_transaction_through_the_api(csms: RunningCsms, station: Ra
     assert ended["idTokenInfo"]["status"] == "Accepted"
 
     tx = await get_tx(csms, tx_id)
+    assert tx.pop("id").startswith("tx_")
     assert tx == {
         "transactionId": tx_id,
         "chargePointId": "CS-TX",
@@ -290,8 +291,10 @@ async def test_a_refused_token_in_a_transaction_event_is_answered_not_rejected(
     assert (await get_tx(csms, tx_id))["status"] == "active"
 
 
-async def test_a_transaction_started_before_a_restart_ends_after_it(db_path: Path) -> None:
-    first = await start_csms(make_settings(db_path))
+async def test_a_transaction_started_before_a_restart_ends_after_it(
+    database: DatabaseSettings,
+) -> None:
+    first = await start_csms(make_settings(database))
     tx_id = str(uuid.uuid4())
     try:
         await first.register("CS-RESTART")
@@ -310,7 +313,7 @@ async def test_a_transaction_started_before_a_restart_ends_after_it(db_path: Pat
         )
     finally:
         await stop_csms(first)
-    second = await start_csms(make_settings(db_path))
+    second = await start_csms(make_settings(database))
     try:
         client = await RawClient.connect(second.ocpp_url, "CS-RESTART", subprotocols=V201)
         # No new BootNotification: the station was accepted before the restart.

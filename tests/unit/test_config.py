@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from csms.config import ConfigError, load_settings
+from csms.config import ConfigError, load_settings, mask_password
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 
@@ -57,3 +57,44 @@ def test_tls_needs_both_files(tmp_path: Path) -> None:
     config.write_text('[ocpp]\ntls_cert_file = "a.pem"\n')
     with pytest.raises(ConfigError, match="tls"):
         load_settings(config, environ={})
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "path"),
+    [
+        (None, "sqlite", Path("csms.db")),
+        ("sqlite:///data/csms.db", "sqlite", Path("data/csms.db")),
+        ("sqlite:////var/lib/csms/csms.db", "sqlite", Path("/var/lib/csms/csms.db")),
+        ("postgresql://csms:pw@db:5432/csms", "postgresql", None),
+        ("postgres://csms@db/csms", "postgresql", None),
+    ],
+)
+def test_the_database_url_picks_the_backend(
+    url: str | None, backend: str, path: Path | None
+) -> None:
+    environ = {} if url is None else {"CSMS_DATABASE_URL": url}
+    database = load_settings(EXAMPLE, environ=environ).database
+    assert database.backend == backend
+    if path is not None:
+        assert database.sqlite_path == path
+
+
+@pytest.mark.parametrize("url", ["mysql://root@db/csms", "sqlite:///", "csms.db"])
+def test_an_unknown_database_url_is_refused_without_its_password(url: str) -> None:
+    with pytest.raises(ConfigError, match=r"database\.url"):
+        load_settings(None, environ={"CSMS_DATABASE_URL": url})
+    with pytest.raises(ConfigError) as refused:
+        load_settings(None, environ={"CSMS_DATABASE_URL": "mysql://root:hunter2@db/csms"})
+    assert "hunter2" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("postgresql://csms:s3cr:et@db:5432/csms", "postgresql://csms:***@db:5432/csms"),
+        ("postgresql://csms@db/csms", "postgresql://csms@db/csms"),
+        ("postgresql://db/csms", "postgresql://db/csms"),
+    ],
+)
+def test_passwords_are_masked_in_database_urls(url: str, masked: str) -> None:
+    assert mask_password(url) == masked

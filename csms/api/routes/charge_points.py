@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from csms.api.context import ApiContext
-from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit, split_page
+from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
 from csms.api.errors import ApiError
 from csms.api.schemas import (
     CP_ID_MAX,
@@ -22,8 +22,9 @@ from csms.api.schemas import (
     group_connectors,
 )
 from csms.domain.models import ChargePoint
+from csms.domain.paging import Page
+from csms.domain.updates import UNSET, ChargePointChanges
 from csms.log import get_logger
-from csms.store.base import UNSET, ChargePointChanges, Page
 
 __all__ = ["router"]
 
@@ -109,15 +110,10 @@ async def list_charge_points(
         Query(max_length=100, description="Substring of id, name, vendor, model or serial number."),
     ] = None,
 ) -> Envelope[ItemPage[ChargePointOut]]:
-    rows = await ctx.chargers.list_charge_points(
-        Page(limit=limit + 1, starting_after=starting_after),
-        search=search or None,
-        connected=connected,
+    charge_points = await ctx.chargers.list_charge_points(
+        Page(limit, starting_after), search=search or None, connected=connected
     )
-    page, has_more = split_page(rows, limit)
-    return Envelope(
-        data=ItemPage(items=[charge_point_out(ctx, cp) for cp in page], has_more=has_more)
-    )
+    return Envelope(data=ItemPage.of(charge_points, lambda cp: charge_point_out(ctx, cp)))
 
 
 @router.post("", status_code=201, summary="Register a charge point")

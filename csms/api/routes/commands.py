@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response
 
 from csms.api.auth import Caller
-from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit, split_page
+from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
 from csms.api.errors import ApiError
 from csms.api.schemas import (
     CommandOut,
@@ -18,6 +18,7 @@ from csms.api.schemas import (
 )
 from csms.domain import commands as cmd
 from csms.domain.models import CommandRecord
+from csms.domain.paging import Page
 
 __all__ = ["router"]
 
@@ -131,13 +132,8 @@ async def list_commands(
     ] = None,
     charge_point_id: Annotated[str | None, Query(alias="chargePointId")] = None,
 ) -> Envelope[ItemPage[CommandOut]]:
-    rows = await ctx.commands.list_commands(
-        limit=limit + 1, starting_after=starting_after, cp_id=charge_point_id
-    )
-    page, has_more = split_page(rows, limit)
-    return Envelope(
-        data=ItemPage(items=[CommandOut.from_domain(r) for r in page], has_more=has_more)
-    )
+    commands = await ctx.commands.list_commands(Page(limit, starting_after), cp_id=charge_point_id)
+    return Envelope(data=ItemPage.of(commands, CommandOut.from_domain))
 
 
 @router.get("/commands/{command_id}", summary="One command: request, OCPP call, outcome, timings")

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit, split_page
+from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
 from csms.api.errors import ApiError
 from csms.api.schemas import ID_TAG_MAX, Envelope, IdTagCreate, IdTagOut, IdTagUpdate, ItemPage
-from csms.store.base import UNSET, IdTagChanges, Page
+from csms.domain.paging import Page
+from csms.domain.updates import UNSET, IdTagChanges
 
 __all__ = ["router"]
 
@@ -26,9 +27,8 @@ async def list_id_tags(
         str | None, Query(alias="startingAfter", description="The idTagUid of the last item seen.")
     ] = None,
 ) -> Envelope[ItemPage[IdTagOut]]:
-    rows = await ctx.id_tags.list_id_tags(Page(limit=limit + 1, starting_after=starting_after))
-    page, has_more = split_page(rows, limit)
-    return Envelope(data=ItemPage(items=[IdTagOut.from_domain(t) for t in page], has_more=has_more))
+    id_tags = await ctx.id_tags.list_id_tags(Page(limit, starting_after))
+    return Envelope(data=ItemPage.of(id_tags, IdTagOut.from_domain))
 
 
 @router.post("", status_code=201, summary="Add an id-tag")

@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit, split_page
+from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
 from csms.api.schemas import Envelope, ItemPage, OcppMessageOut
+from csms.domain.paging import Page
 
 __all__ = ["router"]
 
@@ -36,15 +37,11 @@ async def list_messages(
 ) -> Envelope[ItemPage[OcppMessageOut]]:
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    rows = await ctx.messages.list_messages(
-        limit=limit + 1,
-        starting_after=starting_after,
+    messages = await ctx.messages.list_messages(
+        Page(limit, starting_after),
         cp_id=charge_point_id,
         action=action,
         direction=direction,
         since=since,
     )
-    page, has_more = split_page(rows, limit)
-    return Envelope(
-        data=ItemPage(items=[OcppMessageOut.from_domain(m) for m in page], has_more=has_more)
-    )
+    return Envelope(data=ItemPage.of(messages, OcppMessageOut.from_domain))

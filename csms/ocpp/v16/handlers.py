@@ -10,13 +10,8 @@ from typing import Any
 
 from csms.domain.authorization import Authorization
 from csms.domain.clock import format_timestamp, parse_timestamp
-from csms.domain.models import (
-    BootInfo,
-    ConnectorState,
-    MeterSample,
-    TransactionStart,
-    TransactionStop,
-)
+from csms.domain.models import BootInfo, ConnectorState, MeterSample
+from csms.domain.transactions import TransactionStart, TransactionStop
 from csms.ocpp.connection import ChargerContext, Handler
 from csms.services.authorization import AuthorizationService
 from csms.services.chargers import ChargerService

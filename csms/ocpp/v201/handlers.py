@@ -17,8 +17,8 @@ from csms.domain.models import (
     ConnectorState,
     DeviceVariable,
     MeterSample,
-    TransactionEvent,
 )
+from csms.domain.transactions import TransactionEvent
 from csms.log import get_logger
 from csms.ocpp.connection import ChargerContext, Handler
 from csms.services.authorization import AuthorizationService

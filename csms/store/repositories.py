@@ -1,14 +1,15 @@
-"""The store interface: small repository protocols, one per aggregate.
+"""The store interface: one small repository protocol per aggregate, and the ``Store`` that
+holds one of each.
 
-Services depend on the narrowest protocol they need. SQLite implements them all today
-(csms/store/sqlite.py); a PostgreSQL backend is meant to sit beside it behind the same protocols.
-Every write method returns only after its change is committed.
+Services depend on the narrowest repository they need. Two backends implement them all:
+``csms.store.sqlite`` (one file, the default) and ``csms.store.postgres``. Every write method
+returns only after its change is committed; a backend that cannot reach its database raises
+``DatabaseUnavailable`` (csms.domain.errors) instead of guessing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -16,102 +17,51 @@ from csms.domain.models import (
     ApiToken,
     BootInfo,
     ChargePoint,
+    ChargerReport,
+    CommandOutcome,
     CommandRecord,
     ConfigurationKey,
     ConnectorState,
+    Credentials,
     DeviceVariable,
     IdTag,
+    MessageExchange,
     MeterSample,
     OcppMessage,
     Reservation,
     Role,
     StoredChargingProfile,
+)
+from csms.domain.paging import Page, Paged
+from csms.domain.transactions import (
+    EventOutcome,
+    StopOutcome,
     Transaction,
     TransactionEvent,
-    TransactionEventOutcome,
     TransactionStart,
     TransactionStop,
 )
+from csms.domain.updates import ChargePointChanges, IdTagChanges
 
 __all__ = [
-    "UNSET",
     "ApiTokenStore",
-    "ChargePointChanges",
-    "ChargerReport",
     "ChargerReportStore",
     "ChargerStateStore",
     "ChargerStore",
-    "CommandOutcome",
     "CommandStore",
-    "Credentials",
     "DeviceModelStore",
-    "IdTagChanges",
     "IdTagStore",
     "MessageLogStore",
-    "MessageRecord",
-    "Page",
     "Store",
     "TransactionStore",
 ]
 
 
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: _Unset = _Unset()
-"""Marks a field a partial update leaves alone (None means: clear it)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    limit: int = 50
-    starting_after: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    password_hash: str | None
-    security_profile: int
-
-
-@dataclass(frozen=True, slots=True)
-class ChargePointChanges:
-    name: str | _Unset | None = UNSET
-    password_hash: str | _Unset | None = UNSET
-    security_profile: int | _Unset = UNSET
-    site_id: str | _Unset | None = UNSET
-    registration_status: str | _Unset | None = UNSET
-
-
-@dataclass(frozen=True, slots=True)
-class IdTagChanges:
-    status: str | _Unset = UNSET
-    type: str | _Unset = UNSET
-    expire_at: datetime | _Unset | None = UNSET
-    parent_id_tag: str | _Unset | None = UNSET
-    label: str | _Unset | None = UNSET
-
-
-@dataclass(frozen=True, slots=True)
-class MessageRecord:
-    """One frame for the message log; ``frame`` is the raw JSON text as sent or received."""
-
-    charge_point_id: str
-    direction: str  # "in" | "out"
-    message_type: int  # 2 Call, 3 CallResult, 4 CallError
-    unique_id: str | None
-    action: str | None
-    frame: str
-    timestamp: datetime
-
-
 class ChargerStore(Protocol):
     async def get_charge_point(self, cp_id: str) -> ChargePoint | None: ...
     async def list_charge_points(
-        self, page: Page, *, search: str | None = None, connected: bool | None = None
-    ) -> list[ChargePoint]: ...
+        self, page: Page[str], *, search: str | None = None, connected: bool | None = None
+    ) -> Paged[ChargePoint]: ...
     async def add_charge_point(
         self,
         cp_id: str,
@@ -140,7 +90,7 @@ class ChargerStore(Protocol):
 
 class IdTagStore(Protocol):
     async def get_id_tag(self, uid: str) -> IdTag | None: ...
-    async def list_id_tags(self, page: Page) -> list[IdTag]: ...
+    async def list_id_tags(self, page: Page[str]) -> Paged[IdTag]: ...
     async def add_id_tag(self, tag: IdTag, created_at: datetime) -> IdTag: ...
     async def update_id_tag(self, uid: str, changes: IdTagChanges) -> IdTag: ...
     async def delete_id_tag(self, uid: str) -> None: ...
@@ -154,6 +104,9 @@ class ApiTokenStore(Protocol):
 
 
 class TransactionStore(Protocol):
+    """Transactions and their meter values. The rules are csms.domain.transactions'; a write
+    loads the transaction, applies the rule and saves the result in one commit."""
+
     async def start_transaction(
         self, start: TransactionStart, samples: Sequence[MeterSample] = ()
     ) -> tuple[Transaction, bool]:
@@ -162,15 +115,14 @@ class TransactionStore(Protocol):
 
     async def stop_transaction(
         self, stop: TransactionStop, samples: Sequence[MeterSample] = ()
-    ) -> Transaction | None:
-        """End it (a second stop changes nothing); None when the transaction is unknown."""
+    ) -> StopOutcome | None:
+        """End it (a second stop changes nothing); None when the transaction is unknown, whose
+        samples are still kept."""
         ...
 
     async def record_transaction_event(
         self, event: TransactionEvent, samples: Sequence[MeterSample] = ()
-    ) -> TransactionEventOutcome:
-        """Apply one 2.0.1 TransactionEvent; a seqNo seen before changes nothing."""
-        ...
+    ) -> EventOutcome: ...
 
     async def add_meter_values(
         self,
@@ -180,22 +132,35 @@ class TransactionStore(Protocol):
         transaction_id: str | None,
         samples: Sequence[MeterSample],
     ) -> int:
-        """Store samples once each; without a known transaction they go to the one running on
-        that EVSE, if any."""
+        """Store samples once each (returns how many were new), attached to the transaction
+        csms.domain.transactions.owner_of_samples picks."""
         ...
 
-    async def get_transaction(self, transaction_id: str) -> Transaction | None: ...
+    async def get_transaction(self, pk: int) -> Transaction | None: ...
+    async def find_transactions(
+        self, transaction_id: str, *, cp_id: str | None = None
+    ) -> list[Transaction]:
+        """Transactions with this charger-side transactionId (on any charger unless ``cp_id``)."""
+        ...
+
     async def list_transactions(
         self,
-        page: Page,
+        page: Page[int],
         *,
         cp_id: str | None = None,
         active: bool | None = None,
         id_tag: str | None = None,
-    ) -> list[Transaction]: ...
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Paged[Transaction]:
+        """Newest first; ``start``/``end`` keep those overlapping the window. Cursor: the pk."""
+        ...
+
     async def list_meter_values(
-        self, transaction_id: str, *, limit: int, starting_after: int | None
-    ) -> list[tuple[int, MeterSample]]: ...
+        self, transaction_pk: int, page: Page[int]
+    ) -> Paged[tuple[int, MeterSample]]:
+        """In time order (ties by arrival). Cursor: the id of the last sample seen."""
+        ...
 
 
 class DeviceModelStore(Protocol):
@@ -203,15 +168,6 @@ class DeviceModelStore(Protocol):
         self, cp_id: str, variables: Sequence[DeviceVariable], at: datetime
     ) -> None: ...
     async def list_device_variables(self, cp_id: str) -> list[DeviceVariable]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ChargerReport:
-    id: int
-    charge_point_id: str
-    kind: str
-    timestamp: datetime
-    data: dict[str, Any]
 
 
 class ChargerReportStore(Protocol):
@@ -224,32 +180,27 @@ class ChargerReportStore(Protocol):
 
 
 class MessageLogStore(Protocol):
-    async def append_messages(self, records: Sequence[MessageRecord]) -> None: ...
+    async def append_exchanges(self, exchanges: Sequence[MessageExchange]) -> None:
+        """Written behind the writes chargers wait for: the log is an audit trail, not state."""
+        ...
+
     async def list_messages(
         self,
+        page: Page[int],
         *,
-        limit: int,
-        starting_after: int | None,
         cp_id: str | None = None,
         action: str | None = None,
         direction: str | None = None,
         since: datetime | None = None,
-    ) -> list[OcppMessage]: ...
+    ) -> Paged[OcppMessage]:
+        """Frame by frame, oldest first. Cursor: the id of the last frame seen."""
+        ...
+
     async def purge_messages(self, before: datetime) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
-class CommandOutcome:
-    state: str  # completed | failed
-    completed_at: datetime
-    duration_ms: float
-    status: str | None = None
-    response: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-
-
 class CommandStore(Protocol):
-    def next_command_id(self) -> int:
+    async def allocate_command_id(self) -> int:
         """A new, unique command id, known before the command is written (it becomes the
         OCPP requestId/remoteStartId of the call, which is written together with it)."""
         ...
@@ -269,8 +220,10 @@ class CommandStore(Protocol):
     async def complete_command(self, command_id: int, outcome: CommandOutcome) -> CommandRecord: ...
     async def get_command(self, command_id: int) -> CommandRecord | None: ...
     async def list_commands(
-        self, *, limit: int, starting_after: int | None, cp_id: str | None = None
-    ) -> list[CommandRecord]: ...
+        self, page: Page[int], *, cp_id: str | None = None
+    ) -> Paged[CommandRecord]:
+        """Newest first. Cursor: the id of the last command seen."""
+        ...
 
 
 class ChargerStateStore(Protocol):
@@ -301,17 +254,32 @@ class ChargerStateStore(Protocol):
     async def list_configuration_keys(self, cp_id: str) -> list[ConfigurationKey]: ...
 
 
-class Store(
-    ChargerStore,
-    IdTagStore,
-    ApiTokenStore,
-    TransactionStore,
-    DeviceModelStore,
-    ChargerReportStore,
-    MessageLogStore,
-    CommandStore,
-    ChargerStateStore,
-    Protocol,
-):
-    async def open(self) -> None: ...
-    async def close(self) -> None: ...
+class Store(Protocol):
+    """One repository per aggregate over one database, opened and closed together."""
+
+    @property
+    def chargers(self) -> ChargerStore: ...
+    @property
+    def id_tags(self) -> IdTagStore: ...
+    @property
+    def api_tokens(self) -> ApiTokenStore: ...
+    @property
+    def transactions(self) -> TransactionStore: ...
+    @property
+    def device_model(self) -> DeviceModelStore: ...
+    @property
+    def reports(self) -> ChargerReportStore: ...
+    @property
+    def message_log(self) -> MessageLogStore: ...
+    @property
+    def commands(self) -> CommandStore: ...
+    @property
+    def charger_state(self) -> ChargerStateStore: ...
+
+    async def open(self) -> None:
+        """Connect and migrate; raises DatabaseUnavailable when the database cannot be reached."""
+        ...
+
+    async def close(self) -> None:
+        """Commit what is queued, then disconnect."""
+        ...

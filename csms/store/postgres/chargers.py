@@ -1,0 +1,277 @@
+"""Charge points and their connectors: registration, boot, status, connection state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from csms.domain.errors import Conflict, NotFound
+from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credentials
+from csms.domain.paging import Page, Paged, paged
+from csms.domain.updates import ChargePointChanges, changed_fields
+from csms.store.postgres.database import PostgresDatabase
+
+__all__ = ["PostgresChargers"]
+
+_COLUMNS = (
+    "id::text, name, password_hash, security_profile, site_id, registration_status,"
+    " ocpp_version, boot_accepted, vendor, model, serial_number, firmware_version, iccid, imsi,"
+    " meter_type, meter_serial_number, firmware_status, diagnostics_status, connected,"
+    " connected_since, last_seen_at, created_at"
+)
+# With each charge point, its connectors and active transactions, in the same statement.
+_SELECT = (
+    f"SELECT {_COLUMNS},"
+    " ARRAY(SELECT ROW(c.evse_id, c.connector_id, c.status, c.error_code, c.updated_at, c.info,"
+    "  c.vendor_error_code) FROM connectors c WHERE c.charge_point_id = cp.id"
+    "  ORDER BY c.evse_id, c.connector_id) AS connectors,"
+    " ARRAY(SELECT t.transaction_id FROM transactions t"
+    "  WHERE t.charge_point_id = cp.id AND t.status = 'active' ORDER BY t.pk) AS active"
+    " FROM charge_points cp"
+)
+
+
+def _charge_point(row: asyncpg.Record) -> ChargePoint:
+    return ChargePoint(
+        id=row["id"],
+        name=row["name"],
+        security_profile=row["security_profile"],
+        site_id=row["site_id"],
+        has_password=row["password_hash"] is not None,
+        registration_status=row["registration_status"],
+        ocpp_version=row["ocpp_version"],
+        boot_accepted=row["boot_accepted"],
+        boot_info=BootInfo(
+            vendor=row["vendor"],
+            model=row["model"],
+            serial_number=row["serial_number"],
+            firmware_version=row["firmware_version"],
+            iccid=row["iccid"],
+            imsi=row["imsi"],
+            meter_type=row["meter_type"],
+            meter_serial_number=row["meter_serial_number"],
+        ),
+        firmware_status=row["firmware_status"],
+        diagnostics_status=row["diagnostics_status"],
+        connected=row["connected"],
+        connected_since=row["connected_since"],
+        last_seen_at=row["last_seen_at"],
+        created_at=row["created_at"],
+        connectors=tuple(ConnectorState(*c) for c in row["connectors"]),
+        active_transactions=tuple(row["active"]),
+    )
+
+
+async def _read_one(conn: asyncpg.Connection, cp_id: str) -> ChargePoint | None:
+    row = await conn.fetchrow(f"{_SELECT} WHERE cp.id = $1", cp_id)
+    return None if row is None else _charge_point(row)
+
+
+class PostgresChargers:
+    def __init__(self, db: PostgresDatabase) -> None:
+        self._db = db
+
+    async def get_charge_point(self, cp_id: str) -> ChargePoint | None:
+        return await self._db.read(lambda conn: _read_one(conn, cp_id))
+
+    async def list_charge_points(
+        self, page: Page[str], *, search: str | None = None, connected: bool | None = None
+    ) -> Paged[ChargePoint]:
+        clauses: list[str] = []
+        params: list[Any] = []
+
+        def param(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        if page.starting_after is not None:
+            clauses.append(f"cp.id > {param(page.starting_after)}::citext")
+        if connected is not None:
+            clauses.append(f"cp.connected = {param(connected)}")
+        if search:
+            pattern = param(
+                "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            clauses.append(
+                f"(cp.id::text ILIKE {pattern} OR cp.name ILIKE {pattern}"
+                f" OR cp.vendor ILIKE {pattern} OR cp.model ILIKE {pattern}"
+                f" OR cp.serial_number ILIKE {pattern})"
+            )
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"{_SELECT} {where} ORDER BY cp.id LIMIT {param(page.fetch)}"
+
+        async def read(conn: asyncpg.Connection) -> Paged[ChargePoint]:
+            return paged([_charge_point(row) for row in await conn.fetch(sql, *params)], page)
+
+        return await self._db.read(read)
+
+    async def add_charge_point(
+        self,
+        cp_id: str,
+        *,
+        name: str | None,
+        password_hash: str | None,
+        security_profile: int,
+        site_id: str | None,
+        created_at: datetime,
+    ) -> ChargePoint:
+        async def op(conn: asyncpg.Connection) -> ChargePoint:
+            try:
+                await conn.execute(
+                    "INSERT INTO charge_points (id, name, password_hash, security_profile,"
+                    " site_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    cp_id,
+                    name,
+                    password_hash,
+                    security_profile,
+                    site_id,
+                    created_at,
+                )
+            except asyncpg.UniqueViolationError as exc:
+                raise Conflict(f"charge point {cp_id!r} already exists") from exc
+            added = await _read_one(conn, cp_id)
+            assert added is not None
+            return added
+
+        return await self._db.write(op)
+
+    async def update_charge_point(self, cp_id: str, changes: ChargePointChanges) -> ChargePoint:
+        assignments = changed_fields(changes)
+
+        async def op(conn: asyncpg.Connection) -> ChargePoint:
+            if assignments:
+                sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(assignments, 2))
+                await conn.execute(
+                    f"UPDATE charge_points SET {sets} WHERE id = $1", cp_id, *assignments.values()
+                )
+            updated = await _read_one(conn, cp_id)
+            if updated is None:
+                raise NotFound(f"charge point {cp_id!r} not found")
+            return updated
+
+        return await self._db.write(op)
+
+    async def delete_charge_point(self, cp_id: str) -> None:
+        async def op(conn: asyncpg.Connection) -> None:
+            if await conn.execute("DELETE FROM charge_points WHERE id = $1", cp_id) == "DELETE 0":
+                raise NotFound(f"charge point {cp_id!r} not found")
+
+        await self._db.write(op)
+
+    async def get_credentials(self, cp_id: str) -> Credentials | None:
+        async def read(conn: asyncpg.Connection) -> Credentials | None:
+            row = await conn.fetchrow(
+                "SELECT password_hash, security_profile FROM charge_points WHERE id = $1", cp_id
+            )
+            return None if row is None else Credentials(row[0], row[1])
+
+        return await self._db.read(read)
+
+    async def record_boot(
+        self, cp_id: str, *, ocpp_version: str, boot_info: BootInfo, accepted: bool, at: datetime
+    ) -> None:
+        async def op(conn: asyncpg.Connection) -> None:
+            await conn.execute(
+                "UPDATE charge_points SET ocpp_version = $2, boot_accepted = $3, vendor = $4,"
+                " model = $5, serial_number = $6, firmware_version = $7, iccid = $8, imsi = $9,"
+                " meter_type = $10, meter_serial_number = $11, last_boot_at = $12,"
+                " last_seen_at = $12 WHERE id = $1",
+                cp_id,
+                ocpp_version,
+                accepted,
+                boot_info.vendor,
+                boot_info.model,
+                boot_info.serial_number,
+                boot_info.firmware_version,
+                boot_info.iccid,
+                boot_info.imsi,
+                boot_info.meter_type,
+                boot_info.meter_serial_number,
+                at,
+            )
+
+        await self._db.write(op)
+
+    async def record_connector_status(self, cp_id: str, state: ConnectorState) -> None:
+        async def op(conn: asyncpg.Connection) -> None:
+            await conn.execute(
+                "INSERT INTO connectors AS c (charge_point_id, evse_id, connector_id, status,"
+                " error_code, info, vendor_error_code, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                " ON CONFLICT (charge_point_id, evse_id, connector_id) DO UPDATE SET"
+                " status = excluded.status, error_code = excluded.error_code, info = excluded.info,"
+                " vendor_error_code = excluded.vendor_error_code, updated_at = excluded.updated_at"
+                # A status queued offline can arrive after a newer one: keep the newest.
+                " WHERE excluded.updated_at >= c.updated_at",
+                cp_id,
+                state.evse_id,
+                state.connector_id,
+                state.status,
+                state.error_code,
+                state.info,
+                state.vendor_error_code,
+                state.updated_at,
+            )
+
+        await self._db.write(op)
+
+    async def record_connection(
+        self, cp_id: str, *, ocpp_version: str, connected: bool, at: datetime
+    ) -> None:
+        async def op(conn: asyncpg.Connection) -> None:
+            if connected:
+                await conn.execute(
+                    "UPDATE charge_points SET connected = true, connected_since = $2,"
+                    " last_seen_at = $2, ocpp_version = $3 WHERE id = $1",
+                    cp_id,
+                    at,
+                    ocpp_version,
+                )
+            else:
+                await conn.execute(
+                    "UPDATE charge_points SET connected = false, connected_since = NULL,"
+                    " last_seen_at = $2 WHERE id = $1",
+                    cp_id,
+                    at,
+                )
+
+        await self._db.write(op)
+
+    async def record_last_seen(self, seen: Sequence[tuple[str, datetime]]) -> None:
+        ids = [cp_id for cp_id, _ in seen]
+        moments = [at for _, at in seen]
+
+        async def op(conn: asyncpg.Connection) -> None:
+            await conn.execute(
+                "UPDATE charge_points cp SET last_seen_at = s.at"
+                " FROM unnest($1::citext[], $2::timestamptz[]) AS s (id, at) WHERE cp.id = s.id",
+                ids,
+                moments,
+            )
+
+        await self._db.write(op)
+
+    async def record_firmware_status(self, cp_id: str, status: str) -> None:
+        await self._set_column(cp_id, "firmware_status", status)
+
+    async def record_diagnostics_status(self, cp_id: str, status: str) -> None:
+        await self._set_column(cp_id, "diagnostics_status", status)
+
+    async def _set_column(self, cp_id: str, column: str, value: object) -> None:
+        async def op(conn: asyncpg.Connection) -> None:
+            await conn.execute(
+                f"UPDATE charge_points SET {column} = $2 WHERE id = $1", cp_id, value
+            )
+
+        await self._db.write(op)
+
+    async def mark_all_disconnected(self) -> None:
+        async def op(conn: asyncpg.Connection) -> None:
+            await conn.execute(
+                "UPDATE charge_points SET connected = false, connected_since = NULL WHERE connected"
+            )
+
+        await self._db.write(op)

@@ -1,0 +1,294 @@
+"""The PostgreSQL database every repository of this backend shares: a pool for reads, one
+connection for the group-commit writer, migrations, and what happens when the server goes away.
+
+Writes keep the guarantees of the SQLite backend (ADR 003): a charger's state change is
+committed before it is acknowledged, and the writes of concurrent messages share one transaction
+and one commit (group commit), so throughput does not fall to one round trip and one fsync per
+frame. A write is a coroutine function over the writer's connection.
+
+When the server cannot be reached every read and write raises ``DatabaseUnavailable`` at once
+(chargers get an InternalError CALLERROR, the API a 503), the writer reconnects at most once a
+second, and everything carries on by itself when the server is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any, TypeVar
+
+import asyncpg
+import orjson
+
+from csms.config import mask_password
+from csms.domain.errors import DatabaseUnavailable
+from csms.log import get_logger
+from csms.store.group_commit import GroupCommitWriter, Outcome
+
+__all__ = ["PostgresDatabase", "WriteOp"]
+
+T = TypeVar("T")
+WriteOp = Callable[[asyncpg.Connection], Awaitable[Any]]
+
+log = get_logger(__name__)
+
+# Serialises migrations when several nodes start at once (any constant of our own).
+_MIGRATION_LOCK = 0x6373_6D73
+_RECONNECT_SECONDS = 1.0
+_CONNECT_TIMEOUT = 5.0
+
+# What says "the server is not there" rather than "this statement is wrong".
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.QueryCanceledError,  # statement_timeout
+    asyncpg.exceptions.ObjectNotInPrerequisiteStateError,  # database not accepting connections
+)
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("csms.store.postgres") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+async def _migrate(conn: asyncpg.Connection) -> int:
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        applied = {r[0] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for version, script in _migrations():
+            if version in applied:
+                continue
+            await conn.execute(script)
+            await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
+            applied.add(version)
+    return max(applied, default=0)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # citext travels as text (COPY needs a binary codec for it); before the first migration
+    # it does not exist yet, and the pool's connections are renewed after migrating.
+    with contextlib.suppress(ValueError):
+        await conn.set_builtin_type_codec("citext", codec_name="text")
+    for json_type in ("json", "jsonb"):
+        await conn.set_type_codec(
+            json_type,
+            encoder=lambda value: orjson.dumps(value).decode(),
+            decoder=orjson.loads,
+            schema="pg_catalog",
+        )
+
+
+class _WriteFailed(Exception):
+    pass
+
+
+async def _run_batch(conn: asyncpg.Connection, ops: list[WriteOp]) -> list[Outcome]:
+    try:
+        return await _run_optimistically(conn, ops)
+    except _WriteFailed:
+        # Some write raised: run the batch again, each write in its own savepoint, so the
+        # failing one is undone alone and its neighbours still commit.
+        return await _run_isolated(conn, ops)
+
+
+async def _run_optimistically(conn: asyncpg.Connection, ops: list[WriteOp]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        for op in ops:
+            outcomes.append((True, await op(conn)))
+    except _UNAVAILABLE:
+        raise
+    except Exception as exc:
+        await transaction.rollback()
+        raise _WriteFailed from exc
+    await transaction.commit()
+    return outcomes
+
+
+async def _run_isolated(conn: asyncpg.Connection, ops: list[WriteOp]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    transaction = conn.transaction()
+    await transaction.start()
+    for op in ops:
+        savepoint = conn.transaction()
+        await savepoint.start()
+        try:
+            result = await op(conn)
+        except _UNAVAILABLE:
+            raise
+        except Exception as exc:  # the caller gets its own exception back
+            await savepoint.rollback()
+            outcomes.append((False, exc))
+        else:
+            await savepoint.commit()
+            outcomes.append((True, result))
+    await transaction.commit()
+    return outcomes
+
+
+class PostgresDatabase:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 8,
+        statement_timeout: float = 30.0,
+        max_batch: int = 512,
+        on_batch: Callable[[int, float], None] | None = None,
+    ) -> None:
+        self.url = url
+        self._masked = mask_password(url)
+        self._pool_size = pool_size
+        self._statement_timeout = statement_timeout
+        self._max_batch = max_batch
+        self._on_batch = on_batch
+        self._pool: asyncpg.Pool | None = None
+        self._writer: GroupCommitWriter[WriteOp] | None = None
+        self._writer_conn: asyncpg.Connection | None = None
+        self._next_connect = 0.0
+        self._connecting = asyncio.Lock()
+
+    def _connect_options(self) -> dict[str, Any]:
+        return {
+            "server_settings": {
+                "application_name": "csms",
+                "statement_timeout": str(int(self._statement_timeout * 1000)),
+                # Our statements are small and prepared once: planning them for JIT only costs.
+                "jit": "off",
+            },
+            # Client side, for a server that stops answering without closing the socket.
+            "command_timeout": self._statement_timeout + 5.0,
+        }
+
+    def unavailable(self, exc: BaseException) -> DatabaseUnavailable:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        return DatabaseUnavailable(f"cannot reach the database at {self._masked}: {detail}")
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.url,
+                min_size=1,
+                max_size=self._pool_size,
+                timeout=_CONNECT_TIMEOUT,
+                init=_init_connection,
+                **self._connect_options(),
+            )
+            async with self._pool.acquire() as conn:
+                version = await _migrate(conn)
+            await self._pool.expire_connections()
+            self._writer_conn = await self._connect()
+        except Exception as exc:
+            if self._pool is not None:
+                self._pool.terminate()
+                self._pool = None
+            raise self.unavailable(exc) from exc
+        log.info("database opened", url=self._masked, schema_version=version)
+        self._writer = GroupCommitWriter(
+            self._execute, max_batch=self._max_batch, on_batch=self._on_batch
+        )
+        self._writer.start()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+        if self._writer_conn is not None:
+            await self._writer_conn.close(timeout=_CONNECT_TIMEOUT)
+            self._writer_conn = None
+        if self._pool is not None:
+            try:
+                await asyncio.wait_for(self._pool.close(), _CONNECT_TIMEOUT)
+            except TimeoutError:
+                self._pool.terminate()
+            self._pool = None
+
+    async def _connect(self) -> asyncpg.Connection:
+        conn: asyncpg.Connection = await asyncpg.connect(
+            self.url, timeout=_CONNECT_TIMEOUT, **self._connect_options()
+        )
+        await _init_connection(conn)
+        return conn
+
+    # --- reads and writes ----------------------------------------------------------------------
+
+    async def write(self, op: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Run ``op`` in the next group commit; returns once it is committed."""
+        if self._writer is None:
+            raise RuntimeError("store is not open")
+        result: T = await self._writer.submit(op)
+        return result
+
+    async def write_background(self, op: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Like ``write``, in a commit of its own between two batches (bulk, not awaited by
+        chargers)."""
+        if self._writer is None:
+            raise RuntimeError("store is not open")
+        result: T = await self._writer.submit_background(op)
+        return result
+
+    async def read(self, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        if self._pool is None:
+            raise RuntimeError("store is not open")
+        try:
+            async with self._pool.acquire(timeout=_CONNECT_TIMEOUT) as conn:
+                return await fn(conn)
+        except _UNAVAILABLE as exc:
+            raise self.unavailable(exc) from exc
+
+    async def _writer_connection(self) -> asyncpg.Connection:
+        conn = self._writer_conn
+        if conn is not None and not conn.is_closed():
+            return conn
+        async with self._connecting:
+            if self._writer_conn is not None and not self._writer_conn.is_closed():
+                return self._writer_conn
+            now = time.monotonic()
+            if now < self._next_connect:
+                raise DatabaseUnavailable(f"the database at {self._masked} is unavailable")
+            self._next_connect = now + _RECONNECT_SECONDS
+            try:
+                self._writer_conn = await self._connect()
+            except Exception as exc:
+                raise self.unavailable(exc) from exc
+            log.info("database connection restored", url=self._masked)
+            return self._writer_conn
+
+    async def _execute(self, ops: list[WriteOp]) -> list[Outcome]:
+        try:
+            conn = await self._writer_connection()
+            return await _run_batch(conn, ops)
+        except DatabaseUnavailable as exc:
+            return [(False, exc)] * len(ops)
+        except _UNAVAILABLE as exc:
+            # Whether the commit happened is unknown: the caller is told it failed, and a
+            # charger's retry is recognised as a replay if it did.
+            log.warning("database connection lost", url=self._masked, error=repr(exc))
+            self._drop_writer_connection()
+            return [(False, self.unavailable(exc))] * len(ops)
+
+    def _drop_writer_connection(self) -> None:
+        if self._writer_conn is not None:
+            self._writer_conn.terminate()
+            self._writer_conn = None

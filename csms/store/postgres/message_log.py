@@ -1,0 +1,134 @@
+"""The OCPP message log: one row per exchange (csms.store.message_frames), oldest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from csms.domain.models import EXCHANGE_WINDOW_MS, MessageExchange, OcppMessage
+from csms.domain.paging import Page, Paged, paged
+from csms.store.message_frames import StoredExchange, encode_body, frames_of
+from csms.store.postgres.database import PostgresDatabase
+
+__all__ = ["PostgresMessageLog"]
+
+_APPEND_CHUNK = 1_000
+_PURGE_CHUNK = 5_000
+_COLUMNS = (
+    "charge_point_id",
+    "unique_id",
+    "action",
+    "outgoing",
+    "first_type",
+    "first_at",
+    "first_body",
+    "answer_type",
+    "answer_at",
+    "answer_body",
+)
+
+
+def _record(e: MessageExchange) -> tuple[Any, ...]:
+    first, answer = e.first, e.answer
+    return (
+        e.charge_point_id,
+        e.unique_id,
+        e.action,
+        first.direction == "out",
+        first.message_type,
+        first.timestamp,
+        encode_body(first.message_type, first.frame),
+        None if answer is None else answer.message_type,
+        None if answer is None else answer.timestamp,
+        None if answer is None else encode_body(answer.message_type, answer.frame),
+    )
+
+
+class PostgresMessageLog:
+    def __init__(self, db: PostgresDatabase) -> None:
+        self._db = db
+
+    async def append_exchanges(self, exchanges: Sequence[MessageExchange]) -> None:
+        # COPY, in chunks, behind the writes chargers wait for: the log is an audit trail.
+        for start in range(0, len(exchanges), _APPEND_CHUNK):
+            records = [_record(e) for e in exchanges[start : start + _APPEND_CHUNK]]
+
+            async def op(
+                conn: asyncpg.Connection, records: list[tuple[Any, ...]] = records
+            ) -> None:
+                await conn.copy_records_to_table("message_log", records=records, columns=_COLUMNS)
+
+            await self._db.write_background(op)
+
+    async def list_messages(
+        self,
+        page: Page[int],
+        *,
+        cp_id: str | None = None,
+        action: str | None = None,
+        direction: str | None = None,
+        since: datetime | None = None,
+    ) -> Paged[OcppMessage]:
+        after = page.starting_after
+        params: list[Any] = []
+
+        def param(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        clauses = [f"id >= {param(0 if after is None else after // 2)}"]
+        if cp_id is not None:
+            clauses.append(f"charge_point_id = {param(cp_id)}")
+        if action is not None:
+            clauses.append(f"action = {param(action)}")
+        if direction is not None:
+            outgoing = param(direction == "out")
+            clauses.append(
+                f"(outgoing = {outgoing} OR (answer_type IS NOT NULL AND outgoing != {outgoing}))"
+            )
+        if since is not None:
+            # An exchange's answer is at most the pairing window after its CALL: the index on
+            # first_at finds every row with a frame at or after ``since``.
+            earliest = param(since - timedelta(milliseconds=EXCHANGE_WINDOW_MS))
+            moment = param(since)
+            clauses.append(
+                f"first_at >= {earliest} AND (first_at >= {moment} OR answer_at >= {moment})"
+            )
+        # Every row read yields a frame, except perhaps the cursor's own: one row more.
+        sql = (
+            "SELECT id, charge_point_id::text, unique_id, action, outgoing, first_type, first_at,"
+            " first_body, answer_type, answer_at, answer_body FROM message_log"
+            f" WHERE {' AND '.join(clauses)} ORDER BY id LIMIT {param(page.fetch + 1)}"
+        )
+
+        async def read(conn: asyncpg.Connection) -> Paged[OcppMessage]:
+            frames: list[OcppMessage] = []
+            for row in await conn.fetch(sql, *params):
+                stored = StoredExchange(*row)
+                frames.extend(frames_of(stored, after=after, direction=direction, since=since))
+            return paged(frames, page)
+
+        return await self._db.read(read)
+
+    async def purge_messages(self, before: datetime) -> int:
+        """Delete exchanges whose CALL is older than ``before``, a chunk per commit, so that a
+        large purge never holds the writer for long."""
+        total = 0
+        while True:
+
+            async def op(conn: asyncpg.Connection) -> int:
+                status = await conn.execute(
+                    "DELETE FROM message_log WHERE id IN (SELECT id FROM message_log"
+                    " WHERE first_at < $1 ORDER BY first_at LIMIT $2)",
+                    before,
+                    _PURGE_CHUNK,
+                )
+                return int(status.rsplit(" ", 1)[1])
+
+            deleted = await self._db.write_background(op)
+            total += deleted
+            if deleted < _PURGE_CHUNK:
+                return total

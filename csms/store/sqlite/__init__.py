@@ -1,0 +1,56 @@
+"""The SQLite backend: one repository per aggregate over one shared ``SqliteDatabase``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from csms.store.sqlite.api_tokens import SqliteApiTokens
+from csms.store.sqlite.charger_state import SqliteChargerState
+from csms.store.sqlite.chargers import SqliteChargers
+from csms.store.sqlite.commands import SqliteCommands
+from csms.store.sqlite.database import SqliteDatabase
+from csms.store.sqlite.device_model import SqliteDeviceModel
+from csms.store.sqlite.id_tags import SqliteIdTags
+from csms.store.sqlite.message_log import SqliteMessageLog
+from csms.store.sqlite.reports import SqliteReports
+from csms.store.sqlite.transactions import SqliteTransactions
+
+__all__ = ["SqliteStore"]
+
+
+class SqliteStore:
+    """Implements csms.store.repositories.Store over one SQLite file."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: str = "FULL",
+        max_batch: int = 512,
+        on_batch: Callable[[int, float], None] | None = None,
+        wal_max_bytes: int = 48 * 1024 * 1024,
+    ) -> None:
+        self.database = SqliteDatabase(
+            path,
+            synchronous=synchronous,
+            max_batch=max_batch,
+            on_batch=on_batch,
+            wal_max_bytes=wal_max_bytes,
+        )
+        db = self.database
+        self.chargers = SqliteChargers(db)
+        self.id_tags = SqliteIdTags(db)
+        self.api_tokens = SqliteApiTokens(db)
+        self.transactions = SqliteTransactions(db)
+        self.device_model = SqliteDeviceModel(db)
+        self.reports = SqliteReports(db)
+        self.message_log = SqliteMessageLog(db)
+        self.commands = SqliteCommands(db)
+        self.charger_state = SqliteChargerState(db)
+
+    async def open(self) -> None:
+        await self.database.open()
+
+    async def close(self) -> None:
+        await self.database.close()

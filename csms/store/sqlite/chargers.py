@@ -1,0 +1,284 @@
+"""Charge points and their connectors: registration, boot, status, connection state."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from csms.domain.clock import format_timestamp, parse_timestamp
+from csms.domain.errors import Conflict, NotFound
+from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credentials
+from csms.domain.paging import Page, Paged, paged
+from csms.domain.updates import ChargePointChanges, changed_fields
+from csms.store.sqlite.database import SqliteDatabase
+from csms.store.sqlite.values import dt, like_pattern
+
+__all__ = ["SqliteChargers"]
+
+_COLUMNS = (
+    "id, name, password_hash, security_profile, site_id, registration_status, ocpp_version, "
+    "boot_accepted, vendor, model, serial_number, firmware_version, iccid, imsi, meter_type, "
+    "meter_serial_number, firmware_status, diagnostics_status, connected, connected_since, "
+    "last_seen_at, created_at"
+)
+
+
+def charge_point(conn: sqlite3.Connection, row: sqlite3.Row) -> ChargePoint:
+    connectors = tuple(
+        ConnectorState(
+            evse_id=c["evse_id"],
+            connector_id=c["connector_id"],
+            status=c["status"],
+            error_code=c["error_code"],
+            updated_at=parse_timestamp(c["updated_at"]),
+            info=c["info"],
+            vendor_error_code=c["vendor_error_code"],
+        )
+        for c in conn.execute(
+            "SELECT * FROM connectors WHERE charge_point_id = ? ORDER BY evse_id, connector_id",
+            (row["id"],),
+        )
+    )
+    active = tuple(
+        r[0]
+        for r in conn.execute(
+            "SELECT transaction_id FROM transactions"
+            " WHERE charge_point_id = ? AND status = 'active' ORDER BY pk",
+            (row["id"],),
+        )
+    )
+    return ChargePoint(
+        id=row["id"],
+        name=row["name"],
+        security_profile=row["security_profile"],
+        site_id=row["site_id"],
+        has_password=row["password_hash"] is not None,
+        registration_status=row["registration_status"],
+        ocpp_version=row["ocpp_version"],
+        boot_accepted=bool(row["boot_accepted"]),
+        boot_info=BootInfo(
+            vendor=row["vendor"],
+            model=row["model"],
+            serial_number=row["serial_number"],
+            firmware_version=row["firmware_version"],
+            iccid=row["iccid"],
+            imsi=row["imsi"],
+            meter_type=row["meter_type"],
+            meter_serial_number=row["meter_serial_number"],
+        ),
+        firmware_status=row["firmware_status"],
+        diagnostics_status=row["diagnostics_status"],
+        connected=bool(row["connected"]),
+        connected_since=dt(row["connected_since"]),
+        last_seen_at=dt(row["last_seen_at"]),
+        created_at=parse_timestamp(row["created_at"]),
+        connectors=connectors,
+        active_transactions=active,
+    )
+
+
+def _read_one(conn: sqlite3.Connection, cp_id: str) -> ChargePoint | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM charge_points WHERE id = ?", (cp_id,)).fetchone()
+    return None if row is None else charge_point(conn, row)
+
+
+class SqliteChargers:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def get_charge_point(self, cp_id: str) -> ChargePoint | None:
+        return await self._db.read(lambda conn: _read_one(conn, cp_id))
+
+    async def list_charge_points(
+        self, page: Page[str], *, search: str | None = None, connected: bool | None = None
+    ) -> Paged[ChargePoint]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if page.starting_after is not None:
+            clauses.append("id > ?")
+            params.append(page.starting_after)
+        if connected is not None:
+            clauses.append("connected = ?")
+            params.append(int(connected))
+        if search:
+            clauses.append(
+                "(id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR vendor LIKE ? ESCAPE '\\'"
+                " OR model LIKE ? ESCAPE '\\' OR serial_number LIKE ? ESCAPE '\\')"
+            )
+            params.extend([like_pattern(search)] * 5)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT {_COLUMNS} FROM charge_points {where} ORDER BY id LIMIT ?"
+        params.append(page.fetch)
+
+        def read(conn: sqlite3.Connection) -> Paged[ChargePoint]:
+            rows = conn.execute(sql, params).fetchall()
+            return paged([charge_point(conn, row) for row in rows], page)
+
+        return await self._db.read(read)
+
+    async def add_charge_point(
+        self,
+        cp_id: str,
+        *,
+        name: str | None,
+        password_hash: str | None,
+        security_profile: int,
+        site_id: str | None,
+        created_at: datetime,
+    ) -> ChargePoint:
+        row = (cp_id, name, password_hash, security_profile, site_id, format_timestamp(created_at))
+
+        def op(conn: sqlite3.Connection) -> ChargePoint:
+            try:
+                conn.execute(
+                    "INSERT INTO charge_points (id, name, password_hash, security_profile, site_id,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"charge point {cp_id!r} already exists") from exc
+            added = _read_one(conn, cp_id)
+            assert added is not None
+            return added
+
+        return await self._db.write(op)
+
+    async def update_charge_point(self, cp_id: str, changes: ChargePointChanges) -> ChargePoint:
+        assignments = changed_fields(changes)
+
+        def op(conn: sqlite3.Connection) -> ChargePoint:
+            if assignments:
+                sets = ", ".join(f"{column} = ?" for column in assignments)
+                conn.execute(
+                    f"UPDATE charge_points SET {sets} WHERE id = ?", (*assignments.values(), cp_id)
+                )
+            updated = _read_one(conn, cp_id)
+            if updated is None:
+                raise NotFound(f"charge point {cp_id!r} not found")
+            return updated
+
+        return await self._db.write(op)
+
+    async def delete_charge_point(self, cp_id: str) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            if conn.execute("DELETE FROM charge_points WHERE id = ?", (cp_id,)).rowcount == 0:
+                raise NotFound(f"charge point {cp_id!r} not found")
+
+        await self._db.write(op)
+
+    async def get_credentials(self, cp_id: str) -> Credentials | None:
+        def read(conn: sqlite3.Connection) -> Credentials | None:
+            row = conn.execute(
+                "SELECT password_hash, security_profile FROM charge_points WHERE id = ?", (cp_id,)
+            ).fetchone()
+            return None if row is None else Credentials(row[0], row[1])
+
+        return await self._db.read(read)
+
+    async def record_boot(
+        self, cp_id: str, *, ocpp_version: str, boot_info: BootInfo, accepted: bool, at: datetime
+    ) -> None:
+        stamp = format_timestamp(at)
+        row = (
+            ocpp_version,
+            int(accepted),
+            boot_info.vendor,
+            boot_info.model,
+            boot_info.serial_number,
+            boot_info.firmware_version,
+            boot_info.iccid,
+            boot_info.imsi,
+            boot_info.meter_type,
+            boot_info.meter_serial_number,
+            stamp,
+            stamp,
+            cp_id,
+        )
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE charge_points SET ocpp_version = ?, boot_accepted = ?, vendor = ?,"
+                " model = ?, serial_number = ?, firmware_version = ?, iccid = ?, imsi = ?,"
+                " meter_type = ?, meter_serial_number = ?, last_boot_at = ?, last_seen_at = ?"
+                " WHERE id = ?",
+                row,
+            )
+
+        await self._db.write(op)
+
+    async def record_connector_status(self, cp_id: str, state: ConnectorState) -> None:
+        row = (
+            cp_id,
+            state.evse_id,
+            state.connector_id,
+            state.status,
+            state.error_code,
+            state.info,
+            state.vendor_error_code,
+            format_timestamp(state.updated_at),
+        )
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO connectors (charge_point_id, evse_id, connector_id, status,"
+                " error_code, info, vendor_error_code, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (charge_point_id, evse_id, connector_id) DO UPDATE SET"
+                " status = excluded.status, error_code = excluded.error_code, info = excluded.info,"
+                " vendor_error_code = excluded.vendor_error_code, updated_at = excluded.updated_at"
+                # A status queued offline can arrive after a newer one: keep the newest.
+                " WHERE excluded.updated_at >= connectors.updated_at",
+                row,
+            )
+
+        await self._db.write(op)
+
+    async def record_connection(
+        self, cp_id: str, *, ocpp_version: str, connected: bool, at: datetime
+    ) -> None:
+        stamp = format_timestamp(at)
+
+        def op(conn: sqlite3.Connection) -> None:
+            if connected:
+                conn.execute(
+                    "UPDATE charge_points SET connected = 1, connected_since = ?, last_seen_at = ?,"
+                    " ocpp_version = ? WHERE id = ?",
+                    (stamp, stamp, ocpp_version, cp_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE charge_points SET connected = 0, connected_since = NULL,"
+                    " last_seen_at = ? WHERE id = ?",
+                    (stamp, cp_id),
+                )
+
+        await self._db.write(op)
+
+    async def record_last_seen(self, seen: Sequence[tuple[str, datetime]]) -> None:
+        rows = [(format_timestamp(at), cp_id) for cp_id, at in seen]
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.executemany("UPDATE charge_points SET last_seen_at = ? WHERE id = ?", rows)
+
+        await self._db.write(op)
+
+    async def record_firmware_status(self, cp_id: str, status: str) -> None:
+        await self._set_column(cp_id, "firmware_status", status)
+
+    async def record_diagnostics_status(self, cp_id: str, status: str) -> None:
+        await self._set_column(cp_id, "diagnostics_status", status)
+
+    async def _set_column(self, cp_id: str, column: str, value: object) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(f"UPDATE charge_points SET {column} = ? WHERE id = ?", (value, cp_id))
+
+        await self._db.write(op)
+
+    async def mark_all_disconnected(self) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE charge_points SET connected = 0, connected_since = NULL WHERE connected = 1"
+            )
+
+        await self._db.write(op)

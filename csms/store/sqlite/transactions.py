@@ -1,0 +1,330 @@
+"""Transactions and their meter values: load, apply csms.domain.transactions, save, in one write.
+
+SQLite has one writer, so a load-then-save inside a write cannot race another; the unique keys
+(a 1.6 start's ``start_key``, a charger's transactionId, an event's seqNo, a sample's position)
+still guard every replay.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from csms.domain.clock import format_timestamp, parse_timestamp
+from csms.domain.models import MeterSample
+from csms.domain.paging import Page, Paged, paged
+from csms.domain.transactions import (
+    EventOutcome,
+    MeterReading,
+    SeqNos,
+    StopOutcome,
+    Transaction,
+    TransactionEvent,
+    TransactionStart,
+    TransactionStop,
+    apply_event,
+    apply_stop,
+    new_from_start,
+    owner_of_samples,
+    start_key,
+)
+from csms.store.sqlite.charger_state import drop_transaction_profiles, use_reservation
+from csms.store.sqlite.database import SqliteDatabase
+from csms.store.sqlite.meter_values import insert_samples, list_samples, sample_kinds
+from csms.store.sqlite.values import dt, ts
+
+__all__ = ["SqliteTransactions"]
+
+_COLUMNS = (
+    "pk, transaction_id, charge_point_id, evse_id, connector_id, id_tag, status, started_at,"
+    " stopped_at, meter_start_wh, meter_start_at, meter_start_seq, meter_start_fixed,"
+    " meter_end_wh, meter_end_at, meter_end_seq, meter_end_fixed, stop_reason, stop_id_tag,"
+    " reservation_id, remote_start_id, charging_state, seq_nos, start_key"
+)
+# Everything but the key, in the order _values gives them.
+_SAVED = (
+    "transaction_id, charge_point_id, evse_id, connector_id, id_tag, status, started_at,"
+    " stopped_at, meter_start_wh, meter_start_at, meter_start_seq, meter_start_fixed,"
+    " meter_end_wh, meter_end_at, meter_end_seq, meter_end_fixed, stop_reason, stop_id_tag,"
+    " reservation_id, remote_start_id, charging_state, seq_nos, start_key"
+)
+
+
+def _reading(
+    wh: float | None, at: str | None, seq_no: int | None, fixed: Any
+) -> MeterReading | None:
+    if wh is None or at is None:
+        return None
+    return MeterReading(wh, parse_timestamp(at), seq_no or 0, bool(fixed))
+
+
+def _transaction(row: sqlite3.Row) -> Transaction:
+    return Transaction(
+        pk=row[0],
+        transaction_id=row[1],
+        charge_point_id=row[2],
+        evse_id=row[3],
+        connector_id=row[4],
+        id_tag=row[5],
+        status=row[6],
+        started_at=parse_timestamp(row[7]),
+        stopped_at=dt(row[8]),
+        meter_start=_reading(row[9], row[10], row[11], row[12]),
+        meter_end=_reading(row[13], row[14], row[15], row[16]),
+        stop_reason=row[17],
+        stop_id_tag=row[18],
+        reservation_id=row[19],
+        remote_start_id=row[20],
+        charging_state=row[21],
+        seq_nos=SeqNos.parse(row[22]),
+        start_key=row[23],
+    )
+
+
+def _reading_values(reading: MeterReading | None) -> tuple[Any, ...]:
+    if reading is None:
+        return (None, None, None, None)
+    return (reading.wh, format_timestamp(reading.at), reading.seq_no, int(reading.fixed))
+
+
+def _values(tx: Transaction) -> tuple[Any, ...]:
+    return (
+        tx.transaction_id,
+        tx.charge_point_id,
+        tx.evse_id,
+        tx.connector_id,
+        tx.id_tag,
+        tx.status,
+        format_timestamp(tx.started_at),
+        ts(tx.stopped_at),
+        *_reading_values(tx.meter_start),
+        *_reading_values(tx.meter_end),
+        tx.stop_reason,
+        tx.stop_id_tag,
+        tx.reservation_id,
+        tx.remote_start_id,
+        tx.charging_state,
+        str(tx.seq_nos) or None,
+        tx.start_key,
+    )
+
+
+def _save(conn: sqlite3.Connection, tx: Transaction) -> Transaction:
+    """Insert a new transaction (pk 0) or update a stored one; returns it as stored."""
+    if tx.pk:
+        sets = ", ".join(f"{column.strip()} = ?" for column in _SAVED.split(","))
+        conn.execute(f"UPDATE transactions SET {sets} WHERE pk = ?", (*_values(tx), tx.pk))
+        return tx
+    placeholders = ", ".join("?" * len(_SAVED.split(",")))
+    cursor = conn.execute(
+        f"INSERT INTO transactions ({_SAVED}) VALUES ({placeholders})", _values(tx)
+    )
+    pk = cursor.lastrowid
+    assert pk is not None
+    if not tx.transaction_id:
+        # 1.6: the row's own key is the transactionId the charger gets: unique and positive.
+        conn.execute("UPDATE transactions SET transaction_id = ? WHERE pk = ?", (str(pk), pk))
+        return replace(tx, pk=pk, transaction_id=str(pk))
+    return replace(tx, pk=pk)
+
+
+def _find(conn: sqlite3.Connection, cp_id: str, transaction_id: str) -> Transaction | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM transactions WHERE charge_point_id = ? AND transaction_id = ?",
+        (cp_id, transaction_id),
+    ).fetchone()
+    return None if row is None else _transaction(row)
+
+
+def _active(conn: sqlite3.Connection, cp_id: str) -> list[Transaction]:
+    return [
+        _transaction(row)
+        for row in conn.execute(
+            f"SELECT {_COLUMNS} FROM transactions WHERE charge_point_id = ? AND status = 'active'",
+            (cp_id,),
+        )
+    ]
+
+
+class SqliteTransactions:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+        self._kinds = sample_kinds(db)
+
+    async def start_transaction(
+        self, start: TransactionStart, samples: Sequence[MeterSample] = ()
+    ) -> tuple[Transaction, bool]:
+        kinds = await self._kinds.ids(samples)
+        key = start_key(start)
+
+        def op(conn: sqlite3.Connection) -> tuple[Transaction, bool]:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM transactions WHERE start_key = ?", (key,)
+            ).fetchone()
+            if row is not None:
+                return _transaction(row), False
+            tx = _save(conn, new_from_start(start))
+            insert_samples(
+                conn, tx.charge_point_id, tx.evse_id, tx.connector_id, tx.pk, samples, kinds
+            )
+            if start.reservation_id is not None:
+                use_reservation(conn, start.charge_point_id, start.reservation_id, start.started_at)
+            return tx, True
+
+        return await self._db.write(op)
+
+    async def stop_transaction(
+        self, stop: TransactionStop, samples: Sequence[MeterSample] = ()
+    ) -> StopOutcome | None:
+        kinds = await self._kinds.ids(samples)
+
+        def op(conn: sqlite3.Connection) -> StopOutcome | None:
+            tx = _find(conn, stop.charge_point_id, stop.transaction_id)
+            if tx is None:
+                # Unknown id (1.6 chargers send -1 when they never got one): still keep its
+                # meter data, unattached, rather than lose billing evidence.
+                insert_samples(conn, stop.charge_point_id, 0, 0, None, samples, kinds)
+                return None
+            outcome = apply_stop(tx, stop)
+            if outcome.ended:
+                _save(conn, outcome.transaction)
+                drop_transaction_profiles(conn, tx.charge_point_id, tx.transaction_id)
+            # Samples of a replayed stop are skipped by the meter values' unique key.
+            insert_samples(
+                conn, tx.charge_point_id, tx.evse_id, tx.connector_id, tx.pk, samples, kinds
+            )
+            return outcome
+
+        return await self._db.write(op)
+
+    async def record_transaction_event(
+        self, event: TransactionEvent, samples: Sequence[MeterSample] = ()
+    ) -> EventOutcome:
+        kinds = await self._kinds.ids(samples)
+
+        def op(conn: sqlite3.Connection) -> EventOutcome:
+            outcome = apply_event(_find(conn, event.charge_point_id, event.transaction_id), event)
+            if outcome.duplicate:
+                return outcome
+            tx = _save(conn, outcome.transaction)
+            conn.execute(
+                "INSERT INTO transaction_events (transaction_pk, seq_no, event_type,"
+                " trigger_reason, timestamp, offline, energy_register_wh)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    tx.pk,
+                    event.seq_no,
+                    event.event_type,
+                    event.trigger_reason,
+                    format_timestamp(event.timestamp),
+                    int(event.offline),
+                    event.energy_register_wh,
+                ),
+            )
+            if outcome.ended:
+                drop_transaction_profiles(conn, tx.charge_point_id, tx.transaction_id)
+            if event.reservation_id is not None:
+                use_reservation(conn, tx.charge_point_id, event.reservation_id, event.timestamp)
+            insert_samples(
+                conn, tx.charge_point_id, tx.evse_id, tx.connector_id, tx.pk, samples, kinds
+            )
+            return replace(outcome, transaction=tx)
+
+        return await self._db.write(op)
+
+    async def add_meter_values(
+        self,
+        cp_id: str,
+        evse_id: int,
+        connector_id: int,
+        transaction_id: str | None,
+        samples: Sequence[MeterSample],
+    ) -> int:
+        kinds = await self._kinds.ids(samples)
+
+        def op(conn: sqlite3.Connection) -> int:
+            named = None if transaction_id is None else _find(conn, cp_id, transaction_id)
+            active = [] if named is not None or evse_id <= 0 else _active(conn, cp_id)
+            owner = owner_of_samples(named, active, evse_id, connector_id)
+            return insert_samples(
+                conn,
+                cp_id,
+                evse_id,
+                connector_id,
+                None if owner is None else owner.pk,
+                samples,
+                kinds,
+            )
+
+        return await self._db.write(op)
+
+    async def get_transaction(self, pk: int) -> Transaction | None:
+        def read(conn: sqlite3.Connection) -> Transaction | None:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM transactions WHERE pk = ?", (pk,)
+            ).fetchone()
+            return None if row is None else _transaction(row)
+
+        return await self._db.read(read)
+
+    async def find_transactions(
+        self, transaction_id: str, *, cp_id: str | None = None
+    ) -> list[Transaction]:
+        def read(conn: sqlite3.Connection) -> list[Transaction]:
+            return [
+                _transaction(row)
+                for row in conn.execute(
+                    f"SELECT {_COLUMNS} FROM transactions WHERE transaction_id = ?"
+                    " AND (? IS NULL OR charge_point_id = ?) ORDER BY pk DESC",
+                    (transaction_id, cp_id, cp_id),
+                )
+            ]
+
+        return await self._db.read(read)
+
+    async def list_transactions(
+        self,
+        page: Page[int],
+        *,
+        cp_id: str | None = None,
+        active: bool | None = None,
+        id_tag: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Paged[Transaction]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if page.starting_after is not None:
+            clauses.append("pk < ?")
+            params.append(page.starting_after)
+        if cp_id is not None:
+            clauses.append("charge_point_id = ?")
+            params.append(cp_id)
+        if active is not None:
+            clauses.append("status = ?")
+            params.append("active" if active else "completed")
+        if id_tag is not None:
+            clauses.append("id_tag = ? COLLATE NOCASE")
+            params.append(id_tag)
+        if end is not None:  # overlapping the window: started before its end ...
+            clauses.append("started_at < ?")
+            params.append(format_timestamp(end))
+        if start is not None:  # ... and not stopped before its start
+            clauses.append("(stopped_at IS NULL OR stopped_at >= ?)")
+            params.append(format_timestamp(start))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        params.append(page.fetch)
+        sql = f"SELECT {_COLUMNS} FROM transactions {where} ORDER BY pk DESC LIMIT ?"
+
+        def read(conn: sqlite3.Connection) -> Paged[Transaction]:
+            return paged([_transaction(row) for row in conn.execute(sql, params)], page)
+
+        return await self._db.read(read)
+
+    async def list_meter_values(
+        self, transaction_pk: int, page: Page[int]
+    ) -> Paged[tuple[int, MeterSample]]:
+        return await self._db.read(lambda conn: list_samples(conn, transaction_pk, page))
