@@ -3,60 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
 import httpx
 
 from tests.ocpp_client import RawClient
-
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config.example.toml"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def environment(tmp_path: Path, ocpp_port: int, api_port: int) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CSMS_")},
-        "CSMS_OCPP_HOST": "127.0.0.1",
-        "CSMS_OCPP_PORT": str(ocpp_port),
-        "CSMS_API_PORT": str(api_port),
-        "CSMS_DATABASE_PATH": str(tmp_path / "cli.db"),
-    }
-
-
-async def run_csms(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "csms",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    async with asyncio.timeout(60):
-        out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
-async def wait_healthy(api: str, process: asyncio.subprocess.Process) -> None:
-    async with httpx.AsyncClient() as client, asyncio.timeout(30):
-        while process.returncode is None:
-            try:
-                if (await client.get(f"{api}/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)  # the server is still binding its ports
-    raise AssertionError("csms serve exited before it was healthy")
+from tests.processes import EXAMPLE_CONFIG, environment, free_port, run_csms, wait_healthy
 
 
 async def test_serve_token_and_charger_commands(tmp_path: Path) -> None:

@@ -152,3 +152,38 @@ async def test_the_previous_schema_is_migrated_with_its_data(tmp_path: Path) -> 
         assert outcome.missing_seq_nos == (3,) and outcome.ended
     finally:
         await store.close()
+
+
+async def test_the_wal_rewinds_under_writes_that_never_pause(tmp_path: Path) -> None:
+    """A writer that never pauses used to keep the WAL from ever rewinding (PASSIVE checkpoints
+    beside it never catch up): it grew for as long as the load lasted."""
+    store = SqliteStore(tmp_path / "busy.db", checkpoint_interval=0.05)
+    await store.open()
+    await store.chargers.add_charge_point(
+        "CP", name=None, password_hash=None, security_profile=0, site_id=None, created_at=NOW
+    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 2.0
+    largest = 0
+
+    async def write(k: int) -> None:
+        for i in range(100_000):  # bounded; the deadline ends it first
+            if loop.time() >= deadline:
+                return
+            sample = MeterSample(NOW + timedelta(milliseconds=100 * i + k), str(i))
+            await store.transactions.add_meter_values("CP", 1, 1, None, [sample])
+
+    async def watch() -> None:
+        nonlocal largest
+        while loop.time() < deadline:
+            largest = max(largest, store.database.wal_bytes())
+            await asyncio.sleep(0.01)
+
+    try:
+        await asyncio.gather(*(write(k) for k in range(50)), watch())
+        wal = store.database.wal
+    finally:
+        await store.close()
+    assert wal.finishing_checkpoints >= 5 and wal.forced_checkpoints == 0
+    # Without the writer's finishing checkpoints this run reaches the 48 MB limit.
+    assert largest < 16 * 1024 * 1024, largest

@@ -127,7 +127,7 @@ class PostgresChargerState:
                     set_at=r["set_at"],
                 )
                 for r in await conn.fetch(
-                    "SELECT charge_point_id::text, profile_id, evse_id, purpose, stack_level,"
+                    "SELECT charge_point_id, profile_id, evse_id, purpose, stack_level,"
                     " transaction_id, profile, set_at FROM charging_profiles"
                     " WHERE charge_point_id = $1 ORDER BY evse_id, purpose, stack_level,"
                     " profile_id",
@@ -193,7 +193,7 @@ class PostgresChargerState:
             return [
                 Reservation(*r)
                 for r in await conn.fetch(
-                    "SELECT charge_point_id::text, reservation_id, evse_id, connector_id, id_tag,"
+                    "SELECT charge_point_id, reservation_id, evse_id, connector_id, id_tag,"
                     " expires_at, status, created_at, ended_at FROM reservations"
                     " WHERE charge_point_id = $1 ORDER BY created_at DESC, reservation_id",
                     cp_id,

@@ -17,7 +17,7 @@ from csms.store.postgres.database import PostgresDatabase
 __all__ = ["PostgresChargers"]
 
 _COLUMNS = (
-    "id::text, name, password_hash, security_profile, site_id, registration_status,"
+    "id, name, password_hash, security_profile, site_id, registration_status,"
     " ocpp_version, boot_accepted, vendor, model, serial_number, firmware_version, iccid, imsi,"
     " meter_type, meter_serial_number, firmware_status, diagnostics_status, connected,"
     " connected_since, last_seen_at, created_at"

@@ -15,7 +15,7 @@ from csms.store.postgres.database import PostgresDatabase
 __all__ = ["PostgresCommands"]
 
 _COLUMNS = (
-    "id, charge_point_id::text, action, requested_by, request, state, created_at, ocpp_action,"
+    "id, charge_point_id, action, requested_by, request, state, created_at, ocpp_action,"
     " ocpp_payload, status, response, error, completed_at, duration_ms"
 )
 

@@ -9,6 +9,11 @@ import asyncpg
 
 from csms.domain.models import DeviceVariable
 from csms.store.postgres.database import PostgresDatabase
+from csms.store.rows import (
+    DEVICE_VARIABLE_COLUMNS,
+    device_variable_from_row,
+    device_variable_values,
+)
 
 __all__ = ["PostgresDeviceModel"]
 
@@ -20,37 +25,12 @@ class PostgresDeviceModel:
     async def upsert_device_variables(
         self, cp_id: str, variables: Sequence[DeviceVariable], at: datetime
     ) -> None:
-        rows = [
-            (
-                cp_id,
-                v.component,
-                v.component_instance or "",
-                -1 if v.evse_id is None else v.evse_id,
-                -1 if v.connector_id is None else v.connector_id,
-                v.variable,
-                v.variable_instance or "",
-                v.attribute_type,
-                v.value,
-                v.mutability,
-                v.persistent,
-                v.constant,
-                v.data_type,
-                v.unit,
-                v.min_limit,
-                v.max_limit,
-                v.values_list,
-                at,
-            )
-            for v in variables
-        ]
+        rows = [device_variable_values(cp_id, v, at) for v in variables]
 
         async def op(conn: asyncpg.Connection) -> None:
             await conn.executemany(
-                "INSERT INTO device_variables (charge_point_id, component, component_instance,"
-                " evse_id, connector_id, variable, variable_instance, attribute_type, value,"
-                " mutability, persistent, constant, data_type, unit, min_limit, max_limit,"
-                " values_list, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-                " $11, $12, $13, $14, $15, $16, $17, $18)"
+                f"INSERT INTO device_variables ({', '.join(DEVICE_VARIABLE_COLUMNS)}) VALUES"
+                f" ({', '.join(f'${i}' for i in range(1, len(DEVICE_VARIABLE_COLUMNS) + 1))})"
                 " ON CONFLICT (charge_point_id, component, component_instance, evse_id,"
                 " connector_id, variable, variable_instance, attribute_type) DO UPDATE SET"
                 " value = excluded.value, mutability = excluded.mutability,"
@@ -66,24 +46,7 @@ class PostgresDeviceModel:
     async def list_device_variables(self, cp_id: str) -> list[DeviceVariable]:
         async def read(conn: asyncpg.Connection) -> list[DeviceVariable]:
             return [
-                DeviceVariable(
-                    component=r["component"],
-                    variable=r["variable"],
-                    attribute_type=r["attribute_type"],
-                    value=r["value"],
-                    component_instance=r["component_instance"] or None,
-                    evse_id=None if r["evse_id"] < 0 else r["evse_id"],
-                    connector_id=None if r["connector_id"] < 0 else r["connector_id"],
-                    variable_instance=r["variable_instance"] or None,
-                    mutability=r["mutability"],
-                    persistent=r["persistent"],
-                    constant=r["constant"],
-                    data_type=r["data_type"],
-                    unit=r["unit"],
-                    min_limit=r["min_limit"],
-                    max_limit=r["max_limit"],
-                    values_list=r["values_list"],
-                )
+                device_variable_from_row(r)
                 for r in await conn.fetch(
                     "SELECT * FROM device_variables WHERE charge_point_id = $1 ORDER BY"
                     " component, component_instance, evse_id, connector_id, variable,"

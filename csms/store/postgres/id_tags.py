@@ -14,7 +14,7 @@ from csms.store.postgres.database import PostgresDatabase
 
 __all__ = ["PostgresIdTags"]
 
-_COLUMNS = "uid::text, status, type, expire_at, parent_id_tag, label"
+_COLUMNS = "uid, status, type, expire_at, parent_id_tag, label"
 
 
 def _id_tag(row: asyncpg.Record) -> IdTag:

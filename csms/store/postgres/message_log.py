@@ -10,41 +10,18 @@ import asyncpg
 
 from csms.domain.models import EXCHANGE_WINDOW_MS, MessageExchange, OcppMessage
 from csms.domain.paging import Page, Paged, paged
-from csms.store.message_frames import StoredExchange, encode_body, frames_of
+from csms.store.message_frames import StoredExchange, frames_of
 from csms.store.postgres.database import PostgresDatabase
+from csms.store.rows import EXCHANGE_COLUMNS, exchange_values
 
 __all__ = ["PostgresMessageLog"]
 
 _APPEND_CHUNK = 1_000
 _PURGE_CHUNK = 5_000
-_COLUMNS = (
-    "charge_point_id",
-    "unique_id",
-    "action",
-    "outgoing",
-    "first_type",
-    "first_at",
-    "first_body",
-    "answer_type",
-    "answer_at",
-    "answer_body",
-)
 
 
-def _record(e: MessageExchange) -> tuple[Any, ...]:
-    first, answer = e.first, e.answer
-    return (
-        e.charge_point_id,
-        e.unique_id,
-        e.action,
-        first.direction == "out",
-        first.message_type,
-        first.timestamp,
-        encode_body(first.message_type, first.frame),
-        None if answer is None else answer.message_type,
-        None if answer is None else answer.timestamp,
-        None if answer is None else encode_body(answer.message_type, answer.frame),
-    )
+def _same(moment: datetime) -> datetime:
+    return moment
 
 
 class PostgresMessageLog:
@@ -54,12 +31,15 @@ class PostgresMessageLog:
     async def append_exchanges(self, exchanges: Sequence[MessageExchange]) -> None:
         # COPY, in chunks, behind the writes chargers wait for: the log is an audit trail.
         for start in range(0, len(exchanges), _APPEND_CHUNK):
-            records = [_record(e) for e in exchanges[start : start + _APPEND_CHUNK]]
+            chunk = exchanges[start : start + _APPEND_CHUNK]
+            records = [exchange_values(e, _same) for e in chunk]
 
             async def op(
                 conn: asyncpg.Connection, records: list[tuple[Any, ...]] = records
             ) -> None:
-                await conn.copy_records_to_table("message_log", records=records, columns=_COLUMNS)
+                await conn.copy_records_to_table(
+                    "message_log", records=records, columns=EXCHANGE_COLUMNS
+                )
 
             await self._db.write_background(op)
 
@@ -99,7 +79,7 @@ class PostgresMessageLog:
             )
         # Every row read yields a frame, except perhaps the cursor's own: one row more.
         sql = (
-            "SELECT id, charge_point_id::text, unique_id, action, outgoing, first_type, first_at,"
+            "SELECT id, charge_point_id, unique_id, action, outgoing, first_type, first_at,"
             " first_body, answer_type, answer_at, answer_body FROM message_log"
             f" WHERE {' AND '.join(clauses)} ORDER BY id LIMIT {param(page.fetch + 1)}"
         )

@@ -40,7 +40,7 @@ class PostgresReports:
             return [
                 ChargerReport(*r)
                 for r in await conn.fetch(
-                    "SELECT id, charge_point_id::text, kind, timestamp, data FROM charger_reports"
+                    "SELECT id, charge_point_id, kind, timestamp, data FROM charger_reports"
                     " WHERE charge_point_id = $1 AND ($2::text IS NULL OR kind = $2)"
                     " ORDER BY id LIMIT $3",
                     cp_id,

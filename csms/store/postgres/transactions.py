@@ -20,8 +20,6 @@ from csms.domain.models import MeterSample
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.transactions import (
     EventOutcome,
-    MeterReading,
-    SeqNos,
     StopOutcome,
     Transaction,
     TransactionEvent,
@@ -36,110 +34,42 @@ from csms.domain.transactions import (
 from csms.store.postgres.charger_state import drop_transaction_profiles, use_reservation
 from csms.store.postgres.database import PostgresDatabase
 from csms.store.postgres.meter_values import insert_samples, list_samples, sample_kinds
+from csms.store.rows import (
+    TRANSACTION_COLUMNS,
+    TRANSACTION_SAVED,
+    transaction_from_row,
+    transaction_values,
+)
 
 __all__ = ["PostgresTransactions"]
 
-_COLUMNS = (
-    "pk, transaction_id, charge_point_id::text, evse_id, connector_id, id_tag, status,"
-    " started_at, stopped_at, meter_start_wh, meter_start_at, meter_start_seq, meter_start_fixed,"
-    " meter_end_wh, meter_end_at, meter_end_seq, meter_end_fixed, stop_reason, stop_id_tag,"
-    " reservation_id, remote_start_id, charging_state, seq_nos, start_key"
-)
-# Everything but the key and the transactionId, in the order _values gives them.
-_SAVED = (
-    "charge_point_id",
-    "evse_id",
-    "connector_id",
-    "id_tag",
-    "status",
-    "started_at",
-    "stopped_at",
-    "meter_start_wh",
-    "meter_start_at",
-    "meter_start_seq",
-    "meter_start_fixed",
-    "meter_end_wh",
-    "meter_end_at",
-    "meter_end_seq",
-    "meter_end_fixed",
-    "stop_reason",
-    "stop_id_tag",
-    "reservation_id",
-    "remote_start_id",
-    "charging_state",
-    "seq_nos",
-    "start_key",
-)
-_PLACEHOLDERS = ", ".join(f"${i}" for i in range(2, len(_SAVED) + 2))
+_COLUMNS = ", ".join(TRANSACTION_COLUMNS)
+_PLACEHOLDERS = ", ".join(f"${i}" for i in range(2, len(TRANSACTION_SAVED) + 2))
 # A new row takes its key from the sequence first, so that a 1.6 transactionId (its key) is
 # known within the same statement.
 _INSERT = (
     "WITH k AS (SELECT nextval(pg_get_serial_sequence('transactions', 'pk'))::integer AS pk)"
-    f" INSERT INTO transactions (pk, transaction_id, {', '.join(_SAVED)})"
+    f" INSERT INTO transactions (pk, transaction_id, {', '.join(TRANSACTION_SAVED)})"
     f" SELECT k.pk, COALESCE(NULLIF($1, ''), k.pk::text), {_PLACEHOLDERS} FROM k"
     " ON CONFLICT DO NOTHING RETURNING pk, transaction_id"
 )
 _UPDATE = (
     "UPDATE transactions SET "
-    + ", ".join(f"{column} = ${i}" for i, column in enumerate(_SAVED, 2))
+    + ", ".join(f"{column} = ${i}" for i, column in enumerate(TRANSACTION_SAVED, 2))
     + " WHERE pk = $1"
 )
 
 
-def _reading(wh: float | None, at: datetime | None, seq_no: int | None, fixed: Any) -> Any:
-    if wh is None or at is None:
-        return None
-    return MeterReading(wh, at, seq_no or 0, bool(fixed))
+def _same(moment: datetime) -> datetime:
+    return moment  # timestamptz in, datetime out: nothing to convert
 
 
 def _transaction(row: asyncpg.Record) -> Transaction:
-    return Transaction(
-        pk=row[0],
-        transaction_id=row[1],
-        charge_point_id=row[2],
-        evse_id=row[3],
-        connector_id=row[4],
-        id_tag=row[5],
-        status=row[6],
-        started_at=row[7],
-        stopped_at=row[8],
-        meter_start=_reading(row[9], row[10], row[11], row[12]),
-        meter_end=_reading(row[13], row[14], row[15], row[16]),
-        stop_reason=row[17],
-        stop_id_tag=row[18],
-        reservation_id=row[19],
-        remote_start_id=row[20],
-        charging_state=row[21],
-        seq_nos=SeqNos.parse(row[22]),
-        start_key=row[23],
-    )
-
-
-def _reading_values(reading: MeterReading | None) -> tuple[Any, ...]:
-    if reading is None:
-        return (None, None, None, None)
-    return (reading.wh, reading.at, reading.seq_no, reading.fixed)
+    return transaction_from_row(row, _same)
 
 
 def _values(tx: Transaction) -> tuple[Any, ...]:
-    return (
-        tx.charge_point_id,
-        tx.evse_id,
-        tx.connector_id,
-        tx.id_tag,
-        tx.status,
-        tx.started_at,
-        tx.stopped_at,
-        *_reading_values(tx.meter_start),
-        *_reading_values(tx.meter_end),
-        tx.stop_reason,
-        tx.stop_id_tag,
-        tx.reservation_id,
-        tx.remote_start_id,
-        tx.charging_state,
-        str(tx.seq_nos) or None,
-        tx.start_key,
-    )
+    return transaction_values(tx, _same)
 
 
 async def _insert(conn: asyncpg.Connection, tx: Transaction) -> Transaction | None:

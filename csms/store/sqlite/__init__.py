@@ -30,6 +30,7 @@ class SqliteStore:
         max_batch: int = 512,
         on_batch: Callable[[int, float], None] | None = None,
         wal_max_bytes: int = 48 * 1024 * 1024,
+        checkpoint_interval: float = 0.5,
     ) -> None:
         self.database = SqliteDatabase(
             path,
@@ -37,6 +38,7 @@ class SqliteStore:
             max_batch=max_batch,
             on_batch=on_batch,
             wal_max_bytes=wal_max_bytes,
+            checkpoint_interval=checkpoint_interval,
         )
         db = self.database
         self.chargers = SqliteChargers(db)

@@ -9,30 +9,19 @@ from typing import Any
 
 from csms.domain.models import EXCHANGE_WINDOW_MS, MessageExchange, OcppMessage
 from csms.domain.paging import Page, Paged, paged
-from csms.store.message_frames import StoredExchange, encode_body, frames_of
+from csms.store.message_frames import StoredExchange, frames_of
+from csms.store.rows import EXCHANGE_COLUMNS, exchange_values
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.values import epoch_ms, from_epoch_ms
 
 __all__ = ["SqliteMessageLog"]
 
 _APPEND_CHUNK = 250
+_INSERT = (
+    f"INSERT INTO message_log ({', '.join(EXCHANGE_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(EXCHANGE_COLUMNS))})"
+)
 _PURGE_CHUNK = 5_000
-
-
-def _row(e: MessageExchange) -> tuple[Any, ...]:
-    first, answer = e.first, e.answer
-    return (
-        e.charge_point_id,
-        e.unique_id,
-        e.action,
-        int(first.direction == "out"),
-        first.message_type,
-        epoch_ms(first.timestamp),
-        encode_body(first.message_type, first.frame),
-        None if answer is None else answer.message_type,
-        None if answer is None else epoch_ms(answer.timestamp),
-        None if answer is None else encode_body(answer.message_type, answer.frame),
-    )
 
 
 def _stored(row: sqlite3.Row) -> StoredExchange:
@@ -64,10 +53,8 @@ class SqliteMessageLog:
             def op(conn: sqlite3.Connection, chunk: Sequence[MessageExchange] = chunk) -> None:
                 # Rows are built here, on the database thread, not on the event loop.
                 conn.executemany(
-                    "INSERT INTO message_log (charge_point_id, unique_id, action, outgoing,"
-                    " first_type, first_at, first_body, answer_type, answer_at, answer_body)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [_row(e) for e in chunk],
+                    _INSERT,
+                    [exchange_values(e, epoch_ms) for e in chunk],
                 )
 
             await self._db.write_background(op)

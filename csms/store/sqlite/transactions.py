@@ -18,8 +18,6 @@ from csms.domain.models import MeterSample
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.transactions import (
     EventOutcome,
-    MeterReading,
-    SeqNos,
     StopOutcome,
     Transaction,
     TransactionEvent,
@@ -31,98 +29,40 @@ from csms.domain.transactions import (
     owner_of_samples,
     start_key,
 )
+from csms.store.rows import (
+    TRANSACTION_COLUMNS,
+    TRANSACTION_SAVED,
+    transaction_from_row,
+    transaction_values,
+)
 from csms.store.sqlite.charger_state import drop_transaction_profiles, use_reservation
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.meter_values import insert_samples, list_samples, sample_kinds
-from csms.store.sqlite.values import dt, ts
 
 __all__ = ["SqliteTransactions"]
 
-_COLUMNS = (
-    "pk, transaction_id, charge_point_id, evse_id, connector_id, id_tag, status, started_at,"
-    " stopped_at, meter_start_wh, meter_start_at, meter_start_seq, meter_start_fixed,"
-    " meter_end_wh, meter_end_at, meter_end_seq, meter_end_fixed, stop_reason, stop_id_tag,"
-    " reservation_id, remote_start_id, charging_state, seq_nos, start_key"
+_COLUMNS = ", ".join(TRANSACTION_COLUMNS)
+_UPDATE = (
+    f"UPDATE transactions SET {', '.join(f'{column} = ?' for column in TRANSACTION_SAVED)}"
+    " WHERE pk = ?"
 )
-# Everything but the key, in the order _values gives them.
-_SAVED = (
-    "transaction_id, charge_point_id, evse_id, connector_id, id_tag, status, started_at,"
-    " stopped_at, meter_start_wh, meter_start_at, meter_start_seq, meter_start_fixed,"
-    " meter_end_wh, meter_end_at, meter_end_seq, meter_end_fixed, stop_reason, stop_id_tag,"
-    " reservation_id, remote_start_id, charging_state, seq_nos, start_key"
+_INSERT = (
+    f"INSERT INTO transactions (transaction_id, {', '.join(TRANSACTION_SAVED)})"
+    f" VALUES ({', '.join('?' * (len(TRANSACTION_SAVED) + 1))})"
 )
-
-
-def _reading(
-    wh: float | None, at: str | None, seq_no: int | None, fixed: Any
-) -> MeterReading | None:
-    if wh is None or at is None:
-        return None
-    return MeterReading(wh, parse_timestamp(at), seq_no or 0, bool(fixed))
 
 
 def _transaction(row: sqlite3.Row) -> Transaction:
-    return Transaction(
-        pk=row[0],
-        transaction_id=row[1],
-        charge_point_id=row[2],
-        evse_id=row[3],
-        connector_id=row[4],
-        id_tag=row[5],
-        status=row[6],
-        started_at=parse_timestamp(row[7]),
-        stopped_at=dt(row[8]),
-        meter_start=_reading(row[9], row[10], row[11], row[12]),
-        meter_end=_reading(row[13], row[14], row[15], row[16]),
-        stop_reason=row[17],
-        stop_id_tag=row[18],
-        reservation_id=row[19],
-        remote_start_id=row[20],
-        charging_state=row[21],
-        seq_nos=SeqNos.parse(row[22]),
-        start_key=row[23],
-    )
-
-
-def _reading_values(reading: MeterReading | None) -> tuple[Any, ...]:
-    if reading is None:
-        return (None, None, None, None)
-    return (reading.wh, format_timestamp(reading.at), reading.seq_no, int(reading.fixed))
-
-
-def _values(tx: Transaction) -> tuple[Any, ...]:
-    return (
-        tx.transaction_id,
-        tx.charge_point_id,
-        tx.evse_id,
-        tx.connector_id,
-        tx.id_tag,
-        tx.status,
-        format_timestamp(tx.started_at),
-        ts(tx.stopped_at),
-        *_reading_values(tx.meter_start),
-        *_reading_values(tx.meter_end),
-        tx.stop_reason,
-        tx.stop_id_tag,
-        tx.reservation_id,
-        tx.remote_start_id,
-        tx.charging_state,
-        str(tx.seq_nos) or None,
-        tx.start_key,
-    )
+    return transaction_from_row(row, parse_timestamp)
 
 
 def _save(conn: sqlite3.Connection, tx: Transaction) -> Transaction:
     """Insert a new transaction (pk 0) or update a stored one; returns it as stored."""
+    values = transaction_values(tx, format_timestamp)
     if tx.pk:
-        sets = ", ".join(f"{column.strip()} = ?" for column in _SAVED.split(","))
-        conn.execute(f"UPDATE transactions SET {sets} WHERE pk = ?", (*_values(tx), tx.pk))
+        conn.execute(_UPDATE, (*values, tx.pk))
         return tx
-    placeholders = ", ".join("?" * len(_SAVED.split(",")))
-    cursor = conn.execute(
-        f"INSERT INTO transactions ({_SAVED}) VALUES ({placeholders})", _values(tx)
-    )
-    pk = cursor.lastrowid
+    pk = conn.execute(_INSERT, (tx.transaction_id, *values)).lastrowid
     assert pk is not None
     if not tx.transaction_id:
         # 1.6: the row's own key is the transactionId the charger gets: unique and positive.
