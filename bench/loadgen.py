@@ -54,10 +54,11 @@ class Spec:
     # "closed" (back-to-back calls), "rate" (scheduled calls), "storm" (connect during the
     # window), "commands" (HTTP operator actions during the window), "idle"
     mode: str
-    # "hbmv", "tx", "fleet", "realistic" or "none"
+    # "hbmv", "tx", "fleet", "realistic", "disk" (rate: half fleet, half paced transactions)
+    # or "none"
     workload: str = "hbmv"
     versions: list[str] = field(default_factory=lambda: [m.V16])  # round-robin per charger
-    rate_per_charger: float = 1.0  # "rate"/"fleet": calls per second per charger
+    rate_per_charger: float = 1.0  # "rate" ("fleet", "disk"): calls per second per charger
     meter_interval: float = 60.0  # "realistic"
     heartbeat_interval: float = 300.0  # "realistic"
     storm_rate: float = 500.0  # "storm": connections per second
@@ -256,15 +257,53 @@ def _heartbeat(ch: Charger) -> m.Call:
     return m.heartbeat(ch.version)
 
 
-async def _transaction_16(ch: Charger, rec: Recorder, spec: Spec, t_end: float) -> bool:
-    """Authorize, StartTransaction, 3 MeterValues, StopTransaction (1.6)."""
+# Awaited before each call of a paced transaction; returns when the call was due. Raises
+# WindowOver when the next call would be due at or after the window end.
+Pace = Callable[[], Awaitable[float]]
+
+
+class WindowOver(Exception):
+    pass
+
+
+async def _due(pace: Pace | None) -> float:
+    return monotonic() if pace is None else await pace()
+
+
+def pacer(first_due: float, period: float, t_end: float) -> Pace:
+    """One call every ``period`` s from ``first_due``. Like ``drive_rate``, a charger that fell
+    behind (a slow answer, a timeout) sends back to back until it is on schedule again, so the
+    offered rate holds and the delay shows in the "lag" series."""
+    next_due = first_due
+
+    async def pace() -> float:
+        nonlocal next_due
+        due = next_due
+        if due >= t_end:
+            raise WindowOver
+        next_due += period
+        delay = due - monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return due
+
+    return pace
+
+
+async def _transaction_16(
+    ch: Charger, rec: Recorder, spec: Spec, t_end: float, pace: Pace | None = None
+) -> bool:
+    """Authorize, StartTransaction, 3 MeterValues, StopTransaction (1.6); back to back unless
+    ``pace`` spaces the calls."""
     timeout = spec.call_timeout
-    t0 = monotonic()
+    t0 = await _due(pace)
     if not await ch.timed_call(m.authorize(m.V16), rec, timeout, t0):
         return False
     meter = 0
+    # Each payload is built once its call is due: its timestamps are those of the send.
+    t0 = await _due(pace)
     action, payload = m.start_transaction_16(meter)
-    t0 = monotonic()
+    sent = monotonic()
     try:
         answer = await ch.call(action, payload, timeout)
     except CallFailed as exc:
@@ -272,35 +311,39 @@ async def _transaction_16(ch: Charger, rec: Recorder, spec: Spec, t_end: float) 
             rec.errors[f"{action}:{exc.code}"] += 1
         return False
     if rec.in_window(t0):
-        rec.call_done(action, monotonic() - t0)
+        rec.call_done(action, monotonic() - sent)
+        if pace is not None:  # closed mode has no schedule to be late against
+            rec.add("lag", sent - t0)
     transaction_id = int(answer["transactionId"])
     for _ in range(3):
         meter += 250
-        ok = await ch.timed_call(
-            m.meter_values(m.V16, meter, transaction_id), rec, timeout, monotonic()
-        )
+        due = await _due(pace)
+        ok = await ch.timed_call(m.meter_values(m.V16, meter, transaction_id), rec, timeout, due)
         if not ok:
             return False
-    ok = await ch.timed_call(
-        m.stop_transaction_16(transaction_id, meter + 250), rec, timeout, monotonic()
-    )
+    due = await _due(pace)
+    ok = await ch.timed_call(m.stop_transaction_16(transaction_id, meter + 250), rec, timeout, due)
     if ok and rec.in_window(t0):
         rec.add("transactions", 1.0)
     return ok
 
 
-async def _transaction_201(ch: Charger, rec: Recorder, spec: Spec, t_end: float) -> bool:
-    """Authorize, TransactionEvent Started, 3 Updated, Ended (2.0.1)."""
+async def _transaction_201(
+    ch: Charger, rec: Recorder, spec: Spec, t_end: float, pace: Pace | None = None
+) -> bool:
+    """Authorize, TransactionEvent Started, 3 Updated, Ended (2.0.1); back to back unless
+    ``pace`` spaces the calls."""
     timeout = spec.call_timeout
-    t_first = monotonic()
+    t_first = await _due(pace)
     if not await ch.timed_call(m.authorize(m.V201), rec, timeout, t_first):
         return False
     transaction_id = m.new_transaction_id()
     meter = 0.0
     events = ["Started", "Updated", "Updated", "Updated", "Ended"]
     for seq_no, event_type in enumerate(events):
+        due = await _due(pace)
         call = m.transaction_event_201(event_type, transaction_id, seq_no, meter)
-        if not await ch.timed_call(call, rec, timeout, monotonic()):
+        if not await ch.timed_call(call, rec, timeout, due):
             return False
         meter += 250.0
     if rec.in_window(t_first):
@@ -324,6 +367,20 @@ async def drive_closed(ch: Charger, rec: Recorder, spec: Spec, t_end: float) -> 
             if ch.dropped:
                 return
             await asyncio.sleep(0.1)
+
+
+async def drive_paced_transactions(
+    ch: Charger, rec: Recorder, spec: Spec, t_go: float, t_end: float, rng: random.Random
+) -> None:
+    """Transactions back to back at ``rate_per_charger`` calls/s (a random phase per charger).
+    A failed transaction is abandoned and the next one starts at the next slot, as a charger
+    would start a new session; the schedule is the only pause."""
+    period = 1.0 / spec.rate_per_charger
+    pace = pacer(t_go + rng.random() * period, period, t_end)
+    step = _transaction_16 if ch.version == m.V16 else _transaction_201
+    with contextlib.suppress(WindowOver):
+        while not ch.dropped:
+            await step(ch, rec, spec, t_end, pace)
 
 
 async def drive_rate(
@@ -543,10 +600,15 @@ class Generator:
                 ]
             else:
                 streams = [(1.0 / spec.rate_per_charger, _fleet)]
-            coros = [
-                drive_rate(ch, self.rec, spec, t_go, t_end, streams, self.rng)
-                for ch in self.chargers
-            ]
+            coros = []
+            for ch in self.chargers:
+                # index // 2: versions alternate by index % 2, so both versions split in half.
+                if spec.workload == "disk" and ch.index // 2 % 2:
+                    coros.append(
+                        drive_paced_transactions(ch, self.rec, spec, t_go, t_end, self.rng)
+                    )
+                else:
+                    coros.append(drive_rate(ch, self.rec, spec, t_go, t_end, streams, self.rng))
         elif spec.mode == "storm":
             coros = [self.run_storm(t_go, t_end)]
         elif spec.mode == "commands":

@@ -141,8 +141,10 @@ class ServerProc:
         ping_interval: float,
         profile_to: Path | None = None,
         workdir: Path | None = None,
+        database_url: str | None = None,
     ) -> None:
         self.kind = kind  # "ours" | "yardstick"
+        self.database_url = database_url  # ours: PostgreSQL; None: SQLite at ``db_path``
         self.place = place
         self.ping_interval = ping_interval
         self.profile_to = profile_to
@@ -160,6 +162,10 @@ class ServerProc:
         return self.proc.pid
 
     @property
+    def db_path(self) -> Path:
+        return self.workdir / "bench.db"
+
+    @property
     def ocpp_url(self) -> str:
         return f"ws://127.0.0.1:{self.ocpp_port}/ocpp"
 
@@ -174,11 +180,15 @@ class ServerProc:
             CSMS_OCPP_PORT=str(self.ocpp_port),
             CSMS_API_HOST="127.0.0.1",
             CSMS_API_PORT=str(self.api_port),
-            CSMS_DATABASE_PATH=str(self.workdir / "bench.db"),
+            CSMS_DATABASE_PATH=str(self.db_path),
             CSMS_OCPP_ALLOW_UNKNOWN_CHARGERS="true",
             CSMS_OCPP_PING_INTERVAL=str(self.ping_interval),
             CSMS_LOG_LEVEL="warning",
         )
+        # Set in the runner's own environment it would silently move a SQLite run elsewhere.
+        env.pop("CSMS_DATABASE_URL", None)
+        if self.database_url is not None:
+            env["CSMS_DATABASE_URL"] = self.database_url
         return env
 
     def cpu(self) -> float:

@@ -1,19 +1,24 @@
 """The benchmark: every scenario against our central system and the yardstick, a table, a JSON file,
 PASS/FAIL per target.
 
-    python -m bench.run [--quick] [--scenarios saturation,transactions,fleet,hold,storm,commands]
+    python -m bench.run [--quick]
+                        [--scenarios saturation,transactions,fleet,hold,storm,commands,disk]
+                        [--database postgresql://user@host:5432/db]
                         [--json bench/results/latest.json] [--profile bench/results/x.prof]
 
-Each case starts a fresh server (ours: SQLite in a temporary directory, config.example.toml with
-free ports; the yardstick: bench/yardstick.py), connects the chargers of one or more generator
-processes, then runs a measured window ``[t_start, t_end)`` after a warm-up. Only calls *sent*
-within the window count; server CPU (utime+stime) is read from /proc at the window's edges.
+Each case starts a fresh server (ours: config.example.toml with free ports, SQLite in a temporary
+directory, or with --database a fresh PostgreSQL database on that server, dropped after the case;
+the yardstick: bench/yardstick.py), connects the chargers of one or more generator processes,
+then runs a measured window ``[t_start, t_end)`` after a warm-up. Only calls *sent* within the
+window count; server CPU (utime+stime) is read from /proc at the window's edges. The disk
+scenario also reads the database from the runner (bench/database.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import shutil
@@ -28,6 +33,7 @@ from typing import Any
 import orjson
 
 from bench import messages as m
+from bench.database import POSTGRES_SCHEMES, DiskProbe, PostgresDatabases, describe_url
 from bench.loadgen import Spec
 from bench.procs import (
     GeneratorGroup,
@@ -42,7 +48,7 @@ __all__ = ["main"]
 
 OURS = "ours"
 YARDSTICK = "yardstick"
-SCENARIOS = ("saturation", "transactions", "fleet", "hold", "storm", "commands")
+SCENARIOS = ("saturation", "transactions", "fleet", "hold", "storm", "commands", "disk")
 MIXED = [m.V16, m.V201]
 
 
@@ -64,6 +70,9 @@ class Sizes:
     cmd_chargers: int = 100
     cmd_rate: float = 100.0
     cmd_window: float = 30.0
+    disk_chargers: int = 1000
+    disk_warmup: float = 5.0
+    disk_window: float = 120.0
 
 
 QUICK = Sizes(
@@ -83,7 +92,18 @@ QUICK = Sizes(
     cmd_chargers=50,
     cmd_rate=100.0,
     cmd_window=5.0,
+    disk_chargers=300,
+    disk_warmup=2.0,
+    disk_window=20.0,
 )
+
+# Disk targets (scenario "disk").
+WAL_MAX_MB = 64.0
+BYTES_PER_CALL_MAX = 600.0
+DAY_S = 86_400.0
+# The message log settles in the database this long after the last answer (it is written
+# behind the answers, in batches every 0.1 s); the window's calls must all be in the end reading.
+LOG_SETTLE_S = 1.0
 
 
 @dataclass
@@ -102,6 +122,7 @@ class Case:
     spec_extra: dict[str, Any] = field(default_factory=dict)
     pre_register: bool = False
     note: str = ""
+    disk: bool = False  # measure the database's growth and the SQLite WAL (DiskProbe)
 
 
 def build_cases(sizes: Sizes, nofile_hard: int) -> dict[str, list[Case]]:
@@ -215,6 +236,23 @@ def build_cases(sizes: Sizes, nofile_hard: int) -> dict[str, list[Case]]:
                 note=f"POST .../actions/clear-cache at {sizes.cmd_rate:.0f}/s",
             )
         ],
+        "disk": [
+            Case(
+                "disk",
+                "disk",
+                sizes.disk_chargers,
+                MIXED,
+                "rate",
+                "disk",
+                sizes.disk_warmup,
+                sizes.disk_window,
+                servers=(OURS,),
+                spec_extra={"rate_per_charger": 1.0},
+                disk=True,
+                note=f"{sizes.disk_chargers} chargers x 1 call/s, half 1.6 half 2.0.1; half the "
+                "fleet cycle, half transactions back to back at the same rate",
+            )
+        ],
     }
 
 
@@ -294,20 +332,52 @@ async def run_case(
     place: Placement,
     log: Callable[[str], None],
     profile_to: Path | None = None,
+    databases: PostgresDatabases | None = None,
 ) -> dict[str, Any]:
-    server = ServerProc(kind, place, ping_interval=case.ping_interval, profile_to=profile_to)
-    workdir = server.workdir
-    await server.start()
-    try:
+    async with contextlib.AsyncExitStack() as cleanup:
+        # Exits in reverse: the server stops, then the WAL sampler (it covers the whole life of
+        # the server), then the files go, then the PostgreSQL database.
+        database_url: str | None = None
+        if databases is not None and kind == OURS:
+            database_url = await databases.create()
+            cleanup.push_async_callback(databases.drop, database_url)
+        server = ServerProc(
+            kind,
+            place,
+            ping_interval=case.ping_interval,
+            profile_to=profile_to,
+            database_url=database_url,
+        )
+        workdir = server.workdir
+        cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+        probe: DiskProbe | None = None
+        if case.disk and kind == OURS:
+            probe = DiskProbe(server.db_path, database_url)
+            probe.start()
+            cleanup.push_async_callback(probe.stop)
+
+        async def stop_server() -> None:
+            await server.stop()  # the server of the moment: pre-registering restarts it
+
+        cleanup.push_async_callback(stop_server)
+        await server.start()
         if case.pre_register:
             log(f"  pre-registering {case.chargers} chargers, then restarting the server")
             await _pre_register(case, server, place)
             await server.stop(keep_workdir=True)
-            server = ServerProc(kind, place, ping_interval=case.ping_interval, workdir=workdir)
+            server = ServerProc(
+                kind,
+                place,
+                ping_interval=case.ping_interval,
+                workdir=workdir,
+                database_url=database_url,
+            )
             await server.start()
         await asyncio.sleep(0.5)
         rss_base = server.rss()
         overflows0 = listen_overflows()
+        disk0: tuple[int, int | None] = (0, None)
+        disk1 = disk0
         gens = GeneratorGroup(_specs(case, server), place, workdir)
         await gens.start()
         try:
@@ -326,11 +396,17 @@ async def run_case(
             await gens.send(f"go {t_go} {t_start} {t_end}")
             await _sleep_until(t_start)
             cpu0, threads0 = server.cpu(), server.thread_cpu()
+            if probe is not None:
+                disk0 = await probe.in_use()
             await _sleep_until(t_end)
             cpu1, threads1 = server.cpu(), server.thread_cpu()
             rss_end = server.rss()
             results = await gens.wait_event("result", 60)
             rss_after = server.rss()
+            if probe is not None:
+                # Before "quit": the chargers' disconnections are writes of their own.
+                await asyncio.sleep(LOG_SETTLE_S)
+                disk1 = await probe.in_use()
             await gens.send("quit")
             closed = await gens.wait_event("closed", 120)
         finally:
@@ -343,15 +419,64 @@ async def run_case(
             connect_failures=connect_failures, connect_s=connect_s, t_go=t_go,
         )  # fmt: skip
         measured["server_alive"] = alive
+        measured["database"] = _backend(database_url) if kind == OURS else "memory"
         window = t_end - t_start
         measured["extra"]["loop_thread_cpu_pct"] = (threads1[0] - threads0[0]) / window * 100
         measured["extra"]["other_threads_cpu_pct"] = (threads1[1] - threads0[1]) / window * 100
         measured["extra"]["listen_overflows"] = listen_overflows() - overflows0
         measured["server_log_tail"] = server.log_tail(5)
-        return measured
-    finally:
-        await server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    if probe is not None:  # after the server stopped: the WAL sampler has seen all of it
+        _add_disk(measured, case, probe, disk0, disk1)
+    return measured
+
+
+def _backend(database_url: str | None) -> str:
+    return "sqlite" if database_url is None else "postgresql"
+
+
+def _add_disk(
+    row: dict[str, Any],
+    case: Case,
+    probe: DiskProbe,
+    start: tuple[int, int | None],
+    end: tuple[int, int | None],
+) -> None:
+    """The disk scenario's figures: WAL high-water mark, bytes per acknowledged call, per day."""
+    calls = row["calls"]
+    per_call = (end[0] - start[0]) / calls if calls else None
+    log_start, log_end = start[1], end[1]
+    log_per_call = (
+        (log_end - log_start) / calls
+        if calls and log_start is not None and log_end is not None
+        else None
+    )
+    sqlite = probe.backend == "sqlite"
+    calls_per_charger_day = float(case.spec_extra.get("rate_per_charger", 1.0)) * DAY_S
+    fleet_calls_day = calls_per_charger_day * case.chargers
+    row["wal_max_mb"] = probe.wal_max_bytes / 2**20 if sqlite else None
+    row["db_bytes_per_call"] = per_call
+    row["extra"]["disk"] = {
+        "backend": probe.backend,
+        "wal_max_bytes": probe.wal_max_bytes if sqlite else None,
+        "wal_samples": probe.wal_samples if sqlite else None,
+        "wal_sample_interval_s": probe.interval if sqlite else None,
+        "db_bytes_start": start[0],
+        "db_bytes_end": end[0],
+        "log_bytes_start": log_start,
+        "log_bytes_end": log_end,
+        "log_bytes_per_call": log_per_call,
+        "log_measured_by": (
+            ("dbstat" if log_end is not None else "not measured: no dbstat in this SQLite")
+            if sqlite
+            else "pg_total_relation_size"
+        ),
+        "calls_per_charger_per_day": calls_per_charger_day,
+        "fleet_chargers": case.chargers,
+        "fleet_bytes_per_day": per_call * fleet_calls_day if per_call is not None else None,
+        "log_bytes_per_retention_day": (
+            log_per_call * fleet_calls_day if log_per_call is not None else None
+        ),
+    }
 
 
 def _measure(
@@ -598,6 +723,36 @@ def targets(rows: list[dict[str, Any]], quick: bool) -> list[Target]:
                 f"{commands['timeouts']} timeouts",
             )
         )
+    disk = row("disk", OURS)
+    if disk is not None:
+        wal, per_call = disk["wal_max_mb"], disk["db_bytes_per_call"]
+        backend = disk["extra"]["disk"]["backend"]
+        found.append(
+            Target(
+                f"disk: WAL never above {WAL_MAX_MB:.0f} MB",
+                None if wal is None else wal <= WAL_MAX_MB,
+                f"n/a on {backend} (no SQLite WAL)"
+                if wal is None
+                else f"max {wal:.1f} MB, sampled every "
+                f"{disk['extra']['disk']['wal_sample_interval_s']} s from server start to stop",
+            )
+        )
+        found.append(
+            Target(
+                f"disk: < {BYTES_PER_CALL_MAX:.0f} bytes of database per acknowledged call",
+                per_call is not None and per_call < BYTES_PER_CALL_MAX,
+                f"{_fmt(per_call, 0)} bytes/call on {backend} ({disk['calls']:,} calls)",
+            )
+        )
+        p99 = disk["p99_ms"]
+        found.append(
+            Target(
+                f"disk: p99 <= 5 ms at {disk['chargers_wanted']:,} calls/s offered",
+                p99 is not None and p99 <= 5 and disk["errors"] + disk["timeouts"] == 0,
+                f"p99 {_fmt(p99, 2)} ms at {disk['calls_per_s']:,.0f} calls/s, "
+                f"{disk['errors']} errors, {disk['timeouts']} timeouts",
+            )
+        )
     if quick:
         for target in found:
             target.detail += " [--quick: scaled down]"
@@ -620,6 +775,47 @@ COLUMNS = (
     ("dropped", "drop", 5),
     ("gen_cpu_pct", "gen CPU%", 8),
 )
+# Only in the table of a case that measured the disk.
+DISK_COLUMNS = (
+    ("wal_max_mb", "WAL MB", 7),
+    ("db_bytes_per_call", "B/call", 7),
+)
+
+
+def _size(n: float) -> str:
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n:,.0f} B"
+
+
+def _disk_note(r: dict[str, Any]) -> str:
+    d = r["extra"]["disk"]
+    bits = []
+    if d["wal_max_bytes"] is not None:
+        bits.append(f"WAL max {_size(d['wal_max_bytes'])} ({d['wal_samples']} samples)")
+    per_call = r["db_bytes_per_call"]
+    text = (
+        f"database in use {_size(d['db_bytes_start'])} -> {_size(d['db_bytes_end'])}, "
+        f"{_fmt(per_call, 0)} B per acknowledged call"
+    )
+    if d["log_bytes_per_call"] is not None:
+        text += f" (message log {d['log_bytes_per_call']:,.0f} B, {d['log_measured_by']})"
+    else:
+        text += f" (message log {d['log_measured_by']})"
+    bits.append(text)
+    if d["fleet_bytes_per_day"] is not None:
+        day = (
+            f"{d['fleet_chargers']:,} chargers at {d['calls_per_charger_per_day']:,.0f} calls "
+            f"per charger per day need {_size(d['fleet_bytes_per_day'])}/day"
+        )
+        if d["log_bytes_per_retention_day"] is not None:
+            day += (
+                f", of which the message log {_size(d['log_bytes_per_retention_day'])} per day "
+                "of retention"
+            )
+        bits.append(day)
+    return f"disk ({d['backend']}): " + "; ".join(bits)
 
 
 def _cell(value: Any, key: str) -> str:
@@ -639,22 +835,23 @@ def render(
     header: list[str],
 ) -> str:
     lines = list(header)
-    head = " ".join(title.rjust(width) for _, title, width in COLUMNS)
     cases: list[str] = []
     for r in rows:
         if r["case"] not in cases:
             cases.append(r["case"])
     for case in cases:
         case_rows = [r for r in rows if r["case"] == case]
+        columns = COLUMNS + (DISK_COLUMNS if any("disk" in r["extra"] for r in case_rows) else ())
+        head = " ".join(title.rjust(width) for _, title, width in columns)
         lines.append("")
         lines.append(f"== {case} — {case_rows[0]['note']}")
         lines.append(head)
         for r in case_rows:
-            lines.append(" ".join(_cell(r.get(k), k).rjust(w) for k, _, w in COLUMNS))
+            lines.append(" ".join(_cell(r.get(k), k).rjust(w) for k, _, w in columns))
         values = ratio.get(case)
         if values is not None:
             cells = []
-            for key, _, width in COLUMNS:
+            for key, _, width in columns:
                 if key == "server":
                     cells.append("ratio".rjust(width))
                 elif key in values:
@@ -684,6 +881,8 @@ def render(
                     f"send lag vs schedule p99 {_fmt(extra['send_lag']['p99_ms'], 2)} ms, "
                     f"{extra['late_sends_10ms']} sends > 10 ms late"
                 )
+            if "disk" in extra:
+                bits.append(_disk_note(r))
             if "transactions_per_s" in extra:
                 bits.append(f"{extra['transactions_per_s']:,.0f} transactions/s")
             if extra.get("listen_overflows"):
@@ -726,6 +925,24 @@ async def amain(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown scenarios {unknown}; choose from {', '.join(SCENARIOS)}", file=sys.stderr)
         return 2
+    databases: PostgresDatabases | None = None
+    database = "sqlite"
+    ours_store = "SQLite (synchronous=FULL) in a temp dir"
+    if args.database:
+        if not args.database.startswith(POSTGRES_SCHEMES):
+            print("--database takes a postgresql:// URL", file=sys.stderr)
+            return 2
+        databases = PostgresDatabases(args.database)
+        try:
+            version = await databases.server_version()
+        except Exception as exc:  # whatever asyncpg raises, no case could run
+            print(f"--database: cannot use {describe_url(args.database)}: {exc!r}", file=sys.stderr)
+            return 2
+        database = "postgresql"
+        ours_store = (
+            f"PostgreSQL {version} at {describe_url(args.database).rsplit('/', 1)[0]}, "
+            "a fresh database per case"
+        )
     started = time.time()
     t0 = time.monotonic()
     rows: list[dict[str, Any]] = []
@@ -733,15 +950,16 @@ async def amain(args: argparse.Namespace) -> int:
     def log(text: str) -> None:
         print(f"[{time.monotonic() - t0:6.1f}s] {text}", flush=True)
 
-    log(f"placement: {place.describe()}; open files {soft}/{hard}")
+    log(f"placement: {place.describe()}; open files {soft}/{hard}; ours on {ours_store}")
     if args.profile:  # the first case of the first scenario chosen
-        return await _profile(all_cases[chosen[0]][0], place, Path(args.profile), log)
+        case = all_cases[chosen[0]][0]
+        return await _profile(case, place, Path(args.profile), log, databases)
     for scenario in chosen:
         for case in all_cases[scenario]:
             for kind in case.servers:
                 log(f"{case.name} on {kind} ...")
                 try:
-                    row = await run_case(case, kind, place, log)
+                    row = await run_case(case, kind, place, log, databases=databases)
                 except Exception as exc:  # one broken case must not lose the others
                     log(f"  FAILED: {exc!r}")
                     continue
@@ -751,19 +969,27 @@ async def amain(args: argparse.Namespace) -> int:
                     f"CPU {_fmt(row['cpu_pct_core'])} %, {row['chargers']} conns, "
                     f"errors {row['errors']}, timeouts {row['timeouts']}, dropped {row['dropped']}"
                 )
+                if "disk" in row["extra"]:
+                    log(f"  {_disk_note(row)}")
     ratio = ratios(rows)
     found = targets(rows, args.quick)
     header = [
         "",
         f"csms benchmark — {time.strftime('%Y-%m-%d %H:%M:%S')}"
-        f"{' (--quick)' if args.quick else ''}, {time.monotonic() - t0:.0f} s",
+        f"{' (--quick)' if args.quick else ''}, database {database}, "
+        f"{time.monotonic() - t0:.0f} s",
         f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"open files {soft}/{hard}; {place.describe()}",
-        "ours: csms serve, config.example.toml, SQLite (synchronous=FULL) in a temp dir, "
+        f"ours: csms serve, config.example.toml, {ours_store}, "
         "allow_unknown_chargers; yardstick: bench/yardstick.py (ocpp library, in memory)",
         "latency = CALL sent (or due, for scheduled calls) -> answer received, at the generator; "
         "CPU = server utime+stime over the window; ratio = ours / yardstick",
     ]
+    if databases is not None:
+        header.append(
+            "PostgreSQL's own processes are neither pinned nor in the CPU columns: they share "
+            "both CPUs with the server and the generators"
+        )
     table = render(rows, ratio, found, header)
     print(table)
     out = Path(args.json)
@@ -773,6 +999,8 @@ async def amain(args: argparse.Namespace) -> int:
             "started": started,
             "duration_s": time.monotonic() - t0,
             "quick": args.quick,
+            "database": database,
+            "database_server": ours_store,
             "cpus": os.cpu_count(),
             "placement": place.describe(),
             "nofile": [soft, hard],
@@ -789,12 +1017,18 @@ async def amain(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _profile(case: Case, place: Placement, path: Path, log: Callable[[str], None]) -> int:
+async def _profile(
+    case: Case,
+    place: Placement,
+    path: Path,
+    log: Callable[[str], None],
+    databases: PostgresDatabases | None,
+) -> int:
     """Run one case on our server under cProfile and print where its time goes."""
     import pstats
 
     log(f"{case.name} on ours under cProfile -> {path}")
-    row = await run_case(case, OURS, place, log, profile_to=path)
+    row = await run_case(case, OURS, place, log, profile_to=path, databases=databases)
     log(f"  {_fmt(row['calls_per_s'], 0)} calls/s under the profiler")
     stats = pstats.Stats(str(path))
     stats.sort_stats("tottime").print_stats(30)
@@ -809,6 +1043,14 @@ def main(argv: list[str] | None = None) -> int:
         "--scenarios", default=",".join(SCENARIOS), help=f"comma-separated: {','.join(SCENARIOS)}"
     )
     parser.add_argument("--json", default="bench/results/latest.json")
+    parser.add_argument(
+        "--database",
+        default="",
+        metavar="URL",
+        help="run our server on PostgreSQL: postgresql://user@host:port/db of a server where "
+        "that user may create databases; each case gets a fresh one, dropped afterwards "
+        "(default: SQLite in each case's temp dir)",
+    )
     parser.add_argument(
         "--profile",
         default="",

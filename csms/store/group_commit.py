@@ -43,8 +43,10 @@ class GroupCommitWriter(Generic[Op]):
         max_batch: int = 512,
         on_batch: Callable[[int, float], None] | None = None,
         between_batches: Callable[[], Awaitable[None]] | None = None,
+        workers: int = 1,
     ) -> None:
         self._execute = execute
+        self._workers = workers
         self._max_batch = max_batch
         self._on_batch = on_batch
         # Maintenance the backend runs outside any transaction, when no batch is running
@@ -53,11 +55,16 @@ class GroupCommitWriter(Generic[Op]):
         self._queue: asyncio.Queue[tuple[Op, asyncio.Future[Any]]] = asyncio.Queue()
         self._background: collections.deque[tuple[Op, asyncio.Future[Any]]] = collections.deque()
         self._work = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="group-commit-writer")
+        # Several workers (a backend with several writer connections) take batches from the
+        # same queue: while one batch waits for its commit, the next one already runs.
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"group-commit-writer-{i}")
+            for i in range(self._workers)
+        ]
 
     @property
     def queued(self) -> int:
@@ -87,15 +94,17 @@ class GroupCommitWriter(Generic[Op]):
     async def close(self) -> None:
         """Commit what is queued, then stop."""
         self._closing = True
-        if self._task is None:
+        if not self._tasks:
             return
         await self._queue.join()
         while self._background:
             await asyncio.shield(self._background[-1][1])
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
 
     async def _run(self) -> None:
         while True:

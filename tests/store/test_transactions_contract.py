@@ -250,3 +250,22 @@ async def test_replays_through_two_writers_are_applied_once(
     [tx] = await writers[0].transactions.find_transactions("T-1")
     assert str(tx.seq_nos) == "0-2"
     assert len((await writers[1].transactions.list_meter_values(tx.pk, Page())).items) == 3
+
+
+async def test_concurrent_meter_values_are_stored_once_and_counted_once(store: Store) -> None:
+    """Written together (PostgreSQL runs a batch's MeterValues as one statement), each message's
+    samples still go to their own transaction, and a sample sent twice counts once."""
+    on_a, _ = await store.transactions.start_transaction(start(cp_id="CP-A"))
+    on_b, _ = await store.transactions.start_transaction(start(cp_id="CP-B", connector=2))
+    writes = [
+        ("CP-A", 1, 1, on_a.transaction_id, [energy(1, 1), energy(2, 2)]),
+        ("cp-b", 2, 0, None, [energy(10, 1)]),  # 2.0.1 style: the EVSE only
+        ("CP-A", 1, 1, on_a.transaction_id, [energy(2, 2)]),  # a retry of the same sample
+        ("CP-C", 1, 1, None, [energy(99, 1)]),  # nothing runs there
+        ("CP-B", 2, 2, "-1", [energy(11, 2), energy(12, 3)]),  # 1.6 before it had an id
+    ] * 3
+    added = await asyncio.gather(*(store.transactions.add_meter_values(*write) for write in writes))
+    assert sum(added) == 6
+    for tx, values in ((on_a, ["1", "2"]), (on_b, ["10", "11", "12"])):
+        stored = await store.transactions.list_meter_values(tx.pk, Page())
+        assert [s.value for _, s in stored.items] == values

@@ -1,18 +1,21 @@
-"""The PostgreSQL database every repository of this backend shares: a pool for reads, one
-connection for the group-commit writer, migrations, and what happens when the server goes away.
+"""The PostgreSQL database every repository of this backend shares: a pool for reads and bulk
+writes, two connections for the group-commit writer, migrations, and what happens when the server
+goes away.
 
 Writes keep the guarantees of the SQLite backend (ADR 003): a charger's state change is
 committed before it is acknowledged, and the writes of concurrent messages share one transaction
 and one commit (group commit), so throughput does not fall to one round trip and one fsync per
-frame. A write is a coroutine function over the writer's connection.
+frame. A write is a coroutine function over a writer connection, or a ``CombinedWrite`` that runs
+with the others of its kind in the batch.
 
 When the server cannot be reached every read and write raises ``DatabaseUnavailable`` at once
-(chargers get an InternalError CALLERROR, the API a 503), the writer reconnects at most once a
-second, and everything carries on by itself when the server is back.
+(chargers get an InternalError CALLERROR, the API a 503), each writer connection is retried at
+most once a second, and everything carries on by itself when the server is back.
 """
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import time
@@ -28,7 +31,7 @@ from csms.domain.errors import DatabaseUnavailable
 from csms.log import get_logger
 from csms.store.group_commit import GroupCommitWriter, Outcome
 
-__all__ = ["PostgresDatabase", "WriteOp"]
+__all__ = ["CombinedWrite", "PostgresDatabase", "WriteOp"]
 
 T = TypeVar("T")
 WriteOp = Callable[[asyncpg.Connection], Awaitable[Any]]
@@ -38,6 +41,10 @@ log = get_logger(__name__)
 # Serialises migrations when several nodes start at once (any constant of our own).
 _MIGRATION_LOCK = 0x6373_6D73
 _RECONNECT_SECONDS = 1.0
+# Writer connections: while one batch waits for its commit (a round trip and an fsync), the next
+# batch runs on the other. Writes of different chargers do not depend on each other, and those
+# of one charger are never in two batches at once (one CALL in flight per charger).
+_WRITERS = 2
 _CONNECT_TIMEOUT = 5.0
 
 # What says "the server is not there" rather than "this statement is wrong".
@@ -95,6 +102,26 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+class CombinedWrite(abc.ABC):
+    """A write that runs together with the others of its kind in a batch: a few statements for
+    all of them instead of a few for each. The per-frame path's commonest write (MeterValues)
+    is one; on one connection a round trip per statement, not the work, is what limits a batch.
+
+    The writes of one batch come from different chargers (a charger has one CALL in flight), so
+    running a kind's writes together, after the batch's other writes, changes nothing they see.
+    """
+
+    async def __call__(self, conn: asyncpg.Connection) -> Any:
+        """Alone (when a failed batch is run again, each write in its own savepoint)."""
+        [result] = await self.run_together(conn, [self])
+        return result
+
+    @classmethod
+    @abc.abstractmethod
+    async def run_together(cls, conn: asyncpg.Connection, writes: list[Any]) -> list[Any]:
+        """Apply every write (all of this class); one result per write, in order."""
+
+
 class _WriteFailed(Exception):
     pass
 
@@ -109,19 +136,27 @@ async def _run_batch(conn: asyncpg.Connection, ops: list[WriteOp]) -> list[Outco
 
 
 async def _run_optimistically(conn: asyncpg.Connection, ops: list[WriteOp]) -> list[Outcome]:
-    outcomes: list[Outcome] = []
+    results: list[Any] = [None] * len(ops)
+    combined: dict[type[CombinedWrite], list[int]] = {}
     transaction = conn.transaction()
     await transaction.start()
     try:
-        for op in ops:
-            outcomes.append((True, await op(conn)))
+        for i, op in enumerate(ops):
+            if isinstance(op, CombinedWrite):
+                combined.setdefault(type(op), []).append(i)
+            else:
+                results[i] = await op(conn)
+        for kind, positions in combined.items():
+            together = await kind.run_together(conn, [ops[i] for i in positions])
+            for i, result in zip(positions, together, strict=True):
+                results[i] = result
     except _UNAVAILABLE:
         raise
     except Exception as exc:
         await transaction.rollback()
         raise _WriteFailed from exc
     await transaction.commit()
-    return outcomes
+    return [(True, result) for result in results]
 
 
 async def _run_isolated(conn: asyncpg.Connection, ops: list[WriteOp]) -> list[Outcome]:
@@ -163,9 +198,9 @@ class PostgresDatabase:
         self._on_batch = on_batch
         self._pool: asyncpg.Pool | None = None
         self._writer: GroupCommitWriter[WriteOp] | None = None
-        self._writer_conn: asyncpg.Connection | None = None
-        self._next_connect = 0.0
-        self._connecting = asyncio.Lock()
+        self._writer_conns: list[asyncpg.Connection | None] = [None] * _WRITERS
+        self._next_connect = [0.0] * _WRITERS
+        self._free_writers: asyncio.Queue[int] = asyncio.Queue()
 
     def _connect_options(self) -> dict[str, Any]:
         return {
@@ -198,7 +233,9 @@ class PostgresDatabase:
             async with self._pool.acquire() as conn:
                 version = await _migrate(conn)
             await self._pool.expire_connections()
-            self._writer_conn = await self._connect()
+            for slot in range(_WRITERS):
+                self._writer_conns[slot] = await self._connect()
+                self._free_writers.put_nowait(slot)
         except Exception as exc:
             if self._pool is not None:
                 self._pool.terminate()
@@ -206,7 +243,7 @@ class PostgresDatabase:
             raise self.unavailable(exc) from exc
         log.info("database opened", url=self._masked, schema_version=version)
         self._writer = GroupCommitWriter(
-            self._execute, max_batch=self._max_batch, on_batch=self._on_batch
+            self._execute, max_batch=self._max_batch, on_batch=self._on_batch, workers=_WRITERS
         )
         self._writer.start()
 
@@ -214,9 +251,10 @@ class PostgresDatabase:
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
-        if self._writer_conn is not None:
-            await self._writer_conn.close(timeout=_CONNECT_TIMEOUT)
-            self._writer_conn = None
+        for slot, conn in enumerate(self._writer_conns):
+            if conn is not None:
+                await conn.close(timeout=_CONNECT_TIMEOUT)
+                self._writer_conns[slot] = None
         if self._pool is not None:
             try:
                 await asyncio.wait_for(self._pool.close(), _CONNECT_TIMEOUT)
@@ -240,13 +278,17 @@ class PostgresDatabase:
         result: T = await self._writer.submit(op)
         return result
 
-    async def write_background(self, op: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-        """Like ``write``, in a commit of its own between two batches (bulk, not awaited by
-        chargers)."""
-        if self._writer is None:
+    async def write_apart(self, op: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Run ``op`` in a transaction of its own on a pooled connection, beside the writer:
+        for bulk writes nobody waits on (the message log), which need not queue behind the
+        writes chargers wait for, nor delay them."""
+        if self._pool is None:
             raise RuntimeError("store is not open")
-        result: T = await self._writer.submit_background(op)
-        return result
+        try:
+            async with self._pool.acquire(timeout=_CONNECT_TIMEOUT) as conn, conn.transaction():
+                return await op(conn)
+        except _UNAVAILABLE as exc:
+            raise self.unavailable(exc) from exc
 
     async def read(self, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         if self._pool is None:
@@ -257,27 +299,25 @@ class PostgresDatabase:
         except _UNAVAILABLE as exc:
             raise self.unavailable(exc) from exc
 
-    async def _writer_connection(self) -> asyncpg.Connection:
-        conn = self._writer_conn
+    async def _writer_connection(self, slot: int) -> asyncpg.Connection:
+        conn = self._writer_conns[slot]
         if conn is not None and not conn.is_closed():
             return conn
-        async with self._connecting:
-            if self._writer_conn is not None and not self._writer_conn.is_closed():
-                return self._writer_conn
-            now = time.monotonic()
-            if now < self._next_connect:
-                raise DatabaseUnavailable(f"the database at {self._masked} is unavailable")
-            self._next_connect = now + _RECONNECT_SECONDS
-            try:
-                self._writer_conn = await self._connect()
-            except Exception as exc:
-                raise self.unavailable(exc) from exc
-            log.info("database connection restored", url=self._masked)
-            return self._writer_conn
+        now = time.monotonic()
+        if now < self._next_connect[slot]:
+            raise DatabaseUnavailable(f"the database at {self._masked} is unavailable")
+        self._next_connect[slot] = now + _RECONNECT_SECONDS
+        try:
+            conn = self._writer_conns[slot] = await self._connect()
+        except Exception as exc:
+            raise self.unavailable(exc) from exc
+        log.info("database connection restored", url=self._masked)
+        return conn
 
     async def _execute(self, ops: list[WriteOp]) -> list[Outcome]:
+        slot = await self._free_writers.get()  # one per worker of the writer: never waits
         try:
-            conn = await self._writer_connection()
+            conn = await self._writer_connection(slot)
             return await _run_batch(conn, ops)
         except DatabaseUnavailable as exc:
             return [(False, exc)] * len(ops)
@@ -285,10 +325,10 @@ class PostgresDatabase:
             # Whether the commit happened is unknown: the caller is told it failed, and a
             # charger's retry is recognised as a replay if it did.
             log.warning("database connection lost", url=self._masked, error=repr(exc))
-            self._drop_writer_connection()
+            lost = self._writer_conns[slot]
+            if lost is not None:
+                lost.terminate()
+                self._writer_conns[slot] = None
             return [(False, self.unavailable(exc))] * len(ops)
-
-    def _drop_writer_connection(self) -> None:
-        if self._writer_conn is not None:
-            self._writer_conn.terminate()
-            self._writer_conn = None
+        finally:
+            self._free_writers.put_nowait(slot)

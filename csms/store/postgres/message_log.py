@@ -29,7 +29,7 @@ class PostgresMessageLog:
         self._db = db
 
     async def append_exchanges(self, exchanges: Sequence[MessageExchange]) -> None:
-        # COPY, in chunks, behind the writes chargers wait for: the log is an audit trail.
+        # COPY, in chunks, beside the writes chargers wait for: the log is an audit trail.
         for start in range(0, len(exchanges), _APPEND_CHUNK):
             chunk = exchanges[start : start + _APPEND_CHUNK]
             records = [exchange_values(e, _same) for e in chunk]
@@ -41,7 +41,7 @@ class PostgresMessageLog:
                     "message_log", records=records, columns=EXCHANGE_COLUMNS
                 )
 
-            await self._db.write_background(op)
+            await self._db.write_apart(op)
 
     async def list_messages(
         self,
@@ -94,8 +94,8 @@ class PostgresMessageLog:
         return await self._db.read(read)
 
     async def purge_messages(self, before: datetime) -> int:
-        """Delete exchanges whose CALL is older than ``before``, a chunk per commit, so that a
-        large purge never holds the writer for long."""
+        """Delete exchanges whose first frame is older than ``before``, a chunk per commit, so
+        that a large purge never holds one long transaction."""
         total = 0
         while True:
 
@@ -108,7 +108,7 @@ class PostgresMessageLog:
                 )
                 return int(status.rsplit(" ", 1)[1])
 
-            deleted = await self._db.write_background(op)
+            deleted = await self._db.write_apart(op)
             total += deleted
             if deleted < _PURGE_CHUNK:
                 return total

@@ -32,7 +32,7 @@ from csms.domain.transactions import (
     start_key,
 )
 from csms.store.postgres.charger_state import drop_transaction_profiles, use_reservation
-from csms.store.postgres.database import PostgresDatabase
+from csms.store.postgres.database import CombinedWrite, PostgresDatabase
 from csms.store.postgres.meter_values import insert_samples, list_samples, sample_kinds
 from csms.store.rows import (
     TRANSACTION_COLUMNS,
@@ -90,6 +90,90 @@ async def _locked(conn: asyncpg.Connection, cp_id: str, transaction_id: str) -> 
         transaction_id,
     )
     return None if row is None else _transaction(row)
+
+
+_SampleKey = tuple[str, int, int, datetime, int]
+
+
+class _MeterValuesWrite(CombinedWrite):
+    """MeterValues: the samples of every such message in a batch are attached to their
+    transactions and inserted with two statements in all."""
+
+    def __init__(
+        self,
+        cp_id: str,
+        evse_id: int,
+        connector_id: int,
+        transaction_id: str | None,
+        samples: Sequence[MeterSample],
+        kinds: Sequence[int],
+    ) -> None:
+        self.cp_id = cp_id
+        self.evse_id = evse_id
+        self.connector_id = connector_id
+        self.transaction_id = transaction_id
+        self.samples = samples
+        self.kinds = kinds
+
+    def keys(self) -> list[_SampleKey]:
+        cp = self.cp_id.lower()
+        return [
+            (cp, self.evse_id, self.connector_id, s.timestamp, kind)
+            for s, kind in zip(self.samples, self.kinds, strict=True)
+        ]
+
+    @classmethod
+    async def run_together(
+        cls, conn: asyncpg.Connection, writes: list[_MeterValuesWrite]
+    ) -> list[int]:
+        # The transactions named and those running on the chargers concerned, in one query;
+        # which one owns a message's samples is the domain's rule.
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM transactions WHERE charge_point_id = ANY($1::citext[])"
+            " AND (status = 'active' OR transaction_id = ANY($2::text[]))",
+            list({w.cp_id for w in writes}),
+            [w.transaction_id for w in writes if w.transaction_id is not None],
+        )
+        by_charger: dict[str, list[Transaction]] = {}
+        for row in rows:
+            tx = _transaction(row)
+            by_charger.setdefault(tx.charge_point_id.lower(), []).append(tx)
+        columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
+        first_writer: dict[_SampleKey, int] = {}
+        for index, w in enumerate(writes):
+            candidates = by_charger.get(w.cp_id.lower(), [])
+            named = next((t for t in candidates if t.transaction_id == w.transaction_id), None)
+            owner = owner_of_samples(named, candidates, w.evse_id, w.connector_id)
+            for sample, kind, key in zip(w.samples, w.kinds, w.keys(), strict=True):
+                first_writer.setdefault(key, index)
+                for column, value in zip(
+                    columns,
+                    (
+                        w.cp_id,
+                        w.evse_id,
+                        w.connector_id,
+                        None if owner is None else owner.pk,
+                        sample.timestamp,
+                        kind,
+                        sample.value,
+                    ),
+                    strict=True,
+                ):
+                    column.append(value)
+        added = [0] * len(writes)
+        if not columns[0]:
+            return added
+        inserted = await conn.fetch(
+            "INSERT INTO meter_values (charge_point_id, evse_id, connector_id, transaction_pk,"
+            " at, kind, value) SELECT * FROM unnest($1::citext[], $2::integer[], $3::integer[],"
+            " $4::integer[], $5::timestamptz[], $6::integer[], $7::text[])"
+            " ON CONFLICT DO NOTHING"
+            " RETURNING lower(charge_point_id), evse_id, connector_id, at, kind",
+            *columns,
+        )
+        for row in inserted:
+            added[first_writer[tuple(row)]] += 1
+        return added
 
 
 class PostgresTransactions:
@@ -199,31 +283,9 @@ class PostgresTransactions:
         samples: Sequence[MeterSample],
     ) -> int:
         kinds = await self._kinds.ids(samples)
-
-        async def op(conn: asyncpg.Connection) -> int:
-            # The transaction named and those running on the charger, in one round trip.
-            candidates = [
-                _transaction(row)
-                for row in await conn.fetch(
-                    f"SELECT {_COLUMNS} FROM transactions WHERE charge_point_id = $1"
-                    " AND (transaction_id = $2 OR status = 'active')",
-                    cp_id,
-                    transaction_id,
-                )
-            ]
-            named = next((tx for tx in candidates if tx.transaction_id == transaction_id), None)
-            owner = owner_of_samples(named, candidates, evse_id, connector_id)
-            return await insert_samples(
-                conn,
-                cp_id,
-                evse_id,
-                connector_id,
-                None if owner is None else owner.pk,
-                samples,
-                kinds,
-            )
-
-        return await self._db.write(op)
+        write = _MeterValuesWrite(cp_id, evse_id, connector_id, transaction_id, samples, kinds)
+        added: int = await self._db.write(write)
+        return added
 
     async def get_transaction(self, pk: int) -> Transaction | None:
         async def read(conn: asyncpg.Connection) -> Transaction | None:
