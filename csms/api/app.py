@@ -19,7 +19,7 @@ from csms.api.routes import (
     messages,
     transactions,
 )
-from csms.api.schemas import ErrorEnvelope
+from csms.api.schemas.base import ErrorEnvelope
 
 __all__ = ["API_PREFIX", "create_api"]
 

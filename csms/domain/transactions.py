@@ -101,6 +101,10 @@ class SeqNos:
         return self.ranges[-1][1] if self.ranges else None
 
     def add(self, seq_no: int) -> SeqNos:
+        if self.ranges:
+            low, high = self.ranges[-1]
+            if seq_no == high + 1:  # the usual case: the next event, in order
+                return SeqNos((*self.ranges[:-1], (low, seq_no)))
         return self if seq_no in self else self.add_range(seq_no, seq_no)
 
     def add_range(self, low: int, high: int) -> SeqNos:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from csms.domain import commands as cmd
 from csms.domain.clock import Clock
@@ -28,14 +28,12 @@ from csms.domain.errors import (
 from csms.domain.models import (
     CommandOutcome,
     CommandRecord,
-    DeviceVariable,
-    Reservation,
-    StoredChargingProfile,
 )
 from csms.domain.paging import Page, Paged
 from csms.log import get_logger
 from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
+from csms.services.command_follow_ups import Answer, CommandFollowUps
 from csms.services.events import EventBus, Subscription
 from csms.services.reports import ReportService
 from csms.store.repositories import CommandStore, IdTagStore
@@ -70,16 +68,6 @@ class ChargerLink(Protocol):
     ) -> bytes | None: ...
     def redact(self, call: OcppCall) -> dict[str, Any]: ...
     async def disconnect(self, cp_id: str, reason: str) -> None: ...
-
-
-class _Answer(NamedTuple):
-    """What a charger answered to a command: what the follow-ups need to keep state."""
-
-    cp_id: str
-    command: Any
-    call: OcppCall
-    status: str | None
-    response: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +118,7 @@ class CommandService:
         self._chargers = chargers
         self._state = state
         self._reports = reports
+        self._follow_ups = CommandFollowUps(state, reports, clock)
         self._events = events
         self._clock = clock
         self._default_timeout = default_timeout
@@ -395,119 +384,7 @@ class CommandService:
             # Two slots in effect: the old password stays valid until the charger accepted the
             # new one, and only the new one is valid after (A01.FR.03/04, TC_073).
             await self._chargers.set_password(cp_id, password)
-        follow = _FOLLOW_UPS.get(type(command))
-        if follow is not None:
-            await follow(self, _Answer(cp_id, command, call, status, response))
-
-    async def _follow_set_profile(self, answer: _Answer) -> None:
-        cp_id, command, _call, status, _response = answer
-        if status != "Accepted":
-            return  # Rejected / CALLERROR / timeout: the limit is NOT applied
-        profile = command.charging_profile
-        await self._state.remember_profile(
-            StoredChargingProfile(
-                charge_point_id=cp_id,
-                profile_id=profile.charging_profile_id,
-                evse_id=command.evse_id,
-                purpose=profile.charging_profile_purpose,
-                stack_level=profile.stack_level,
-                transaction_id=profile.transaction_id,
-                profile=profile.model_dump(mode="json", by_alias=True, exclude_none=True),
-                set_at=self._clock(),
-            )
-        )
-
-    async def _follow_clear_profile(self, answer: _Answer) -> None:
-        cp_id, command, _call, status, _response = answer
-        if status == "Accepted":
-            await self._state.forget_profiles(
-                cp_id,
-                profile_id=command.id,
-                evse_id=command.evse_id,
-                purpose=command.charging_profile_purpose,
-                stack_level=command.stack_level,
-            )
-
-    async def _follow_reserve(self, answer: _Answer) -> None:
-        cp_id, command, call, status, _response = answer
-        if status != "Accepted":
-            return
-        evse = command.evse_id if command.evse_id is not None else command.connector_id
-        await self._state.remember_reservation(
-            Reservation(
-                charge_point_id=cp_id,
-                reservation_id=int(call.payload.get("reservationId") or call.payload["id"]),
-                evse_id=evse or 0,
-                connector_id=command.connector_id or evse or 0,
-                id_tag=command.id_tag,
-                expires_at=command.expiry_date,
-                status="active",
-                created_at=self._clock(),
-            )
-        )
-
-    async def _follow_cancel_reservation(self, answer: _Answer) -> None:
-        cp_id, command, _call, status, _response = answer
-        if status == "Accepted":
-            await self._state.reservation_ended(cp_id, command.reservation_id, "cancelled")
-
-    async def _follow_local_list(self, answer: _Answer) -> None:
-        cp_id, command, _call, status, _response = answer
-        if status == "Accepted":
-            await self._state.set_local_list_version(cp_id, command.list_version)
-
-    async def _follow_local_list_version(self, answer: _Answer) -> None:
-        cp_id, _command, _call, _status, response = answer
-        version = response.get("listVersion", response.get("versionNumber"))
-        if isinstance(version, int):
-            await self._state.set_local_list_version(cp_id, version)
-
-    async def _follow_get_configuration(self, answer: _Answer) -> None:
-        cp_id, _command, call, _status, response = answer
-        if call.action == "GetConfiguration":
-            await self._state.remember_configuration(
-                cp_id,
-                [
-                    (k["key"], k.get("value"), k.get("readonly"))
-                    for k in response.get("configurationKey", [])
-                ],
-            )
-        elif call.action == "GetVariables":
-            variables = [
-                DeviceVariable(
-                    component=r["component"]["name"],
-                    component_instance=r["component"].get("instance"),
-                    evse_id=(r["component"].get("evse") or {}).get("id"),
-                    connector_id=(r["component"].get("evse") or {}).get("connectorId"),
-                    variable=r["variable"]["name"],
-                    variable_instance=r["variable"].get("instance"),
-                    attribute_type=r.get("attributeType", "Actual"),
-                    value=r.get("attributeValue"),
-                )
-                for r in response.get("getVariableResult", [])
-                if r.get("attributeStatus") == "Accepted"
-            ]
-            await self._reports.remember_variables(cp_id, variables)
-
-    async def _follow_set_configuration(self, answer: _Answer) -> None:
-        cp_id, command, call, status, _response = answer
-        if status not in ("Accepted", "RebootRequired") or command.sets_credential:
-            return  # refused, or a credential: written to the charger, never kept in clear
-        if call.action == "ChangeConfiguration":
-            await self._state.remember_configuration(cp_id, [(command.name, command.value, None)])
-        else:
-            await self._reports.remember_variables(
-                cp_id,
-                [
-                    DeviceVariable(
-                        component=command.component_name,
-                        variable=command.name,
-                        variable_instance=command.instance,
-                        evse_id=command.evse_id,
-                        value=command.value,
-                    )
-                ],
-            )
+        await self._follow_ups.apply(Answer(cp_id, command, call, status, response))
 
 
 async def _report_completed(subscription: Subscription, request_id: int) -> None:
@@ -533,17 +410,3 @@ def _failure(record: CommandRecord) -> DomainError:
             details.get("errorDetails") or {},
         )
     return DomainError(message)
-
-
-_FollowUp = Callable[[CommandService, _Answer], Awaitable[None]]
-
-_FOLLOW_UPS: dict[type[cmd.Command], _FollowUp] = {
-    cmd.SetChargingProfile: CommandService._follow_set_profile,
-    cmd.ClearChargingProfile: CommandService._follow_clear_profile,
-    cmd.Reserve: CommandService._follow_reserve,
-    cmd.CancelReservation: CommandService._follow_cancel_reservation,
-    cmd.SendLocalList: CommandService._follow_local_list,
-    cmd.GetLocalListVersion: CommandService._follow_local_list_version,
-    cmd.GetConfiguration: CommandService._follow_get_configuration,
-    cmd.SetConfiguration: CommandService._follow_set_configuration,
-}

@@ -10,14 +10,12 @@ from fastapi import APIRouter, Path, Query, Response
 from csms.api.context import ApiContext
 from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
 from csms.api.errors import ApiError
-from csms.api.schemas import (
-    CP_ID_MAX,
+from csms.api.schemas.base import CP_ID_MAX, Envelope, ItemPage
+from csms.api.schemas.charge_points import (
     BootInfoOut,
     ChargePointCreate,
     ChargePointOut,
     ChargePointUpdate,
-    Envelope,
-    ItemPage,
     RegistrationStatus,
     group_connectors,
 )

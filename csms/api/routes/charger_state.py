@@ -8,12 +8,12 @@ from fastapi import APIRouter, Path
 
 from csms.api.deps import Ctx
 from csms.api.errors import ApiError
-from csms.api.schemas import (
+from csms.api.schemas.base import Envelope
+from csms.api.schemas.commands import (
     ChargingProfileOut,
     ConfigurationKeyOut,
     ConfigurationOut,
     DeviceVariableOut,
-    Envelope,
     ReservationOut,
 )
 

@@ -9,13 +9,8 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from csms.api.auth import Caller
 from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
 from csms.api.errors import ApiError
-from csms.api.schemas import (
-    CommandOut,
-    CommandPendingOut,
-    CommandResultOut,
-    Envelope,
-    ItemPage,
-)
+from csms.api.schemas.base import Envelope, ItemPage
+from csms.api.schemas.commands import CommandOut, CommandPendingOut, CommandResultOut
 from csms.domain import commands as cmd
 from csms.domain.models import CommandRecord
 from csms.domain.paging import Page

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from csms.api.deps import Ctx
-from csms.api.schemas import HealthOut
+from csms.api.schemas.base import HealthOut
 
 __all__ = ["router"]
 

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
 from csms.api.errors import ApiError
-from csms.api.schemas import ID_TAG_MAX, Envelope, IdTagCreate, IdTagOut, IdTagUpdate, ItemPage
+from csms.api.schemas.base import ID_TAG_MAX, Envelope, ItemPage
+from csms.api.schemas.id_tags import IdTagCreate, IdTagOut, IdTagUpdate
 from csms.domain.paging import Page
 from csms.domain.updates import UNSET, IdTagChanges
 

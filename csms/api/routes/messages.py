@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
-from csms.api.schemas import Envelope, ItemPage, OcppMessageOut
+from csms.api.schemas.base import Envelope, ItemPage
+from csms.api.schemas.messages import OcppMessageOut
 from csms.domain.paging import Page
 
 __all__ = ["router"]

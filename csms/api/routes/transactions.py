@@ -16,7 +16,8 @@ from fastapi import APIRouter, Path, Query
 from csms.api.context import ApiContext
 from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
 from csms.api.errors import ApiError
-from csms.api.schemas import CP_ID_MAX, Envelope, ItemPage, MeterValueOut, TransactionOut
+from csms.api.schemas.base import CP_ID_MAX, Envelope, ItemPage
+from csms.api.schemas.transactions import MeterValueOut, TransactionOut
 from csms.domain.paging import Page
 from csms.domain.transactions import Transaction, transaction_pk
 
