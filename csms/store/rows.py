@@ -10,23 +10,109 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from csms.domain.models import DeviceVariable, MessageExchange
+from csms.domain.models import (
+    BootInfo,
+    ChargePoint,
+    ConnectorState,
+    DeviceVariable,
+    MessageExchange,
+    MeterSample,
+)
 from csms.domain.transactions import MeterReading, SeqNos, Transaction
 from csms.store.message_frames import encode_body
 
 __all__ = [
+    "CHARGE_POINT_COLUMNS",
     "DEVICE_VARIABLE_COLUMNS",
     "EXCHANGE_COLUMNS",
+    "SAMPLE_COLUMNS",
     "TRANSACTION_COLUMNS",
     "TRANSACTION_SAVED",
+    "charge_point_from_row",
     "device_variable_from_row",
     "device_variable_values",
     "exchange_values",
+    "sample_from_row",
     "transaction_from_row",
     "transaction_values",
+    "unchanged",
 ]
 
 T = TypeVar("T")
+
+
+def unchanged(moment: datetime) -> datetime:
+    """The time conversion of a backend that stores datetimes as they are (timestamptz)."""
+    return moment
+
+
+# --- charge points -----------------------------------------------------------------------------
+
+CHARGE_POINT_COLUMNS = (
+    "id, name, password_hash, security_profile, site_id, registration_status, ocpp_version, "
+    "boot_accepted, vendor, model, serial_number, firmware_version, iccid, imsi, meter_type, "
+    "meter_serial_number, firmware_status, diagnostics_status, connected, connected_since, "
+    "last_seen_at, created_at"
+)
+
+
+def charge_point_from_row(
+    row: Any,
+    connectors: Sequence[ConnectorState],
+    active_transactions: Sequence[str],
+    time: Callable[[Any], datetime],
+) -> ChargePoint:
+    """A row read as ``SELECT <CHARGE_POINT_COLUMNS>``, by column name, with its connectors and
+    the transactionIds running on it."""
+    return ChargePoint(
+        id=row["id"],
+        name=row["name"],
+        security_profile=row["security_profile"],
+        site_id=row["site_id"],
+        has_password=row["password_hash"] is not None,
+        registration_status=row["registration_status"],
+        ocpp_version=row["ocpp_version"],
+        boot_accepted=bool(row["boot_accepted"]),
+        boot_info=BootInfo(
+            vendor=row["vendor"],
+            model=row["model"],
+            serial_number=row["serial_number"],
+            firmware_version=row["firmware_version"],
+            iccid=row["iccid"],
+            imsi=row["imsi"],
+            meter_type=row["meter_type"],
+            meter_serial_number=row["meter_serial_number"],
+        ),
+        firmware_status=row["firmware_status"],
+        diagnostics_status=row["diagnostics_status"],
+        connected=bool(row["connected"]),
+        connected_since=_optional(row["connected_since"], time),
+        last_seen_at=_optional(row["last_seen_at"], time),
+        created_at=time(row["created_at"]),
+        connectors=tuple(connectors),
+        active_transactions=tuple(active_transactions),
+    )
+
+
+# --- meter samples -----------------------------------------------------------------------------
+
+# Read joined with sample_kinds (k), after the sample's own id (m.id).
+SAMPLE_COLUMNS = "m.at, m.value, k.measurand, k.phase, k.unit, k.context, k.location, k.format"
+
+
+def sample_from_row(row: Sequence[Any], time: Callable[[Any], datetime]) -> MeterSample:
+    """A row read as ``SELECT <SAMPLE_COLUMNS>`` (positions 0 to 7 of ``row``)."""
+    return MeterSample(
+        timestamp=time(row[0]),
+        value=row[1],
+        measurand=row[2],
+        phase=row[3] or None,
+        unit=row[4],
+        context=row[5],
+        location=row[6],
+        format=row[7],
+    )
+
 
 # --- transactions ------------------------------------------------------------------------------
 

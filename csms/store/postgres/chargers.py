@@ -13,15 +13,11 @@ from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credential
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.updates import ChargePointChanges, changed_fields
 from csms.store.postgres.database import PostgresDatabase
+from csms.store.rows import CHARGE_POINT_COLUMNS, charge_point_from_row, unchanged
 
 __all__ = ["PostgresChargers"]
 
-_COLUMNS = (
-    "id, name, password_hash, security_profile, site_id, registration_status,"
-    " ocpp_version, boot_accepted, vendor, model, serial_number, firmware_version, iccid, imsi,"
-    " meter_type, meter_serial_number, firmware_status, diagnostics_status, connected,"
-    " connected_since, last_seen_at, created_at"
-)
+_COLUMNS = CHARGE_POINT_COLUMNS
 # With each charge point, its connectors and active transactions, in the same statement.
 _SELECT = (
     f"SELECT {_COLUMNS},"
@@ -35,34 +31,8 @@ _SELECT = (
 
 
 def _charge_point(row: asyncpg.Record) -> ChargePoint:
-    return ChargePoint(
-        id=row["id"],
-        name=row["name"],
-        security_profile=row["security_profile"],
-        site_id=row["site_id"],
-        has_password=row["password_hash"] is not None,
-        registration_status=row["registration_status"],
-        ocpp_version=row["ocpp_version"],
-        boot_accepted=row["boot_accepted"],
-        boot_info=BootInfo(
-            vendor=row["vendor"],
-            model=row["model"],
-            serial_number=row["serial_number"],
-            firmware_version=row["firmware_version"],
-            iccid=row["iccid"],
-            imsi=row["imsi"],
-            meter_type=row["meter_type"],
-            meter_serial_number=row["meter_serial_number"],
-        ),
-        firmware_status=row["firmware_status"],
-        diagnostics_status=row["diagnostics_status"],
-        connected=row["connected"],
-        connected_since=row["connected_since"],
-        last_seen_at=row["last_seen_at"],
-        created_at=row["created_at"],
-        connectors=tuple(ConnectorState(*c) for c in row["connectors"]),
-        active_transactions=tuple(row["active"]),
-    )
+    connectors = [ConnectorState(*c) for c in row["connectors"]]
+    return charge_point_from_row(row, connectors, row["active"], unchanged)
 
 
 async def _read_one(conn: asyncpg.Connection, cp_id: str) -> ChargePoint | None:

@@ -12,16 +12,12 @@ from csms.domain.models import EXCHANGE_WINDOW_MS, MessageExchange, OcppMessage
 from csms.domain.paging import Page, Paged, paged
 from csms.store.message_frames import StoredExchange, frames_of
 from csms.store.postgres.database import PostgresDatabase
-from csms.store.rows import EXCHANGE_COLUMNS, exchange_values
+from csms.store.rows import EXCHANGE_COLUMNS, exchange_values, unchanged
 
 __all__ = ["PostgresMessageLog"]
 
 _APPEND_CHUNK = 1_000
 _PURGE_CHUNK = 5_000
-
-
-def _same(moment: datetime) -> datetime:
-    return moment
 
 
 class PostgresMessageLog:
@@ -32,7 +28,7 @@ class PostgresMessageLog:
         # COPY, in chunks, beside the writes chargers wait for: the log is an audit trail.
         for start in range(0, len(exchanges), _APPEND_CHUNK):
             chunk = exchanges[start : start + _APPEND_CHUNK]
-            records = [exchange_values(e, _same) for e in chunk]
+            records = [exchange_values(e, unchanged) for e in chunk]
 
             async def op(
                 conn: asyncpg.Connection, records: list[tuple[Any, ...]] = records

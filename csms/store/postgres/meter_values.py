@@ -10,6 +10,7 @@ from csms.domain.errors import NotFound
 from csms.domain.models import MeterSample
 from csms.domain.paging import Page, Paged, paged
 from csms.store.postgres.database import PostgresDatabase
+from csms.store.rows import SAMPLE_COLUMNS, sample_from_row, unchanged
 from csms.store.sample_kinds import KindKey, SampleKinds
 
 __all__ = ["insert_samples", "list_samples", "sample_kinds"]
@@ -75,7 +76,7 @@ async def list_samples(
     if await conn.fetchval("SELECT 1 FROM transactions WHERE pk = $1", transaction_pk) is None:
         raise NotFound(f"transaction tx_{transaction_pk} not found")
     select = (
-        "SELECT m.id, m.at, m.value, k.measurand, k.phase, k.unit, k.context, k.location, k.format"
+        f"SELECT m.id, {SAMPLE_COLUMNS}"
         " FROM meter_values m JOIN sample_kinds k ON k.id = m.kind WHERE m.transaction_pk = $1"
     )
     # Time order (ties by arrival). Samples can arrive out of time order, so the cursor is the
@@ -92,22 +93,4 @@ async def list_samples(
             page.starting_after,
             page.fetch,
         )
-    return paged(
-        [
-            (
-                r[0],
-                MeterSample(
-                    timestamp=r[1],
-                    value=r[2],
-                    measurand=r[3],
-                    phase=r[4] or None,
-                    unit=r[5],
-                    context=r[6],
-                    location=r[7],
-                    format=r[8],
-                ),
-            )
-            for r in rows
-        ],
-        page,
-    )
+    return paged([(r[0], sample_from_row(r[1:], unchanged)) for r in rows], page)

@@ -47,6 +47,7 @@ from csms.store.rows import (
     TRANSACTION_SAVED,
     transaction_from_row,
     transaction_values,
+    unchanged,
 )
 
 __all__ = ["COLUMNS", "MeterValuesWrite", "TransactionWrite", "transaction"]
@@ -131,12 +132,8 @@ _SAVE = (
 )
 
 
-def _same(moment: datetime) -> datetime:
-    return moment  # timestamptz in, datetime out: nothing to convert
-
-
 def transaction(row: asyncpg.Record) -> Transaction:
-    return transaction_from_row(row, _same)
+    return transaction_from_row(row, unchanged)
 
 
 def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
@@ -294,7 +291,7 @@ def _attach(saves: _Saves, slot: _Slot, samples: list[tuple[MeterSample, int]]) 
 async def _insert_created(conn: asyncpg.Connection, created: list[_Slot]) -> None:
     if not created:
         return
-    rows = [(s.tx.transaction_id, *transaction_values(s.tx, _same)) for s in created]
+    rows = [(s.tx.transaction_id, *transaction_values(s.tx, unchanged)) for s in created]
     inserted = await conn.fetch(_INSERT, *_columns(rows, len(TRANSACTION_SAVED) + 1))
     if len(inserted) < len(created):
         raise _Conflicted
@@ -314,7 +311,7 @@ async def _insert_created(conn: asyncpg.Connection, created: list[_Slot]) -> Non
 async def _save(conn: asyncpg.Connection, updated: list[_Slot], saves: _Saves) -> None:
     if not (updated or saves.events or saves.samples or saves.profiles or saves.reservations):
         return
-    update_rows = [(s.pk(), *transaction_values(s.tx, _same)) for s in updated]
+    update_rows = [(s.pk(), *transaction_values(s.tx, unchanged)) for s in updated]
     event_rows = [
         (
             slot.pk(),

@@ -12,21 +12,17 @@ from csms.domain.errors import Conflict, NotFound
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credentials
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.updates import ChargePointChanges, changed_fields
+from csms.store.rows import CHARGE_POINT_COLUMNS, charge_point_from_row
 from csms.store.sqlite.database import SqliteDatabase
-from csms.store.sqlite.values import dt, like_pattern
+from csms.store.sqlite.values import like_pattern
 
 __all__ = ["SqliteChargers"]
 
-_COLUMNS = (
-    "id, name, password_hash, security_profile, site_id, registration_status, ocpp_version, "
-    "boot_accepted, vendor, model, serial_number, firmware_version, iccid, imsi, meter_type, "
-    "meter_serial_number, firmware_status, diagnostics_status, connected, connected_since, "
-    "last_seen_at, created_at"
-)
+_COLUMNS = CHARGE_POINT_COLUMNS
 
 
 def charge_point(conn: sqlite3.Connection, row: sqlite3.Row) -> ChargePoint:
-    connectors = tuple(
+    connectors = [
         ConnectorState(
             evse_id=c["evse_id"],
             connector_id=c["connector_id"],
@@ -40,43 +36,16 @@ def charge_point(conn: sqlite3.Connection, row: sqlite3.Row) -> ChargePoint:
             "SELECT * FROM connectors WHERE charge_point_id = ? ORDER BY evse_id, connector_id",
             (row["id"],),
         )
-    )
-    active = tuple(
+    ]
+    active = [
         r[0]
         for r in conn.execute(
             "SELECT transaction_id FROM transactions"
             " WHERE charge_point_id = ? AND status = 'active' ORDER BY pk",
             (row["id"],),
         )
-    )
-    return ChargePoint(
-        id=row["id"],
-        name=row["name"],
-        security_profile=row["security_profile"],
-        site_id=row["site_id"],
-        has_password=row["password_hash"] is not None,
-        registration_status=row["registration_status"],
-        ocpp_version=row["ocpp_version"],
-        boot_accepted=bool(row["boot_accepted"]),
-        boot_info=BootInfo(
-            vendor=row["vendor"],
-            model=row["model"],
-            serial_number=row["serial_number"],
-            firmware_version=row["firmware_version"],
-            iccid=row["iccid"],
-            imsi=row["imsi"],
-            meter_type=row["meter_type"],
-            meter_serial_number=row["meter_serial_number"],
-        ),
-        firmware_status=row["firmware_status"],
-        diagnostics_status=row["diagnostics_status"],
-        connected=bool(row["connected"]),
-        connected_since=dt(row["connected_since"]),
-        last_seen_at=dt(row["last_seen_at"]),
-        created_at=parse_timestamp(row["created_at"]),
-        connectors=connectors,
-        active_transactions=active,
-    )
+    ]
+    return charge_point_from_row(row, connectors, active, parse_timestamp)
 
 
 def _read_one(conn: sqlite3.Connection, cp_id: str) -> ChargePoint | None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from csms.domain.errors import NotFound
 from csms.domain.models import MeterSample
 from csms.domain.paging import Page, Paged, paged
+from csms.store.rows import SAMPLE_COLUMNS, sample_from_row
 from csms.store.sample_kinds import KindKey, SampleKinds
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.values import epoch_ms, from_epoch_ms
@@ -85,27 +86,9 @@ def list_samples(
         ).fetchone()
         after = (_BEFORE_ALL, page.starting_after) if row is None else (row[0], row[1])
     rows = conn.execute(
-        "SELECT m.id, m.at, m.value, k.measurand, k.phase, k.unit, k.context, k.location, k.format"
+        f"SELECT m.id, {SAMPLE_COLUMNS}"
         " FROM meter_values m JOIN sample_kinds k ON k.id = m.kind"
         " WHERE m.transaction_pk = ? AND (m.at, m.id) > (?, ?) ORDER BY m.at, m.id LIMIT ?",
         (transaction_pk, after[0], after[1], page.fetch),
     ).fetchall()
-    return paged(
-        [
-            (
-                r[0],
-                MeterSample(
-                    timestamp=from_epoch_ms(r[1]),
-                    value=r[2],
-                    measurand=r[3],
-                    phase=r[4] or None,
-                    unit=r[5],
-                    context=r[6],
-                    location=r[7],
-                    format=r[8],
-                ),
-            )
-            for r in rows
-        ],
-        page,
-    )
+    return paged([(r[0], sample_from_row(r[1:], from_epoch_ms)) for r in rows], page)
