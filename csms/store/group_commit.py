@@ -66,10 +66,6 @@ class GroupCommitWriter(Generic[Op]):
             for i in range(self._workers)
         ]
 
-    @property
-    def queued(self) -> int:
-        return self._queue.qsize()
-
     async def submit(self, op: Op) -> Any:
         if self._closing:
             raise RuntimeError("store is closed")

@@ -32,6 +32,7 @@ __all__ = [
     "device_variable_from_row",
     "device_variable_values",
     "exchange_values",
+    "like_pattern",
     "sample_from_row",
     "transaction_from_row",
     "transaction_values",
@@ -39,6 +40,12 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` for LIKE/ILIKE with backslash as the escape (SQLite: ``ESCAPE '\\'``,
+    PostgreSQL's default), with the wildcards in ``text`` taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def unchanged(moment: datetime) -> datetime:

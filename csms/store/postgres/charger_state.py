@@ -9,40 +9,9 @@ from datetime import datetime
 import asyncpg
 
 from csms.domain.models import ConfigurationKey, Reservation, StoredChargingProfile
-from csms.store.postgres.database import PostgresDatabase
+from csms.store.postgres.database import PostgresDatabase, rows_affected
 
-__all__ = ["PostgresChargerState", "drop_transaction_profiles", "use_reservation"]
-
-
-async def use_reservation(
-    conn: asyncpg.Connection, cp_id: str, reservation_id: int, at: datetime
-) -> None:
-    """A transaction that names a reservation consumes it (1.6 §5.13, 2.0.1 E03.FR.04); run
-    inside the transaction's own write."""
-    await conn.execute(
-        "UPDATE reservations SET status = 'used', ended_at = $3 WHERE charge_point_id = $1"
-        " AND reservation_id = $2 AND status = 'active'",
-        cp_id,
-        reservation_id,
-        at,
-    )
-
-
-async def drop_transaction_profiles(
-    conn: asyncpg.Connection, cp_id: str, transaction_id: str
-) -> None:
-    """A TxProfile lives as long as its transaction (1.6 §3.13.1); run inside the write that
-    ends it."""
-    await conn.execute(
-        "DELETE FROM charging_profiles WHERE charge_point_id = $1 AND purpose = 'TxProfile'"
-        " AND transaction_id = $2",
-        cp_id,
-        transaction_id,
-    )
-
-
-def _affected(status: str) -> int:
-    return int(status.rsplit(" ", 1)[1])
+__all__ = ["PostgresChargerState"]
 
 
 class PostgresChargerState:
@@ -109,7 +78,7 @@ class PostgresChargerState:
                     purpose,
                     stack_level,
                 )
-            return _affected(status)
+            return rows_affected(status)
 
         return await self._db.write(op)
 
@@ -172,13 +141,13 @@ class PostgresChargerState:
                 status,
                 at,
             )
-            return _affected(result) > 0
+            return rows_affected(result) > 0
 
         return await self._db.write(op)
 
     async def expire_reservations(self, now: datetime) -> int:
         async def op(conn: asyncpg.Connection) -> int:
-            return _affected(
+            return rows_affected(
                 await conn.execute(
                     "UPDATE reservations SET status = 'expired', ended_at = expires_at"
                     " WHERE status = 'active' AND expires_at <= $1",

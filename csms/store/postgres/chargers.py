@@ -13,7 +13,12 @@ from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credential
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.updates import ChargePointChanges, changed_fields
 from csms.store.postgres.database import PostgresDatabase
-from csms.store.rows import CHARGE_POINT_COLUMNS, charge_point_from_row, unchanged
+from csms.store.rows import (
+    CHARGE_POINT_COLUMNS,
+    charge_point_from_row,
+    like_pattern,
+    unchanged,
+)
 
 __all__ = ["PostgresChargers"]
 
@@ -62,9 +67,7 @@ class PostgresChargers:
         if connected is not None:
             clauses.append(f"cp.connected = {param(connected)}")
         if search:
-            pattern = param(
-                "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
+            pattern = param(like_pattern(search))
             clauses.append(
                 f"(cp.id::text ILIKE {pattern} OR cp.name ILIKE {pattern}"
                 f" OR cp.vendor ILIKE {pattern} OR cp.model ILIKE {pattern}"

@@ -31,7 +31,7 @@ from csms.domain.errors import DatabaseUnavailable
 from csms.log import get_logger
 from csms.store.group_commit import GroupCommitWriter, Outcome
 
-__all__ = ["CombinedWrite", "PostgresDatabase", "WriteOp"]
+__all__ = ["CombinedWrite", "PostgresDatabase", "WriteOp", "rows_affected"]
 
 T = TypeVar("T")
 WriteOp = Callable[[asyncpg.Connection], Awaitable[Any]]
@@ -60,6 +60,11 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.QueryCanceledError,  # statement_timeout
     asyncpg.exceptions.ObjectNotInPrerequisiteStateError,  # database not accepting connections
 )
+
+
+def rows_affected(status: str) -> int:
+    """How many rows a command changed, from its status ("DELETE 3", "INSERT 0 3")."""
+    return int(status.rsplit(" ", 1)[1])
 
 
 def _migrations() -> list[tuple[int, str]]:

@@ -11,7 +11,7 @@ import asyncpg
 from csms.domain.models import EXCHANGE_WINDOW_MS, MessageExchange, OcppMessage
 from csms.domain.paging import Page, Paged, paged
 from csms.store.message_frames import StoredExchange, frames_of
-from csms.store.postgres.database import PostgresDatabase
+from csms.store.postgres.database import PostgresDatabase, rows_affected
 from csms.store.rows import EXCHANGE_COLUMNS, exchange_values, unchanged
 
 __all__ = ["PostgresMessageLog"]
@@ -102,7 +102,7 @@ class PostgresMessageLog:
                     before,
                     _PURGE_CHUNK,
                 )
-                return int(status.rsplit(" ", 1)[1])
+                return rows_affected(status)
 
             deleted = await self._db.write_apart(op)
             total += deleted

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import asyncpg
 
 from csms.domain.errors import NotFound
@@ -13,7 +11,7 @@ from csms.store.postgres.database import PostgresDatabase
 from csms.store.rows import SAMPLE_COLUMNS, sample_from_row, unchanged
 from csms.store.sample_kinds import KindKey, SampleKinds
 
-__all__ = ["insert_samples", "list_samples", "sample_kinds"]
+__all__ = ["list_samples", "sample_kinds"]
 
 
 def sample_kinds(db: PostgresDatabase) -> SampleKinds:
@@ -39,35 +37,6 @@ async def _read_kinds(conn: asyncpg.Connection) -> dict[KindKey, int]:
             "SELECT id, measurand, phase, unit, context, location, format FROM sample_kinds"
         )
     }
-
-
-async def insert_samples(
-    conn: asyncpg.Connection,
-    cp_id: str,
-    evse_id: int,
-    connector_id: int,
-    transaction_pk: int | None,
-    samples: Sequence[MeterSample],
-    kinds: Sequence[int],
-) -> int:
-    """Insert inside the caller's write; a sample already stored is skipped. Returns how many
-    were new."""
-    if not samples:
-        return 0
-    status = await conn.execute(
-        "INSERT INTO meter_values (charge_point_id, evse_id, connector_id, transaction_pk, at,"
-        " kind, value) SELECT $1, $2, $3, $4, s.at, s.kind, s.value"
-        " FROM unnest($5::timestamptz[], $6::integer[], $7::text[]) AS s (at, kind, value)"
-        " ON CONFLICT DO NOTHING",
-        cp_id,
-        evse_id,
-        connector_id,
-        transaction_pk,
-        [s.timestamp for s in samples],
-        list(kinds),
-        [s.value for s in samples],
-    )
-    return int(status.rsplit(" ", 1)[1])
 
 
 async def list_samples(

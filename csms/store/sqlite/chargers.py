@@ -12,9 +12,8 @@ from csms.domain.errors import Conflict, NotFound
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credentials
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.updates import ChargePointChanges, changed_fields
-from csms.store.rows import CHARGE_POINT_COLUMNS, charge_point_from_row
+from csms.store.rows import CHARGE_POINT_COLUMNS, charge_point_from_row, like_pattern
 from csms.store.sqlite.database import SqliteDatabase
-from csms.store.sqlite.values import like_pattern
 
 __all__ = ["SqliteChargers"]
 

@@ -14,7 +14,7 @@ import orjson
 
 from csms.domain.clock import format_timestamp, parse_timestamp
 
-__all__ = ["dt", "epoch_ms", "from_epoch_ms", "from_json", "json_text", "like_pattern", "ts"]
+__all__ = ["dt", "epoch_ms", "from_epoch_ms", "from_json", "json_text", "ts"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -43,8 +43,3 @@ def json_text(value: Any) -> str | None:
 
 def from_json(text: str | None) -> Any:
     return None if text is None else orjson.loads(text)
-
-
-def like_pattern(text: str) -> str:
-    """``%text%`` for LIKE ... ESCAPE '\\', with the wildcards in ``text`` taken literally."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
