@@ -71,7 +71,7 @@ class OcppSettings(_Section):
 
 class ApiTokenSetting(_Section):
     name: str
-    role: Literal["operator", "viewer"]
+    role: Literal["admin", "operator", "viewer"]
     token: str = Field(min_length=16)
 
 

@@ -1,4 +1,5 @@
-"""Bearer-token authentication and the viewer/operator split."""
+"""Bearer-token authentication and the roles: viewer reads, operator writes, admin also
+holds the admin-only writes (``AdminOnly``)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from csms.api.deps import Ctx
 from csms.api.errors import ApiError
 from csms.domain.models import ApiToken, Role
 
-__all__ = ["Caller", "authenticate", "bearer"]
+__all__ = ["AdminOnly", "Caller", "authenticate", "bearer", "require_admin"]
 
 # auto_error=False: a missing header reaches ``authenticate``, which answers with our envelope.
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiToken",
     description="An API token (`csms token create` or the config file). `viewer` tokens may only "
-    "read (GET); `operator` tokens may do everything.",
+    "read (GET); `operator` tokens may do everything but the admin-only writes; `admin` tokens "
+    "everything.",
 )
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -36,7 +38,7 @@ async def authenticate(
     token = await ctx.api_tokens.authenticate(credentials.credentials)
     if token is None:
         raise ApiError(401, "unauthorized", "invalid API token", headers=_CHALLENGE)
-    if request.method not in _READ_METHODS and token.role != Role.OPERATOR:
+    if request.method not in _READ_METHODS and token.role == Role.VIEWER:
         role = str(token.role)
         raise ApiError(403, "forbidden", f"the {role} role may only read", {"role": role})
     return token
@@ -44,3 +46,16 @@ async def authenticate(
 
 Caller = Annotated[ApiToken, Depends(authenticate)]
 """Who sent the request; declare it on a route that needs the name (e.g. to record a command)."""
+
+
+async def require_admin(request: Request, token: Caller) -> ApiToken:
+    """For the admin-only routes (API.md "Roles"): 403 for anyone but an admin."""
+    if token.role != Role.ADMIN:
+        role = str(token.role)
+        message = f"only the admin role may do this (this token is {role})"
+        raise ApiError(403, "forbidden", message, {"role": role})
+    return token
+
+
+AdminOnly = Annotated[ApiToken, Depends(require_admin)]
+"""Declare on an admin-only route (or put ``Depends(require_admin)`` in its dependencies)."""

@@ -25,6 +25,7 @@ from csms.domain.errors import (
     ChargerUnavailable,
     Conflict,
     DatabaseUnavailable,
+    Invalid,
     NotFound,
 )
 from csms.log import get_logger
@@ -136,6 +137,14 @@ async def _on_conflict(request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, "conflict", str(exc) or "conflict")
 
 
+async def _on_invalid(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Invalid)
+    error = {"location": "body", "field": exc.field, "message": str(exc), "type": "invalid"}
+    return error_response(
+        422, "validation_error", f"{exc.field}: {exc}", {"field": exc.field, "errors": [error]}
+    )
+
+
 async def _on_ambiguous(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Ambiguous)
     return error_response(409, "ambiguous", str(exc), {"candidates": exc.candidates})
@@ -233,6 +242,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _on_not_found)
     app.add_exception_handler(Conflict, _on_conflict)
     app.add_exception_handler(Ambiguous, _on_ambiguous)
+    app.add_exception_handler(Invalid, _on_invalid)
     app.add_exception_handler(DatabaseUnavailable, _on_database_unavailable)
     app.add_exception_handler(ChargerUnavailable, _on_charger_unavailable)
     app.add_exception_handler(ChargerTimeout, _on_charger_timeout)

@@ -10,6 +10,7 @@ __all__ = [
     "Conflict",
     "DatabaseUnavailable",
     "DomainError",
+    "Invalid",
     "NotFound",
 ]
 
@@ -24,6 +25,15 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     pass
+
+
+class Invalid(DomainError):
+    """A request that is well-formed but names something that cannot be (an unknown parent, a
+    cycle, a duplicate): the API answers 422 ``validation_error`` naming ``field``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Ambiguous(Conflict):

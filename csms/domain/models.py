@@ -36,6 +36,10 @@ __all__ = [
 
 
 class Role(StrEnum):
+    """What a token may do: a viewer reads, an operator does everything but the admin-only
+    writes (the model catalogue, API tokens, and later webhooks and the CA), an admin all."""
+
+    ADMIN = "admin"
     OPERATOR = "operator"
     VIEWER = "viewer"
 
