@@ -37,14 +37,18 @@ from csms.ocpp.v201.handlers import V201Handlers
 from csms.ocpp.versions import ProtocolSupport
 from csms.services.api_tokens import ApiTokenService
 from csms.services.authorization import AuthorizationService
+from csms.services.catalogue import CatalogueService
 from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
 from csms.services.commands import CommandService
 from csms.services.events import EventBus
+from csms.services.evses import EvseService
 from csms.services.id_tags import IdTagService
 from csms.services.message_log import MessageLog
 from csms.services.messages import MessageQueryService
 from csms.services.reports import ReportService
+from csms.services.sites import SiteService
+from csms.services.socket_index import SocketIndex
 from csms.services.transactions import TransactionService
 from csms.store.repositories import Store
 from csms.store.sqlite import SqliteStore
@@ -91,6 +95,9 @@ class _Services:
     reports: ReportService
     state: ChargerStateService
     commands: CommandService
+    sites: SiteService
+    catalogue: CatalogueService
+    evses: EvseService
     events: EventBus
 
 
@@ -122,6 +129,8 @@ class CentralSystem:
         )
         reports = ReportService(store.device_model, store.reports, events, clock)
         state = ChargerStateService(store.charger_state, clock)
+        self.sockets = SocketIndex()
+        self.sockets.attach(events)
         self.services = _Services(
             chargers=chargers,
             authorization=authorization,
@@ -144,6 +153,9 @@ class CentralSystem:
                 default_timeout=settings.ocpp.command_timeout,
                 max_timeout=settings.ocpp.command_timeout_max,
             ),
+            sites=SiteService(store.sites, store.chargers, self.sockets, clock),
+            catalogue=CatalogueService(store.catalogue, clock),
+            evses=EvseService(store.evses, store.chargers, store.catalogue, clock),
             events=events,
         )
         services = self.services
@@ -183,6 +195,9 @@ class CentralSystem:
                 commands=self.services.commands,
                 state=self.services.state,
                 reports=self.services.reports,
+                sites=self.services.sites,
+                catalogue=self.services.catalogue,
+                evses=self.services.evses,
                 sessions=self.sessions,
                 events=events,
                 version=__version__,
@@ -231,6 +246,7 @@ class CentralSystem:
         await self.store.open()
         # Nothing is connected to a process that just started, whatever the last one recorded.
         await self.store.chargers.mark_all_disconnected()
+        self.sockets.load(await self.store.chargers.list_socket_states())
         await self.services.api_tokens.install(self.settings.api.tokens)
         self._spawn(self.services.message_log.run(), "message-log")
         self._spawn(self._housekeeping(), "housekeeping")

@@ -10,13 +10,16 @@ from csms.api.auth import authenticate
 from csms.api.context import ApiContext
 from csms.api.errors import install_error_handlers
 from csms.api.routes import (
+    catalogue,
     charge_points,
     charger_state,
     commands,
     events,
+    evses,
     health,
     id_tags,
     messages,
+    sites,
     transactions,
 )
 from csms.api.schemas.base import ErrorEnvelope
@@ -26,11 +29,13 @@ __all__ = ["API_PREFIX", "create_api"]
 API_PREFIX = "/api/v1"
 
 _DESCRIPTION = """\
-The operator API of the central system: charge points, transactions and meter values, id-tags,
-and the OCPP message log. The same requests work whether a charger speaks OCPP 1.6 or 2.0.1.
+The operator API of the central system: charge points and their EVSEs, transactions and meter
+values, id-tags, the OCPP message log, networks and sites (the live site tree), and the
+charging-station model catalogue. The same requests work whether a charger speaks OCPP 1.6 or 2.0.1.
 
 * **Auth**: `Authorization: Bearer <token>`. `viewer` tokens may only read (GET); `operator`
-  tokens may do everything. Missing or invalid token: 401; a viewer's write: 403.
+  tokens may do everything but the admin-only writes (the model catalogue, API tokens), which
+  take an `admin` token. Missing, invalid or expired token: 401; a write the role may not do: 403.
 * **Envelopes**: success `{"data": ...}`; lists `{"data": {"items": [...], "hasMore": bool}}`
   with `?limit=` (1-1000, default 50) and `?startingAfter=<id of the last item>`;
   errors `{"error": {"code", "message", "details"}}`.
@@ -64,7 +69,18 @@ def create_api(ctx: ApiContext) -> FastAPI:
     app.include_router(health.router)
     # Each router straight onto the app: a router nested in another costs a second round of
     # route matching on every request.
-    for module in (charge_points, charger_state, commands, transactions, id_tags, messages, events):
+    for module in (
+        charge_points,
+        charger_state,
+        evses,
+        commands,
+        transactions,
+        id_tags,
+        messages,
+        events,
+        sites,
+        catalogue,
+    ):
         app.include_router(
             module.router,
             prefix=API_PREFIX,

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 
 from csms.ocpp.sessions import SessionRegistry
 from csms.services.api_tokens import ApiTokenService
+from csms.services.catalogue import CatalogueService
 from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
 from csms.services.commands import CommandService
 from csms.services.events import EventBus
+from csms.services.evses import EvseService
 from csms.services.id_tags import IdTagService
 from csms.services.messages import MessageQueryService
 from csms.services.reports import ReportService
+from csms.services.sites import SiteService
 from csms.services.transactions import TransactionService
 
 __all__ = ["ApiContext"]
@@ -29,6 +32,9 @@ class ApiContext:
     commands: CommandService
     state: ChargerStateService
     reports: ReportService
+    sites: SiteService
+    catalogue: CatalogueService
+    evses: EvseService
     sessions: SessionRegistry
     events: EventBus
     version: str

@@ -134,7 +134,9 @@ async def _on_not_found(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_conflict(request: Request, exc: Exception) -> JSONResponse:
-    return error_response(409, "conflict", str(exc) or "conflict")
+    assert isinstance(exc, Conflict)
+    details = {} if exc.field is None else {"field": exc.field}
+    return error_response(409, "conflict", str(exc) or "conflict", details)
 
 
 async def _on_invalid(request: Request, exc: Exception) -> JSONResponse:

@@ -24,7 +24,12 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    pass
+    """Something already exists or is still in use; ``field`` names the request field at
+    fault when there is one (the API puts it in the error's details)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Invalid(DomainError):

@@ -80,7 +80,8 @@ class ChargePoint:
     security_profile: int
     site_id: str | None
     has_password: bool
-    registration_status: str | None  # operator override; None = the configured default
+    boot_answer: str | None  # what the next boot will be told; None = the configured default
+    boot_status: str | None  # what the last boot was told; None before the first boot
     ocpp_version: str | None
     boot_accepted: bool
     boot_info: BootInfo
@@ -92,6 +93,8 @@ class ChargePoint:
     created_at: datetime
     connectors: tuple[ConnectorState, ...] = ()
     active_transactions: tuple[str, ...] = ()
+    model_id: str | None = None
+    external_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

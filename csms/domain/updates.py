@@ -6,7 +6,19 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-__all__ = ["UNSET", "ChargePointChanges", "IdTagChanges", "Unset", "changed_fields"]
+from csms.domain.assets import Address, ContactDetails
+
+__all__ = [
+    "UNSET",
+    "ChargePointChanges",
+    "ConnectorSpecChanges",
+    "EvseChanges",
+    "IdTagChanges",
+    "NetworkChanges",
+    "SiteChanges",
+    "Unset",
+    "changed_fields",
+]
 
 
 class Unset:
@@ -24,7 +36,9 @@ class ChargePointChanges:
     password_hash: str | Unset | None = UNSET
     security_profile: int | Unset = UNSET
     site_id: str | Unset | None = UNSET
-    registration_status: str | Unset | None = UNSET
+    boot_answer: str | Unset | None = UNSET
+    model_id: str | Unset | None = UNSET
+    external_id: str | Unset | None = UNSET
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +48,42 @@ class IdTagChanges:
     expire_at: datetime | Unset | None = UNSET
     parent_id_tag: str | Unset | None = UNSET
     label: str | Unset | None = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkChanges:
+    name: str | Unset = UNSET
+    type: str | Unset | None = UNSET
+    physical_address: Address | Unset | None = UNSET
+    contact_details: ContactDetails | Unset | None = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class SiteChanges:
+    name: str | Unset = UNSET
+    type: str | Unset = UNSET
+    network_id: str | Unset | None = UNSET
+    parent_site_id: str | Unset | None = UNSET
+    external_id: str | Unset | None = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class EvseChanges:
+    label: str | Unset | None = UNSET
+    physical_reference: str | Unset | None = UNSET
+    current_type: str | Unset | None = UNSET
+    max_power: float | Unset | None = UNSET
+    max_voltage: float | Unset | None = UNSET
+    max_amperage: float | Unset | None = UNSET
+    phases: int | Unset | None = UNSET
+    phase_rotation: str | Unset | None = UNSET
+    connected_phase: str | Unset | None = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorSpecChanges:
+    type: str | Unset | None = UNSET
+    format: str | Unset | None = UNSET
 
 
 def changed_fields(changes: Any) -> dict[str, Any]:

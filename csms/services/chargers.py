@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -69,6 +71,8 @@ class ChargerService:
         password: str | None = None,
         security_profile: int | None = None,
         site_id: str | None = None,
+        model_id: str | None = None,
+        external_id: str | None = None,
     ) -> ChargePoint:
         password_hash = None
         if password is not None:
@@ -81,6 +85,8 @@ class ChargerService:
             security_profile=profile,
             site_id=site_id,
             created_at=self._clock(),
+            model_id=model_id,
+            external_id=external_id,
         )
 
     async def update(
@@ -88,13 +94,7 @@ class ChargerService:
     ) -> ChargePoint:
         if password is not None:
             hashed = await asyncio.to_thread(hash_password, password.encode("utf-8"))
-            changes = ChargePointChanges(
-                name=changes.name,
-                password_hash=hashed,
-                security_profile=changes.security_profile,
-                site_id=changes.site_id,
-                registration_status=changes.registration_status,
-            )
+            changes = dataclasses.replace(changes, password_hash=hashed)
         return await self._store.update_charge_point(cp_id, changes)
 
     async def set_password(self, cp_id: str, password: bytes) -> None:
@@ -104,14 +104,23 @@ class ChargerService:
 
     async def delete(self, cp_id: str) -> None:
         await self._store.delete_charge_point(cp_id)
+        self._events.publish("charger.deleted", cp_id)
 
     async def get(self, cp_id: str) -> ChargePoint | None:
         return await self._store.get_charge_point(cp_id)
 
     async def list_charge_points(
-        self, page: Page[str], *, search: str | None = None, connected: bool | None = None
+        self,
+        page: Page[str],
+        *,
+        search: str | None = None,
+        connected: bool | None = None,
+        site_ids: Collection[str] | None = None,
+        model_id: str | None = None,
     ) -> Paged[ChargePoint]:
-        return await self._store.list_charge_points(page, search=search, connected=connected)
+        return await self._store.list_charge_points(
+            page, search=search, connected=connected, site_ids=site_ids, model_id=model_id
+        )
 
     # --- connection (charger side) ------------------------------------------------------------
 
@@ -174,15 +183,11 @@ class ChargerService:
     async def boot(self, cp_id: str, ocpp_version: str, boot_info: BootInfo) -> BootDecision:
         charge_point = await self._store.get_charge_point(cp_id)
         status = self._default_registration_status
-        if charge_point is not None and charge_point.registration_status is not None:
-            status = charge_point.registration_status
+        if charge_point is not None and charge_point.boot_answer is not None:
+            status = charge_point.boot_answer
         now = self._clock()
         await self._store.record_boot(
-            cp_id,
-            ocpp_version=ocpp_version,
-            boot_info=boot_info,
-            accepted=status == "Accepted",
-            at=now,
+            cp_id, ocpp_version=ocpp_version, boot_info=boot_info, status=status, at=now
         )
         interval = self._heartbeat_interval if status == "Accepted" else self._boot_retry_interval
         return BootDecision(status, interval, now)

@@ -7,15 +7,21 @@ loses its oldest events (and is told so) instead of stalling the gateway.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from csms.domain.clock import Clock
+from csms.log import get_logger
 
-__all__ = ["Event", "EventBus", "Subscription"]
+__all__ = ["Event", "EventBus", "Listener", "Subscription"]
+
+log = get_logger(__name__)
+
+Listener = Callable[[str | None, dict[str, Any]], None]
+"""Called with (chargePointId, data) as each event of its type is published."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,12 @@ class EventBus:
         self._queue_size = queue_size
         self._subscriptions: set[Subscription] = set()
         self._subscribed = asyncio.Condition()
+        self._listeners: dict[str, list[Listener]] = {}
+
+    def listen(self, type_: str, listener: Listener) -> None:
+        """Keep ``listener`` informed of every event of this type, in process and at once (the
+        site tree's live counts). It must be quick and must not block."""
+        self._listeners.setdefault(type_, []).append(listener)
 
     async def wait_for_subscriber(self) -> None:
         """Return once someone listens (a client's event stream is open)."""
@@ -64,6 +76,13 @@ class EventBus:
         return bool(self._subscriptions)
 
     def publish(self, type_: str, charge_point_id: str | None, **data: Any) -> None:
+        listeners = self._listeners.get(type_)
+        if listeners is not None:
+            for listener in listeners:
+                try:
+                    listener(charge_point_id, data)
+                except Exception:  # a listener's bug must not fail the charger's message
+                    log.exception("event listener failed", event_type=type_)
         if not self._subscriptions:
             return
         event = Event(type_, charge_point_id, self._clock(), data)

@@ -9,10 +9,11 @@ returns only after its change is committed; a backend that cannot reach its data
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from csms.domain.assets import ChargingStationModel, EvseRecord, Network, Site
 from csms.domain.models import (
     ApiToken,
     BootInfo,
@@ -41,27 +42,51 @@ from csms.domain.transactions import (
     TransactionStart,
     TransactionStop,
 )
-from csms.domain.updates import ChargePointChanges, IdTagChanges
+from csms.domain.updates import (
+    ChargePointChanges,
+    ConnectorSpecChanges,
+    EvseChanges,
+    IdTagChanges,
+    NetworkChanges,
+    SiteChanges,
+)
 
 __all__ = [
     "ApiTokenStore",
+    "CatalogueStore",
     "ChargerReportStore",
     "ChargerStateStore",
     "ChargerStore",
     "CommandStore",
     "DeviceModelStore",
+    "EvseStore",
     "IdTagStore",
     "MessageLogStore",
+    "SiteStore",
+    "SocketReport",
     "Store",
     "TransactionStore",
 ]
 
 
+SocketReport = tuple[str, bool, int, int, str]
+"""(chargePointId, connected, evseId, connectorId, status): one connector, for the site tree."""
+
+
 class ChargerStore(Protocol):
     async def get_charge_point(self, cp_id: str) -> ChargePoint | None: ...
     async def list_charge_points(
-        self, page: Page[str], *, search: str | None = None, connected: bool | None = None
-    ) -> Paged[ChargePoint]: ...
+        self,
+        page: Page[str],
+        *,
+        search: str | None = None,
+        connected: bool | None = None,
+        site_ids: Collection[str] | None = None,
+        model_id: str | None = None,
+    ) -> Paged[ChargePoint]:
+        """``site_ids``: only chargers on one of these sites (an empty collection: none)."""
+        ...
+
     async def add_charge_point(
         self,
         cp_id: str,
@@ -71,13 +96,22 @@ class ChargerStore(Protocol):
         security_profile: int,
         site_id: str | None,
         created_at: datetime,
-    ) -> ChargePoint: ...
+        model_id: str | None = None,
+        external_id: str | None = None,
+    ) -> ChargePoint:
+        """Conflict when the id is taken; Invalid when the site or (live) model does not exist."""
+        ...
+
     async def update_charge_point(self, cp_id: str, changes: ChargePointChanges) -> ChargePoint: ...
     async def delete_charge_point(self, cp_id: str) -> None: ...
     async def get_credentials(self, cp_id: str) -> Credentials | None: ...
     async def record_boot(
-        self, cp_id: str, *, ocpp_version: str, boot_info: BootInfo, accepted: bool, at: datetime
-    ) -> None: ...
+        self, cp_id: str, *, ocpp_version: str, boot_info: BootInfo, status: str, at: datetime
+    ) -> None:
+        """Also links the charger to the live catalogue model of its vendor and model, unless
+        it has a model already."""
+        ...
+
     async def record_connector_status(self, cp_id: str, state: ConnectorState) -> None: ...
     async def record_connection(
         self, cp_id: str, *, ocpp_version: str, connected: bool, at: datetime
@@ -86,6 +120,90 @@ class ChargerStore(Protocol):
     async def record_firmware_status(self, cp_id: str, status: str) -> None: ...
     async def record_diagnostics_status(self, cp_id: str, status: str) -> None: ...
     async def mark_all_disconnected(self) -> None: ...
+    async def list_charger_sites(self) -> list[tuple[str, str | None]]:
+        """Every charger as (id, siteId), for the site tree."""
+        ...
+
+    async def list_socket_states(self) -> list[SocketReport]:
+        """Every reported connector of every charger, with whether the charger is connected."""
+        ...
+
+
+class SiteStore(Protocol):
+    """Networks and the sites nested under them. Every write that places a site checks the
+    hierarchy (csms.domain.site_tree.check_sites) in its own transaction."""
+
+    async def add_network(self, network: Network) -> Network: ...
+    async def get_network(self, network_id: str) -> Network | None: ...
+    async def list_networks(self, page: Page[str]) -> Paged[Network]: ...
+    async def all_networks(self) -> list[Network]: ...
+    async def update_network(
+        self, network_id: str, changes: NetworkChanges, at: datetime
+    ) -> Network: ...
+    async def delete_network(self, network_id: str) -> None:
+        """Conflict while sites belong to it."""
+        ...
+
+    async def add_site(self, site: Site) -> Site: ...
+    async def get_site(self, site_id: str) -> Site | None: ...
+    async def list_sites(
+        self,
+        page: Page[str],
+        *,
+        network_id: str | None = None,
+        parent_site_id: str | None = None,
+    ) -> Paged[Site]: ...
+    async def all_sites(self) -> list[Site]: ...
+    async def update_site(self, site_id: str, changes: SiteChanges, at: datetime) -> Site: ...
+    async def delete_site(self, site_id: str) -> None:
+        """Conflict while sites nest under it or chargers belong to it."""
+        ...
+
+
+class CatalogueStore(Protocol):
+    """The charging-station model catalogue."""
+
+    async def add_model(self, model: ChargingStationModel) -> ChargingStationModel:
+        """Conflict (field ``model``) when a live model has the same vendor and model."""
+        ...
+
+    async def get_model(self, model_id: str) -> ChargingStationModel | None: ...
+    async def list_models(
+        self,
+        page: Page[str],
+        *,
+        vendor: str | None = None,
+        model: str | None = None,
+        is_archived: bool | None = False,
+    ) -> Paged[ChargingStationModel]: ...
+    async def rename_model(
+        self, model_id: str, friendly_name: str | None, at: datetime
+    ) -> ChargingStationModel: ...
+    async def archive_model(self, model_id: str, at: datetime) -> ChargingStationModel:
+        """Chargers linked to it keep the link; it is no longer offered to new links."""
+        ...
+
+
+class EvseStore(Protocol):
+    """What operators recorded about EVSEs and their connectors (csms.domain.evses adds the
+    model's values and the live status)."""
+
+    async def get_evse_record(self, cp_id: str, evse_id: int) -> EvseRecord | None: ...
+    async def list_evse_records(self, cp_id: str) -> list[EvseRecord]: ...
+    async def update_evse(
+        self, cp_id: str, evse_id: int, changes: EvseChanges, at: datetime
+    ) -> EvseRecord:
+        """Creates the record on first use; NotFound when the charger does not exist."""
+        ...
+
+    async def update_connector_spec(
+        self,
+        cp_id: str,
+        evse_id: int,
+        connector_id: int,
+        changes: ConnectorSpecChanges,
+        at: datetime,
+    ) -> EvseRecord: ...
 
 
 class IdTagStore(Protocol):
@@ -259,6 +377,12 @@ class Store(Protocol):
 
     @property
     def chargers(self) -> ChargerStore: ...
+    @property
+    def sites(self) -> SiteStore: ...
+    @property
+    def catalogue(self) -> CatalogueStore: ...
+    @property
+    def evses(self) -> EvseStore: ...
     @property
     def id_tags(self) -> IdTagStore: ...
     @property

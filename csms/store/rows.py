@@ -56,10 +56,10 @@ def unchanged(moment: datetime) -> datetime:
 # --- charge points -----------------------------------------------------------------------------
 
 CHARGE_POINT_COLUMNS = (
-    "id, name, password_hash, security_profile, site_id, registration_status, ocpp_version, "
-    "boot_accepted, vendor, model, serial_number, firmware_version, iccid, imsi, meter_type, "
-    "meter_serial_number, firmware_status, diagnostics_status, connected, connected_since, "
-    "last_seen_at, created_at"
+    "id, name, password_hash, security_profile, site_id, boot_answer, boot_status, ocpp_version, "
+    "boot_accepted, model_id, external_id, vendor, model, serial_number, firmware_version, iccid, "
+    "imsi, meter_type, meter_serial_number, firmware_status, diagnostics_status, connected, "
+    "connected_since, last_seen_at, created_at"
 )
 
 
@@ -77,7 +77,10 @@ def charge_point_from_row(
         security_profile=row["security_profile"],
         site_id=row["site_id"],
         has_password=row["password_hash"] is not None,
-        registration_status=row["registration_status"],
+        boot_answer=row["boot_answer"],
+        boot_status=row["boot_status"],
+        model_id=row["model_id"],
+        external_id=row["external_id"],
         ocpp_version=row["ocpp_version"],
         boot_accepted=bool(row["boot_accepted"]),
         boot_info=BootInfo(

@@ -42,6 +42,7 @@ class ApiHarness:
     clock: StepClock
     operator_token: str
     viewer_token: str
+    admin_token: str
     clients: list[httpx.AsyncClient]
 
     def client(
@@ -52,6 +53,8 @@ class ApiHarness:
             headers["Authorization"] = f"Bearer {self.operator_token}"
         elif token == "viewer":
             headers["Authorization"] = f"Bearer {self.viewer_token}"
+        elif token == "admin":
+            headers["Authorization"] = f"Bearer {self.admin_token}"
         elif token is not None:
             headers["Authorization"] = token
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=raise_app_exceptions)
@@ -77,7 +80,8 @@ async def harness(tmp_path: Path) -> AsyncIterator[ApiHarness]:
     message_log = system.services.message_log
     operator = await ctx.api_tokens.create("ops", Role.OPERATOR)
     viewer = await ctx.api_tokens.create("watcher", Role.VIEWER)
-    h = ApiHarness(store, ctx, system.api, message_log, clock, operator, viewer, [])
+    admin = await ctx.api_tokens.create("root", Role.ADMIN)
+    h = ApiHarness(store, ctx, system.api, message_log, clock, operator, viewer, admin, [])
     try:
         yield h
     finally:

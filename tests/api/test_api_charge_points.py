@@ -77,6 +77,9 @@ async def _connect(harness: ApiHarness, cp_id: str) -> tuple[OcppConnection, _Id
 
 
 async def test_register_and_read_back(harness: ApiHarness, api: httpx.AsyncClient) -> None:
+    assert (
+        await api.post("/api/v1/sites", json={"id": "depot", "name": "Depot"})
+    ).status_code == 201
     response = await api.post(
         "/api/v1/charge-points",
         json={"id": "CP-1", "name": "Bay 1", "password": "s3cret-pass", "siteId": "depot"},
@@ -95,7 +98,8 @@ async def test_register_and_read_back(harness: ApiHarness, api: httpx.AsyncClien
     assert set(cp["bootInfo"]) == BOOT_KEYS
     assert cp["name"] == "Bay 1" and cp["siteId"] == "depot"
     assert cp["connected"] is False and cp["connectedSince"] is None
-    assert cp["registrationStatus"] is None
+    assert cp["registrationStatus"] is None and cp["bootAnswer"] is None
+    assert cp["modelId"] is None and cp["externalId"] is None
     assert cp["evses"] == [] and cp["activeTransactions"] == []
     assert cp["createdAt"].endswith("Z")
 
@@ -164,7 +168,7 @@ async def test_duplicate_registration_is_a_conflict(
         response = await api.post("/api/v1/charge-points", json={"id": cp_id})
         assert response.status_code == 409
         error = response.json()["error"]
-        assert error["code"] == "conflict" and error["message"] and error["details"] == {}
+        assert error["code"] == "conflict" and error["message"] and error["details"] == {"field": "id"}
 
 
 async def test_registration_validation(api: httpx.AsyncClient) -> None:
@@ -193,15 +197,21 @@ async def test_registration_validation(api: httpx.AsyncClient) -> None:
 async def test_patch_changes_only_the_fields_given(
     harness: ApiHarness, api: httpx.AsyncClient
 ) -> None:
+    assert (
+        await api.post("/api/v1/sites", json={"id": "depot", "name": "Depot"})
+    ).status_code == 201
     await harness.register("CP-1", name="Bay 1", siteId="depot", securityProfile=0)
 
+    # registrationStatus is an alias of bootAnswer in PATCH; in GET it is the last boot's answer.
     response = await api.patch("/api/v1/charge-points/CP-1", json={"registrationStatus": "Pending"})
     assert response.status_code == 200
     cp = response.json()["data"]
-    assert cp["registrationStatus"] == "Pending"
+    assert cp["bootAnswer"] == "Pending" and cp["registrationStatus"] is None
     assert cp["name"] == "Bay 1" and cp["siteId"] == "depot" and cp["securityProfile"] == 0
     decision = await harness.ctx.chargers.boot("CP-1", "1.6", BootInfo())
     assert decision.status == "Pending"
+    cp = (await api.get("/api/v1/charge-points/CP-1")).json()["data"]
+    assert cp["registrationStatus"] == "Pending"
 
     response = await api.patch(
         "/api/v1/charge-points/CP-1",
@@ -209,19 +219,30 @@ async def test_patch_changes_only_the_fields_given(
     )
     cp = response.json()["data"]
     assert cp["name"] is None and cp["securityProfile"] == 1 and cp["hasPassword"] is True
-    assert cp["registrationStatus"] == "Pending" and cp["siteId"] == "depot"
+    assert cp["bootAnswer"] == "Pending" and cp["siteId"] == "depot"
     outcome = await harness.ctx.chargers.authenticate(
         "CP-1", (b"CP-1", b"a-new-password"), tls=False
     )
     assert outcome.http_status is None
 
     response = await api.patch(
-        "/api/v1/charge-points/CP-1", json={"registrationStatus": None, "password": None}
+        "/api/v1/charge-points/CP-1", json={"bootAnswer": None, "password": None}
     )
     cp = response.json()["data"]
-    assert cp["registrationStatus"] is None and cp["hasPassword"] is False
+    assert cp["bootAnswer"] is None and cp["hasPassword"] is False
+    assert cp["registrationStatus"] == "Pending"  # what it was told stays until it boots again
+    decision = await harness.ctx.chargers.boot("CP-1", "1.6", BootInfo())
+    assert decision.status == "Accepted"  # the configured default
+    cp = (await api.get("/api/v1/charge-points/CP-1")).json()["data"]
+    assert cp["registrationStatus"] == "Accepted"
 
-    for body in ({"registrationStatus": "Maybe"}, {"securityProfile": None}, {"bogus": 1}):
+    for body in (
+        {"registrationStatus": "Maybe"},
+        {"bootAnswer": "Rejected", "registrationStatus": "Accepted"},
+        {"securityProfile": None},
+        {"siteId": "nowhere"},
+        {"bogus": 1},
+    ):
         response = await api.patch("/api/v1/charge-points/CP-1", json=body)
         assert response.status_code == 422, body
         assert response.json()["error"]["code"] == "validation_error"

@@ -41,7 +41,7 @@ async def test_charge_points_are_listed_by_id_with_search_and_paging(store: Stor
     for cp_id in ("CP-3", "CP-1", "cp-2", "OTHER_1", "OTHERX1"):
         await add_charge_point(store, cp_id)
     await store.chargers.record_boot(
-        "CP-3", ocpp_version="1.6", boot_info=BootInfo(vendor="Acme%"), accepted=True, at=NOW
+        "CP-3", ocpp_version="1.6", boot_info=BootInfo(vendor="Acme%"), status="Accepted", at=NOW
     )
     await store.chargers.record_connection("CP-1", ocpp_version="1.6", connected=True, at=NOW)
 
@@ -65,10 +65,10 @@ async def test_charge_points_are_listed_by_id_with_search_and_paging(store: Stor
 async def test_partial_updates_change_only_what_they_name(store: Store) -> None:
     await add_charge_point(store, "CP", name="before", password_hash="h")
     updated = await store.chargers.update_charge_point(
-        "cp", ChargePointChanges(name=None, security_profile=2, registration_status="Pending")
+        "cp", ChargePointChanges(name=None, security_profile=2, boot_answer="Pending")
     )
     assert updated.name is None and updated.security_profile == 2 and updated.has_password
-    assert updated.registration_status == "Pending"
+    assert updated.boot_answer == "Pending" and updated.boot_status is None
     same = await store.chargers.update_charge_point("CP", ChargePointChanges())
     assert same == updated
     assert ChargePointChanges().name is UNSET
@@ -84,7 +84,7 @@ async def test_boot_connection_and_statuses_are_recorded(store: Store) -> None:
     await add_charge_point(store, "CP")
     info = BootInfo(vendor="V", model="M", serial_number="S", firmware_version="1.0")
     await store.chargers.record_boot(
-        "cp", ocpp_version="2.0.1", boot_info=info, accepted=True, at=NOW
+        "cp", ocpp_version="2.0.1", boot_info=info, status="Accepted", at=NOW
     )
     await store.chargers.record_connection("CP", ocpp_version="2.0.1", connected=True, at=NOW)
     later = NOW + timedelta(minutes=5)

@@ -19,9 +19,10 @@ from csms.api.schemas.charge_points import (
     RegistrationStatus,
     group_connectors,
 )
+from csms.domain.errors import Invalid
 from csms.domain.models import ChargePoint
 from csms.domain.paging import Page
-from csms.domain.updates import UNSET, ChargePointChanges
+from csms.domain.updates import UNSET, ChargePointChanges, Unset
 from csms.log import get_logger
 
 __all__ = ["router"]
@@ -53,7 +54,8 @@ def charge_point_out(ctx: ApiContext, cp: ChargePoint) -> ChargePointOut:
         connected=connected,
         last_seen_at=last_seen_at,
         connected_since=connected_since,
-        registration_status=_registration_status(cp.registration_status),
+        registration_status=_registration_status(cp.boot_status),
+        boot_answer=_registration_status(cp.boot_answer),
         boot_info=BootInfoOut(
             vendor=boot.vendor,
             model=boot.model,
@@ -70,6 +72,8 @@ def charge_point_out(ctx: ApiContext, cp: ChargePoint) -> ChargePointOut:
         active_transactions=list(cp.active_transactions),
         security_profile=cp.security_profile,
         site_id=cp.site_id,
+        model_id=cp.model_id,
+        external_id=cp.external_id,
         has_password=cp.has_password,
         created_at=cp.created_at,
     )
@@ -107,9 +111,25 @@ async def list_charge_points(
         str | None,
         Query(max_length=100, description="Substring of id, name, vendor, model or serial number."),
     ] = None,
+    site_id: Annotated[
+        str | None,
+        Query(alias="siteId", max_length=64, description="On this site or any site below it."),
+    ] = None,
+    network_id: Annotated[
+        str | None,
+        Query(alias="networkId", max_length=64, description="On a site of this network."),
+    ] = None,
+    model_id: Annotated[
+        str | None, Query(alias="modelId", max_length=64, description="Linked to this model.")
+    ] = None,
 ) -> Envelope[ItemPage[ChargePointOut]]:
+    site_ids = await ctx.sites.scope(site_id=site_id, network_id=network_id)
     charge_points = await ctx.chargers.list_charge_points(
-        Page(limit, starting_after), search=search or None, connected=connected
+        Page(limit, starting_after),
+        search=search or None,
+        connected=connected,
+        site_ids=site_ids,
+        model_id=model_id,
     )
     return Envelope(data=ItemPage.of(charge_points, lambda cp: charge_point_out(ctx, cp)))
 
@@ -122,6 +142,8 @@ async def register_charge_point(ctx: Ctx, body: ChargePointCreate) -> Envelope[C
         password=body.password,
         security_profile=body.security_profile,
         site_id=body.site_id,
+        model_id=body.model_id,
+        external_id=body.external_id,
     )
     log.info("charge point registered", charge_point_id=cp.id)
     return Envelope(data=charge_point_out(ctx, cp))
@@ -132,20 +154,30 @@ async def get_charge_point(ctx: Ctx, cp_id: CpId) -> Envelope[ChargePointOut]:
     return Envelope(data=charge_point_out(ctx, await _get_or_404(ctx, cp_id)))
 
 
-@router.patch("/{cp_id}", summary="Change name, password, security profile or registration status")
+@router.patch(
+    "/{cp_id}",
+    summary="Change name, password, security profile, site, model, external id or boot answer",
+)
 async def update_charge_point(
     ctx: Ctx, cp_id: CpId, body: ChargePointUpdate
 ) -> Envelope[ChargePointOut]:
     present = body.model_fields_set
+    boot_answer: RegistrationStatus | Unset | None = UNSET
+    for alias in ("boot_answer", "registration_status"):
+        if alias in present:
+            value = getattr(body, alias)
+            if boot_answer is not UNSET and value != boot_answer:
+                raise Invalid("bootAnswer", "bootAnswer and registrationStatus disagree")
+            boot_answer = value
     changes = ChargePointChanges(
         name=body.name if "name" in present else UNSET,
         # A new password is hashed by the service; an explicit null removes the password.
         password_hash=None if "password" in present and body.password is None else UNSET,
         security_profile=body.security_profile if "security_profile" in present else UNSET,
         site_id=body.site_id if "site_id" in present else UNSET,
-        registration_status=(
-            body.registration_status if "registration_status" in present else UNSET
-        ),
+        boot_answer=boot_answer,
+        model_id=body.model_id if "model_id" in present else UNSET,
+        external_id=body.external_id if "external_id" in present else UNSET,
     )
     cp = await ctx.chargers.update(cp_id, changes, password=body.password)
     return Envelope(data=charge_point_out(ctx, cp))

@@ -17,6 +17,8 @@ __all__ = [
     "ChargePointUpdate",
     "ConnectorOut",
     "EvseOut",
+    "ExternalId",
+    "ModelId",
     "Name",
     "Password",
     "RegistrationStatus",
@@ -48,7 +50,11 @@ Password = Annotated[
     ),
 ]
 Name = Annotated[str, Field(max_length=255)]
-SiteId = Annotated[str, Field(max_length=64)]
+SiteId = Annotated[str, Field(min_length=1, max_length=64)]
+ModelId = Annotated[str, Field(min_length=1, max_length=64)]
+ExternalId = Annotated[
+    str, Field(max_length=255, description="The operator's own reference (free text).")
+]
 
 
 class BootInfoOut(ApiModel):
@@ -114,8 +120,11 @@ class ChargePointOut(ApiModel):
     last_seen_at: Timestamp | None
     connected_since: Timestamp | None
     registration_status: RegistrationStatus | None = Field(
-        description="The answer the charger's next BootNotification gets. null: the configured "
-        "default (`[ocpp] default_registration_status`)."
+        description="What the charger was told at its last BootNotification; null before its first."
+    )
+    boot_answer: RegistrationStatus | None = Field(
+        description="What its next BootNotification will be told. null: the configured default "
+        "(`[ocpp] default_registration_status`)."
     )
     boot_info: BootInfoOut
     firmware_status: str | None
@@ -124,6 +133,11 @@ class ChargePointOut(ApiModel):
     active_transactions: list[str]
     security_profile: int
     site_id: str | None
+    model_id: str | None = Field(
+        description="The charging-station model it is linked to (by PATCH, or at boot when its "
+        "vendor and model match a live catalogue entry)."
+    )
+    external_id: str | None
     has_password: bool = Field(
         description="Whether a Basic Auth password is set (the password itself is never returned)."
     )
@@ -140,6 +154,8 @@ class ChargePointCreate(RequestModel):
         "Default: 1 when a password is given, else 0.",
     )
     site_id: SiteId | None = None
+    model_id: ModelId | None = None
+    external_id: ExternalId | None = None
 
 
 class ChargePointUpdate(RequestModel):
@@ -150,8 +166,16 @@ class ChargePointUpdate(RequestModel):
         default=None, description="A new Basic Auth password; null removes it."
     )
     security_profile: SecurityProfile = optional_field()
-    registration_status: RegistrationStatus | None = Field(
+    boot_answer: RegistrationStatus | None = Field(
         default=None,
-        description="Accepted | Pending | Rejected; null returns to the configured default.",
+        description="What the next BootNotification gets: Accepted | Pending | Rejected; null "
+        "returns to the configured default.",
     )
-    site_id: SiteId | None = None
+    registration_status: RegistrationStatus | None = Field(
+        default=None, description="An alias of `bootAnswer` (when both are given, they must agree)."
+    )
+    site_id: SiteId | None = Field(default=None, description="null takes it out of its site.")
+    model_id: ModelId | None = Field(
+        default=None, description="A live catalogue model; null unlinks it."
+    )
+    external_id: ExternalId | None = None

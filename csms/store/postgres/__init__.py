@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from csms.store.postgres.api_tokens import PostgresApiTokens
+from csms.store.postgres.catalogue import PostgresCatalogue
 from csms.store.postgres.charger_state import PostgresChargerState
 from csms.store.postgres.chargers import PostgresChargers
 from csms.store.postgres.commands import PostgresCommands
 from csms.store.postgres.database import PostgresDatabase
 from csms.store.postgres.device_model import PostgresDeviceModel
+from csms.store.postgres.evses import PostgresEvses
 from csms.store.postgres.id_tags import PostgresIdTags
 from csms.store.postgres.message_log import PostgresMessageLog
 from csms.store.postgres.reports import PostgresReports
+from csms.store.postgres.sites import PostgresSites
 from csms.store.postgres.transactions import PostgresTransactions
 
 __all__ = ["PostgresStore"]
@@ -40,6 +43,9 @@ class PostgresStore:
         )
         db = self.database
         self.chargers = PostgresChargers(db)
+        self.sites = PostgresSites(db)
+        self.catalogue = PostgresCatalogue(db)
+        self.evses = PostgresEvses(db)
         self.id_tags = PostgresIdTags(db)
         self.api_tokens = PostgresApiTokens(db)
         self.transactions = PostgresTransactions(db)

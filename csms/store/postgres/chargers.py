@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from csms.domain.errors import Conflict, NotFound
+from csms.domain.errors import Conflict, Invalid, NotFound
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credentials
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.updates import ChargePointChanges, changed_fields
 from csms.store.postgres.database import PostgresDatabase
+from csms.store.repositories import SocketReport
 from csms.store.rows import (
     CHARGE_POINT_COLUMNS,
     charge_point_from_row,
@@ -45,6 +46,24 @@ async def _read_one(conn: asyncpg.Connection, cp_id: str) -> ChargePoint | None:
     return None if row is None else _charge_point(row)
 
 
+async def _check_links(conn: asyncpg.Connection, site_id: object, model_id: object) -> None:
+    """A charger may name only a site that exists and a live catalogue model. The rows are held
+    until the commit: the site's as its foreign key would (a delete_site waits, then counts this
+    charger), the model's so that it is not archived in between."""
+    if isinstance(site_id, str):
+        found = await conn.fetchval("SELECT 1 FROM sites WHERE id = $1 FOR KEY SHARE", site_id)
+        if found is None:
+            raise Invalid("siteId", f"site {site_id!r} does not exist")
+    if isinstance(model_id, str):
+        archived = await conn.fetchrow(
+            "SELECT is_archived FROM charging_station_models WHERE id = $1 FOR SHARE", model_id
+        )
+        if archived is None:
+            raise Invalid("modelId", f"charging-station model {model_id!r} does not exist")
+        if archived[0]:
+            raise Invalid("modelId", f"charging-station model {model_id!r} is archived")
+
+
 class PostgresChargers:
     def __init__(self, db: PostgresDatabase) -> None:
         self._db = db
@@ -53,7 +72,13 @@ class PostgresChargers:
         return await self._db.read(lambda conn: _read_one(conn, cp_id))
 
     async def list_charge_points(
-        self, page: Page[str], *, search: str | None = None, connected: bool | None = None
+        self,
+        page: Page[str],
+        *,
+        search: str | None = None,
+        connected: bool | None = None,
+        site_ids: Collection[str] | None = None,
+        model_id: str | None = None,
     ) -> Paged[ChargePoint]:
         clauses: list[str] = []
         params: list[Any] = []
@@ -62,6 +87,11 @@ class PostgresChargers:
             params.append(value)
             return f"${len(params)}"
 
+        if site_ids is not None:
+            # An array, so that a subtree of any size is one parameter (empty: no charger).
+            clauses.append(f"cp.site_id = ANY({param(sorted(site_ids))}::text[])")
+        if model_id is not None:
+            clauses.append(f"cp.model_id = {param(model_id)}")
         if page.starting_after is not None:
             clauses.append(f"cp.id > {param(page.starting_after)}::citext")
         if connected is not None:
@@ -90,21 +120,27 @@ class PostgresChargers:
         security_profile: int,
         site_id: str | None,
         created_at: datetime,
+        model_id: str | None = None,
+        external_id: str | None = None,
     ) -> ChargePoint:
         async def op(conn: asyncpg.Connection) -> ChargePoint:
+            await _check_links(conn, site_id, model_id)
             try:
                 await conn.execute(
                     "INSERT INTO charge_points (id, name, password_hash, security_profile,"
-                    " site_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    " site_id, model_id, external_id, created_at)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     cp_id,
                     name,
                     password_hash,
                     security_profile,
                     site_id,
+                    model_id,
+                    external_id,
                     created_at,
                 )
             except asyncpg.UniqueViolationError as exc:
-                raise Conflict(f"charge point {cp_id!r} already exists") from exc
+                raise Conflict(f"charge point {cp_id!r} already exists", field="id") from exc
             added = await _read_one(conn, cp_id)
             assert added is not None
             return added
@@ -115,6 +151,7 @@ class PostgresChargers:
         assignments = changed_fields(changes)
 
         async def op(conn: asyncpg.Connection) -> ChargePoint:
+            await _check_links(conn, assignments.get("site_id"), assignments.get("model_id"))
             if assignments:
                 sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(assignments, 2))
                 await conn.execute(
@@ -144,17 +181,21 @@ class PostgresChargers:
         return await self._db.read(read)
 
     async def record_boot(
-        self, cp_id: str, *, ocpp_version: str, boot_info: BootInfo, accepted: bool, at: datetime
+        self, cp_id: str, *, ocpp_version: str, boot_info: BootInfo, status: str, at: datetime
     ) -> None:
         async def op(conn: asyncpg.Connection) -> None:
+            # The live model of this vendor and model (at most one: charging_station_models_live).
             await conn.execute(
-                "UPDATE charge_points SET ocpp_version = $2, boot_accepted = $3, vendor = $4,"
-                " model = $5, serial_number = $6, firmware_version = $7, iccid = $8, imsi = $9,"
-                " meter_type = $10, meter_serial_number = $11, last_boot_at = $12,"
-                " last_seen_at = $12 WHERE id = $1",
+                "UPDATE charge_points SET ocpp_version = $2, boot_status = $3,"
+                " boot_accepted = ($3 = 'Accepted'), vendor = $4, model = $5, serial_number = $6,"
+                " firmware_version = $7, iccid = $8, imsi = $9, meter_type = $10,"
+                " meter_serial_number = $11, last_boot_at = $12, last_seen_at = $12,"
+                " model_id = coalesce(model_id, (SELECT m.id FROM charging_station_models m"
+                " WHERE lower(m.vendor) = lower($4) AND lower(m.model) = lower($5)"
+                " AND NOT m.is_archived)) WHERE id = $1",
                 cp_id,
                 ocpp_version,
-                accepted,
+                status,
                 boot_info.vendor,
                 boot_info.model,
                 boot_info.serial_number,
@@ -248,3 +289,23 @@ class PostgresChargers:
             )
 
         await self._db.write(op)
+
+    async def list_charger_sites(self) -> list[tuple[str, str | None]]:
+        async def read(conn: asyncpg.Connection) -> list[tuple[str, str | None]]:
+            return [
+                (r[0], r[1])
+                for r in await conn.fetch("SELECT id, site_id FROM charge_points ORDER BY id")
+            ]
+
+        return await self._db.read(read)
+
+    async def list_socket_states(self) -> list[SocketReport]:
+        async def read(conn: asyncpg.Connection) -> list[SocketReport]:
+            rows = await conn.fetch(
+                "SELECT cp.id, cp.connected, c.evse_id, c.connector_id, c.status"
+                " FROM connectors c JOIN charge_points cp ON cp.id = c.charge_point_id"
+                " ORDER BY cp.id, c.evse_id, c.connector_id"
+            )
+            return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+        return await self._db.read(read)

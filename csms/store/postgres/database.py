@@ -29,9 +29,11 @@ import orjson
 from csms.config import mask_password
 from csms.domain.errors import DatabaseUnavailable
 from csms.log import get_logger
+from csms.store.asset_rows import Conversions
 from csms.store.group_commit import GroupCommitWriter, Outcome
+from csms.store.rows import unchanged
 
-__all__ = ["CombinedWrite", "PostgresDatabase", "WriteOp", "rows_affected"]
+__all__ = ["CONVERSIONS", "CombinedWrite", "PostgresDatabase", "WriteOp", "rows_affected"]
 
 T = TypeVar("T")
 WriteOp = Callable[[asyncpg.Connection], Awaitable[Any]]
@@ -60,6 +62,15 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.QueryCanceledError,  # statement_timeout
     asyncpg.exceptions.ObjectNotInPrerequisiteStateError,  # database not accepting connections
 )
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+CONVERSIONS = Conversions(time=unchanged, stamp=unchanged, json=_as_is, to_json=_as_is)
+"""This backend's conversions for csms.store.asset_rows: timestamptz columns hold datetimes, and
+jsonb columns are encoded and decoded by the codec every connection has (_init_connection)."""
 
 
 def rows_affected(status: str) -> int:

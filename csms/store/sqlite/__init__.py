@@ -6,14 +6,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from csms.store.sqlite.api_tokens import SqliteApiTokens
+from csms.store.sqlite.catalogue import SqliteCatalogue
 from csms.store.sqlite.charger_state import SqliteChargerState
 from csms.store.sqlite.chargers import SqliteChargers
 from csms.store.sqlite.commands import SqliteCommands
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.device_model import SqliteDeviceModel
+from csms.store.sqlite.evses import SqliteEvses
 from csms.store.sqlite.id_tags import SqliteIdTags
 from csms.store.sqlite.message_log import SqliteMessageLog
 from csms.store.sqlite.reports import SqliteReports
+from csms.store.sqlite.sites import SqliteSites
 from csms.store.sqlite.transactions import SqliteTransactions
 
 __all__ = ["SqliteStore"]
@@ -42,6 +45,9 @@ class SqliteStore:
         )
         db = self.database
         self.chargers = SqliteChargers(db)
+        self.sites = SqliteSites(db)
+        self.catalogue = SqliteCatalogue(db)
+        self.evses = SqliteEvses(db)
         self.id_tags = SqliteIdTags(db)
         self.api_tokens = SqliteApiTokens(db)
         self.transactions = SqliteTransactions(db)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from csms.domain.clock import format_timestamp, parse_timestamp
-from csms.domain.errors import Conflict, NotFound
+from csms.domain.errors import Conflict, Invalid, NotFound
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credentials
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.updates import ChargePointChanges, changed_fields
+from csms.store.repositories import SocketReport
 from csms.store.rows import CHARGE_POINT_COLUMNS, charge_point_from_row, like_pattern
 from csms.store.sqlite.database import SqliteDatabase
+from csms.store.sqlite.values import json_text
 
 __all__ = ["SqliteChargers"]
 
@@ -52,6 +54,21 @@ def _read_one(conn: sqlite3.Connection, cp_id: str) -> ChargePoint | None:
     return None if row is None else charge_point(conn, row)
 
 
+def _check_links(conn: sqlite3.Connection, site_id: object, model_id: object) -> None:
+    """A charger may name only a site that exists and a live catalogue model."""
+    site_query = "SELECT 1 FROM sites WHERE id = ?"
+    if isinstance(site_id, str) and conn.execute(site_query, (site_id,)).fetchone() is None:
+        raise Invalid("siteId", f"site {site_id!r} does not exist")
+    if isinstance(model_id, str):
+        row = conn.execute(
+            "SELECT is_archived FROM charging_station_models WHERE id = ?", (model_id,)
+        ).fetchone()
+        if row is None:
+            raise Invalid("modelId", f"charging-station model {model_id!r} does not exist")
+        if row[0]:
+            raise Invalid("modelId", f"charging-station model {model_id!r} is archived")
+
+
 class SqliteChargers:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
@@ -60,10 +77,23 @@ class SqliteChargers:
         return await self._db.read(lambda conn: _read_one(conn, cp_id))
 
     async def list_charge_points(
-        self, page: Page[str], *, search: str | None = None, connected: bool | None = None
+        self,
+        page: Page[str],
+        *,
+        search: str | None = None,
+        connected: bool | None = None,
+        site_ids: Collection[str] | None = None,
+        model_id: str | None = None,
     ) -> Paged[ChargePoint]:
         clauses: list[str] = []
         params: list[Any] = []
+        if site_ids is not None:
+            # A JSON array, so that a subtree of any size is one parameter.
+            clauses.append("site_id IN (SELECT value FROM json_each(?))")
+            params.append(json_text(sorted(site_ids)))
+        if model_id is not None:
+            clauses.append("model_id = ?")
+            params.append(model_id)
         if page.starting_after is not None:
             clauses.append("id > ?")
             params.append(page.starting_after)
@@ -95,18 +125,30 @@ class SqliteChargers:
         security_profile: int,
         site_id: str | None,
         created_at: datetime,
+        model_id: str | None = None,
+        external_id: str | None = None,
     ) -> ChargePoint:
-        row = (cp_id, name, password_hash, security_profile, site_id, format_timestamp(created_at))
+        row = (
+            cp_id,
+            name,
+            password_hash,
+            security_profile,
+            site_id,
+            model_id,
+            external_id,
+            format_timestamp(created_at),
+        )
 
         def op(conn: sqlite3.Connection) -> ChargePoint:
+            _check_links(conn, site_id, model_id)
             try:
                 conn.execute(
                     "INSERT INTO charge_points (id, name, password_hash, security_profile, site_id,"
-                    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    " model_id, external_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     row,
                 )
             except sqlite3.IntegrityError as exc:
-                raise Conflict(f"charge point {cp_id!r} already exists") from exc
+                raise Conflict(f"charge point {cp_id!r} already exists", field="id") from exc
             added = _read_one(conn, cp_id)
             assert added is not None
             return added
@@ -117,6 +159,7 @@ class SqliteChargers:
         assignments = changed_fields(changes)
 
         def op(conn: sqlite3.Connection) -> ChargePoint:
+            _check_links(conn, assignments.get("site_id"), assignments.get("model_id"))
             if assignments:
                 sets = ", ".join(f"{column} = ?" for column in assignments)
                 conn.execute(
@@ -146,12 +189,13 @@ class SqliteChargers:
         return await self._db.read(read)
 
     async def record_boot(
-        self, cp_id: str, *, ocpp_version: str, boot_info: BootInfo, accepted: bool, at: datetime
+        self, cp_id: str, *, ocpp_version: str, boot_info: BootInfo, status: str, at: datetime
     ) -> None:
         stamp = format_timestamp(at)
         row = (
             ocpp_version,
-            int(accepted),
+            status,
+            int(status == "Accepted"),
             boot_info.vendor,
             boot_info.model,
             boot_info.serial_number,
@@ -162,15 +206,19 @@ class SqliteChargers:
             boot_info.meter_serial_number,
             stamp,
             stamp,
+            boot_info.vendor,
+            boot_info.model,
             cp_id,
         )
 
         def op(conn: sqlite3.Connection) -> None:
             conn.execute(
-                "UPDATE charge_points SET ocpp_version = ?, boot_accepted = ?, vendor = ?,"
-                " model = ?, serial_number = ?, firmware_version = ?, iccid = ?, imsi = ?,"
-                " meter_type = ?, meter_serial_number = ?, last_boot_at = ?, last_seen_at = ?"
-                " WHERE id = ?",
+                "UPDATE charge_points SET ocpp_version = ?, boot_status = ?, boot_accepted = ?,"
+                " vendor = ?, model = ?, serial_number = ?, firmware_version = ?, iccid = ?,"
+                " imsi = ?, meter_type = ?, meter_serial_number = ?, last_boot_at = ?,"
+                " last_seen_at = ?, model_id = coalesce(model_id, (SELECT id FROM"
+                " charging_station_models WHERE vendor = ? COLLATE NOCASE"
+                " AND model = ? COLLATE NOCASE AND is_archived = 0)) WHERE id = ?",
                 row,
             )
 
@@ -250,3 +298,19 @@ class SqliteChargers:
             )
 
         await self._db.write(op)
+
+    async def list_charger_sites(self) -> list[tuple[str, str | None]]:
+        def read(conn: sqlite3.Connection) -> list[tuple[str, str | None]]:
+            return [(r[0], r[1]) for r in conn.execute("SELECT id, site_id FROM charge_points")]
+
+        return await self._db.read(read)
+
+    async def list_socket_states(self) -> list[SocketReport]:
+        def read(conn: sqlite3.Connection) -> list[SocketReport]:
+            rows = conn.execute(
+                "SELECT cp.id, cp.connected, c.evse_id, c.connector_id, c.status"
+                " FROM connectors c JOIN charge_points cp ON cp.id = c.charge_point_id"
+            )
+            return [(r[0], bool(r[1]), r[2], r[3], r[4]) for r in rows]
+
+        return await self._db.read(read)

@@ -13,8 +13,9 @@ from typing import Any
 import orjson
 
 from csms.domain.clock import format_timestamp, parse_timestamp
+from csms.store.asset_rows import Conversions
 
-__all__ = ["dt", "epoch_ms", "from_epoch_ms", "from_json", "json_text", "ts"]
+__all__ = ["CONVERSIONS", "dt", "epoch_ms", "from_epoch_ms", "from_json", "json_text", "ts"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -43,3 +44,11 @@ def json_text(value: Any) -> str | None:
 
 def from_json(text: str | None) -> Any:
     return None if text is None else orjson.loads(text)
+
+
+def _time(text: str) -> datetime:
+    return parse_timestamp(text)
+
+
+CONVERSIONS = Conversions(time=_time, stamp=format_timestamp, json=from_json, to_json=json_text)
+"""This backend's conversions for csms.store.asset_rows."""

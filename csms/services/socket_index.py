@@ -1,0 +1,88 @@
+"""Live socket counts per charger, for the site tree (API.md "Networks and sites").
+
+Kept in memory and fed by the event bus (connector.status, charger.connected/disconnected), so a
+tree read looks up each charger's counts instead of scanning every connector of the fleet, and a
+status change shows in the next read. Loaded from the store once at start-up. The bus is the one
+source on purpose: a cluster node that relays other nodes' events into it keeps the same counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from csms.domain.site_tree import SocketCounts, SocketState, is_socket, socket_state
+from csms.services.events import EventBus
+from csms.store.repositories import SocketReport
+
+__all__ = ["SocketIndex"]
+
+_NONE = SocketCounts()
+
+
+@dataclass(slots=True)
+class _ChargerSockets:
+    connected: bool = False
+    sockets: set[tuple[int, int]] = field(default_factory=set)
+    faulted: set[tuple[int, int]] = field(default_factory=set)
+
+    def counts(self) -> SocketCounts:
+        if not self.connected:
+            return SocketCounts(offline=len(self.sockets))
+        return SocketCounts(online=len(self.sockets) - len(self.faulted), error=len(self.faulted))
+
+
+class SocketIndex:
+    def __init__(self) -> None:
+        self._chargers: dict[str, _ChargerSockets] = {}
+
+    def attach(self, events: EventBus) -> None:
+        events.listen("connector.status", self._on_status_event)
+        events.listen("charger.connected", lambda cp_id, _: self.set_connected(cp_id, True))
+        events.listen("charger.disconnected", lambda cp_id, _: self.set_connected(cp_id, False))
+        events.listen("charger.deleted", lambda cp_id, _: self.forget(cp_id))
+
+    def load(self, states: Iterable[SocketReport]) -> None:
+        self._chargers.clear()
+        for cp_id, connected, evse_id, connector_id, status in states:
+            self._entry(cp_id).connected = connected
+            self.set_status(cp_id, evse_id, connector_id, status)
+
+    def counts(self, cp_id: str) -> SocketCounts:
+        entry = self._chargers.get(cp_id.lower())
+        return _NONE if entry is None else entry.counts()
+
+    def set_connected(self, cp_id: str | None, connected: bool) -> None:
+        if cp_id is not None:
+            self._entry(cp_id).connected = connected
+
+    def set_status(self, cp_id: str, evse_id: int, connector_id: int, status: str) -> None:
+        if not is_socket(evse_id, connector_id):
+            return
+        entry = self._entry(cp_id)
+        key = (evse_id, connector_id)
+        entry.sockets.add(key)
+        # Only the error/online split depends on the status; offline comes from the connection.
+        if socket_state(True, status) is SocketState.ERROR:
+            entry.faulted.add(key)
+        else:
+            entry.faulted.discard(key)
+
+    def forget(self, cp_id: str | None) -> None:
+        if cp_id is not None:
+            self._chargers.pop(cp_id.lower(), None)
+
+    def _entry(self, cp_id: str) -> _ChargerSockets:
+        key = cp_id.lower()
+        entry = self._chargers.get(key)
+        if entry is None:
+            entry = self._chargers[key] = _ChargerSockets()
+        return entry
+
+    def _on_status_event(self, cp_id: str | None, data: dict[str, Any]) -> None:
+        evse_id, connector_id = data.get("evseId"), data.get("connectorId")
+        status = data.get("status")
+        if cp_id is None or not isinstance(evse_id, int) or not isinstance(connector_id, int):
+            return
+        self.set_status(cp_id, evse_id, connector_id, str(status))

@@ -1,0 +1,37 @@
+"""The site tree's live counts follow the event bus."""
+
+from __future__ import annotations
+
+from csms.domain.clock import system_clock
+from csms.domain.site_tree import SocketCounts
+from csms.services.events import EventBus
+from csms.services.socket_index import SocketIndex
+
+
+def test_counts_follow_status_connection_and_deletion_events() -> None:
+    events = EventBus(system_clock)
+    index = SocketIndex()
+    index.attach(events)
+    index.load([("CP-1", False, 1, 1, "Available"), ("CP-1", False, 0, 0, "Available")])
+    assert index.counts("cp-1") == SocketCounts(offline=1)  # connector 0 is no socket
+
+    events.publish("charger.connected", "CP-1", ocppVersion="1.6")
+    assert index.counts("CP-1") == SocketCounts(online=1)
+    events.publish("connector.status", "cp-1", evseId=2, connectorId=2, status="Faulted")
+    assert index.counts("CP-1") == SocketCounts(online=1, error=1)
+    events.publish("connector.status", "CP-1", evseId=2, connectorId=2, status="Available")
+    assert index.counts("CP-1") == SocketCounts(online=2)
+    events.publish("connector.status", "CP-1", evseId=1, connectorId=1, status="Faulted")
+    events.publish("charger.disconnected", "CP-1", closeCode=1006)
+    assert index.counts("CP-1") == SocketCounts(offline=2)
+    events.publish("charger.deleted", "CP-1")
+    assert index.counts("CP-1") == SocketCounts()
+    assert index.counts("never-seen") == SocketCounts()
+
+
+def test_a_broken_event_changes_nothing_and_raises_nothing() -> None:
+    events = EventBus(system_clock)
+    index = SocketIndex()
+    index.attach(events)
+    events.publish("connector.status", "CP", evseId="1", connectorId=None, status="Faulted")
+    assert index.counts("CP") == SocketCounts()
