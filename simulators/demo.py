@@ -18,15 +18,15 @@ from pathlib import Path
 from csms.app import CentralSystem
 from csms.config import load_settings
 from csms.domain.errors import Conflict
-from csms.domain.models import IdTag, Role
+from csms.domain.models import NewIdTag, Role
 from csms.log import configure_logging
 from simulators.fleet import FleetOptions, run_fleet
 
 DEMO_PASSWORD = "demo-password-1"
 DEMO_TAG = "DEMO-TAG"
-# The CSMS matches 2.0.1 idTokens on value and type; the tag is registered with the
-# default type, "Central", so the 2.0.1 stations must present that type.
-DEMO_TOKEN_TYPE = "Central"
+# The tag is registered without a type, so it matches the 2.0.1 stations' tokens whatever
+# type they present (an RFID reader's ISO14443 here, the simulators' default).
+DEMO_TOKEN_TYPE = "ISO14443"
 
 
 async def _demo(config: Path | None, chargers: int, ocpp201: int) -> None:
@@ -45,7 +45,7 @@ async def _demo(config: Path | None, chargers: int, ocpp201: int) -> None:
             with contextlib.suppress(Conflict):
                 await system.services.chargers.register(identity, password=DEMO_PASSWORD)
         with contextlib.suppress(Conflict):
-            await system.services.id_tags.add(IdTag(DEMO_TAG, label="demo"))
+            await system.services.id_tags.add(NewIdTag(DEMO_TAG, label="demo"))
         token = await system.services.api_tokens.create("demo", Role.OPERATOR)
         api = f"http://{settings.api.host}:{system.api_port}"
         print(

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from csms.domain.authorization import CENTRAL_TOKEN_TYPE
+
 __all__ = [
     "COMMANDS",
     "REDACTED",
@@ -364,11 +366,12 @@ class CommandContext:
     # Unique per command (its audit-trail id): becomes requestId / remoteStartId / reservation id.
     request_id: int
     now: datetime
-    # idTag (lower-cased) → its 2.0.1 idToken type, for the tags the command names.
+    # idTag (lower-cased) → the 2.0.1 idToken type to send for it, for the tags the command names
+    # (csms.domain.authorization.token_type_to_send).
     token_types: Mapping[str, str] = field(default_factory=dict)
 
     def token_type(self, id_tag: str) -> str:
-        return self.token_types.get(id_tag.lower(), "Central")
+        return self.token_types.get(id_tag.lower(), CENTRAL_TOKEN_TYPE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ __all__ = [
     "LoggedFrame",
     "MessageExchange",
     "MeterSample",
+    "NewIdTag",
     "OcppMessage",
     "Reservation",
     "Role",
@@ -98,13 +99,51 @@ class ChargePoint:
 
 
 @dataclass(frozen=True, slots=True)
-class IdTag:
+class NewIdTag:
+    """An id-tag as an operator registers it; adding it stamps the times (``stored``)."""
+
     uid: str
     status: IdTagStatus = IdTagStatus.ENABLED
-    type: str = "Central"
+    # The 2.0.1 idToken type. None (the usual case: a card registered by its UID) matches the
+    # value whatever type the charger presents; see csms.domain.authorization.matches.
+    type: str | None = None
     expire_at: datetime | None = None
     parent_id_tag: str | None = None
     label: str | None = None
+    user_id: str | None = None
+    external_id: str | None = None
+
+    def stored(self, created_at: datetime) -> IdTag:
+        """The record as added: last updated when it was created."""
+        return IdTag(
+            uid=self.uid,
+            status=self.status,
+            type=self.type,
+            expire_at=self.expire_at,
+            parent_id_tag=self.parent_id_tag,
+            label=self.label,
+            user_id=self.user_id,
+            external_id=self.external_id,
+            created_at=created_at,
+            last_updated_at=created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IdTag:
+    """An id-tag as stored. The times are keyword-only so that the rules' tests can build a tag
+    from the fields they are about."""
+
+    uid: str
+    status: IdTagStatus = IdTagStatus.ENABLED
+    type: str | None = None
+    expire_at: datetime | None = None
+    parent_id_tag: str | None = None
+    label: str | None = None
+    user_id: str | None = None
+    external_id: str | None = None
+    created_at: datetime = field(kw_only=True)
+    last_updated_at: datetime = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

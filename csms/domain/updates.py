@@ -43,11 +43,15 @@ class ChargePointChanges:
 
 @dataclass(frozen=True, slots=True)
 class IdTagChanges:
+    """What a PATCH changes; the store also sets ``last_updated_at`` on every update."""
+
     status: str | Unset = UNSET
-    type: str | Unset = UNSET
+    type: str | Unset | None = UNSET  # None: the record matches any 2.0.1 type again
     expire_at: datetime | Unset | None = UNSET
     parent_id_tag: str | Unset | None = UNSET
     label: str | Unset | None = UNSET
+    user_id: str | Unset | None = UNSET
+    external_id: str | Unset | None = UNSET
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,6 @@ class AuthorizationService:
         self._clock = clock
 
     async def authorize(self, id_tag: str, token_type: str | None = None) -> Authorization:
-        """``token_type``: the 2.0.1 idToken type, which must match the record's (API.md)."""
-        tag = await self._store.get_id_tag(id_tag)
-        if tag is not None and token_type is not None and tag.type != token_type:
-            tag = None
-        return decide(tag, self._clock())
+        """``token_type``: the 2.0.1 idToken type the charger presented (None for 1.6); whether
+        it fits the record is csms.domain.authorization's rule."""
+        return decide(await self._store.get_id_tag(id_tag), self._clock(), token_type)

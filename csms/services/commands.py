@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from csms.domain import commands as cmd
+from csms.domain.authorization import token_type_to_send
 from csms.domain.clock import Clock
 from csms.domain.commands import CommandContext, CommandInvalid, CommandNotSupported, OcppCall
 from csms.domain.errors import (
@@ -259,8 +260,7 @@ class CommandService:
         types = {}
         for id_tag in _id_tags(command):
             tag = await self._id_tags.get_id_tag(id_tag)
-            if tag is not None:
-                types[id_tag.lower()] = tag.type
+            types[id_tag.lower()] = token_type_to_send(tag)
         return CommandContext(request_id=command_id, now=self._clock(), token_types=types)
 
     async def _run(self, prepared: _Prepared) -> CommandRecord:

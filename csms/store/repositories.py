@@ -26,8 +26,10 @@ from csms.domain.models import (
     Credentials,
     DeviceVariable,
     IdTag,
+    IdTagStatus,
     MessageExchange,
     MeterSample,
+    NewIdTag,
     OcppMessage,
     Reservation,
     Role,
@@ -208,9 +210,22 @@ class EvseStore(Protocol):
 
 class IdTagStore(Protocol):
     async def get_id_tag(self, uid: str) -> IdTag | None: ...
-    async def list_id_tags(self, page: Page[str]) -> Paged[IdTag]: ...
-    async def add_id_tag(self, tag: IdTag, created_at: datetime) -> IdTag: ...
-    async def update_id_tag(self, uid: str, changes: IdTagChanges) -> IdTag: ...
+    async def list_id_tags(
+        self,
+        page: Page[str],
+        *,
+        user_id: str | None = None,
+        status: IdTagStatus | None = None,
+    ) -> Paged[IdTag]:
+        """Ordered by uid (the cursor); ``user_id`` matches exactly."""
+        ...
+
+    async def add_id_tag(self, tag: NewIdTag, created_at: datetime) -> IdTag: ...
+    async def update_id_tag(self, uid: str, changes: IdTagChanges, updated_at: datetime) -> IdTag:
+        """Apply ``changes`` and set ``last_updated_at`` to ``updated_at``, even when
+        ``changes`` is empty (every PATCH counts as an update)."""
+        ...
+
     async def delete_id_tag(self, uid: str) -> None: ...
 
 

@@ -566,3 +566,33 @@ async def test_signed_firmware_uses_the_1_6_security_extension(csms: RunningCsms
     assert isinstance(call[3]["requestId"], int)
     assert response.json()["data"]["status"] == "Accepted"
     await client.close()
+
+
+async def test_the_id_token_type_sent_is_the_records_else_central(csms: RunningCsms) -> None:
+    await csms.register("CS-TYPES")
+    client = await RawClient.connect(csms.ocpp_url, "CS-TYPES", subprotocols=["ocpp2.0.1"])
+    await client.result("BootNotification", BOOT_201)
+    charger = Charger("CS-TYPES", "2.0.1", client)
+    await csms.add_id_tag("CARD-T", type="ISO14443")
+    await csms.add_id_tag("UID-ONLY")  # no type
+
+    accepted = {"status": "Accepted"}
+    call, _ = await exchange(csms, charger, "start", {"idTag": "card-t", "evseId": 1}, accepted)
+    assert call[3]["idToken"] == {"idToken": "card-t", "type": "ISO14443"}
+    call, _ = await exchange(csms, charger, "start", {"idTag": "UID-ONLY"}, accepted)
+    assert call[3]["idToken"] == {"idToken": "UID-ONLY", "type": "Central"}
+    reserve = {"idTag": "CARD-T", "expiryDate": "2030-01-01T10:00:00Z", "evseId": 1}
+    call, _ = await exchange(csms, charger, "reserve", reserve, accepted)
+    assert call[3]["idToken"] == {"idToken": "CARD-T", "type": "ISO14443"}
+    local_list = {
+        "listVersion": 2,
+        "updateType": "Full",
+        "idTags": [{"idTag": "CARD-T"}, {"idTag": "UID-ONLY"}, {"idTag": "UNKNOWN"}],
+    }
+    call, _ = await exchange(csms, charger, "send-local-list", local_list, accepted)
+    assert [e["idToken"]["type"] for e in call[3]["localAuthorizationList"]] == [
+        "ISO14443",
+        "Central",
+        "Central",
+    ]
+    await client.close()

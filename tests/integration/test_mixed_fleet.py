@@ -9,7 +9,7 @@ from tests.conftest import RunningCsms
 
 
 async def test_mixed_fleet_charges_and_reads_the_same(csms: RunningCsms) -> None:
-    await csms.add_id_tag("SIM-TAG")  # type Central: what the 2.0.1 stations present here
+    await csms.add_id_tag("SIM-TAG")  # no type: matches the Central tokens presented here
     sims: list[ChargePoint16Simulator | ChargePoint201Simulator] = []
     for i in range(3):
         await csms.register(f"MIX16-{i}")

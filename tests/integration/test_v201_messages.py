@@ -164,6 +164,31 @@ async def test_authorize_matches_value_and_type(csms: RunningCsms, station: RawC
     assert blocked["idTokenInfo"]["status"] == "Blocked"
 
 
+async def test_a_card_registered_by_uid_matches_whatever_type_the_reader_presents(
+    csms: RunningCsms, station: RawClient
+) -> None:
+    await csms.add_id_tag("04A2B3C4")  # no type: how an operator registers a card
+
+    async def status(token_type: str) -> str:
+        answer = await station.result(
+            "Authorize", {"idToken": {"idToken": "04a2b3c4", "type": token_type}}
+        )
+        result: str = answer["idTokenInfo"]["status"]
+        return result
+
+    assert await status("ISO14443") == "Accepted"  # an RFID reader's type: was Invalid
+    assert await status("ISO15693") == "Accepted"
+    assert await status("Central") == "Accepted"
+
+    # Typed by PATCH, the record matches that type only; null makes it match any type again.
+    tag = csms.api()
+    assert (await tag.patch("/api/v1/id-tags/04A2B3C4", json={"type": "ISO15693"})).is_success
+    assert await status("ISO14443") == "Invalid"
+    assert await status("ISO15693") == "Accepted"
+    assert (await tag.patch("/api/v1/id-tags/04A2B3C4", json={"type": None})).is_success
+    assert await status("ISO14443") == "Accepted"
+
+
 async def test_meter_values_firmware_log_security_and_data_transfer(
     csms: RunningCsms, station: RawClient
 ) -> None:

@@ -291,6 +291,27 @@ async def test_a_refused_token_in_a_transaction_event_is_answered_not_rejected(
     assert (await get_tx(csms, tx_id))["status"] == "active"
 
 
+async def test_a_transaction_with_a_card_registered_without_a_type(
+    csms: RunningCsms, station: RawClient
+) -> None:
+    await csms.add_id_tag("CARD-UID")
+    tx_id = str(uuid.uuid4())
+    started = await station.result(
+        "TransactionEvent",
+        tx_event(
+            "Started",
+            tx_id,
+            0,
+            T0,
+            triggerReason="Authorized",
+            idToken={"idToken": "CARD-UID", "type": "ISO14443"},
+            evse={"id": 1, "connectorId": 1},
+        ),
+    )
+    assert started["idTokenInfo"]["status"] == "Accepted"
+    assert (await get_tx(csms, tx_id))["idTag"] == "CARD-UID"
+
+
 async def test_a_transaction_started_before_a_restart_ends_after_it(
     database: DatabaseSettings,
 ) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from csms.domain.errors import Conflict, NotFound
-from csms.domain.models import BootInfo, ConnectorState, IdTag, IdTagStatus, Role
+from csms.domain.models import BootInfo, ConnectorState, IdTag, IdTagStatus, NewIdTag, Role
 from csms.domain.paging import Page
 from csms.domain.transactions import TransactionStart
 from csms.domain.updates import UNSET, ChargePointChanges, IdTagChanges
@@ -15,6 +16,7 @@ from csms.store.repositories import Store
 from tests.store.conftest import NOW, add_charge_point
 
 EVERYTHING: Page[str] = Page(100)
+LATER = NOW + timedelta(minutes=5)
 
 
 async def test_a_charge_point_is_registered_once_and_found_whatever_the_case(store: Store) -> None:
@@ -121,19 +123,34 @@ async def test_boot_connection_and_statuses_are_recorded(store: Store) -> None:
 
 
 async def test_id_tags(store: Store) -> None:
-    tag = IdTag("Card-1", IdTagStatus.ENABLED, "ISO14443", NOW, "PARENT", "Alice")
-    assert await store.id_tags.add_id_tag(tag, NOW) == tag
+    new = NewIdTag("Card-1", IdTagStatus.ENABLED, "ISO14443", NOW, "PARENT", "Alice", "u-1", "x-1")
+    tag = await store.id_tags.add_id_tag(new, NOW)
+    assert tag == IdTag(
+        "Card-1",
+        IdTagStatus.ENABLED,
+        "ISO14443",
+        NOW,
+        "PARENT",
+        "Alice",
+        "u-1",
+        "x-1",
+        created_at=NOW,
+        last_updated_at=NOW,
+    )
     with pytest.raises(Conflict):
-        await store.id_tags.add_id_tag(IdTag("card-1"), NOW)
+        await store.id_tags.add_id_tag(NewIdTag("card-1"), NOW)
     assert await store.id_tags.get_id_tag("CARD-1") == tag
     updated = await store.id_tags.update_id_tag(
-        "card-1", IdTagChanges(status="blocked", expire_at=None, label=None)
+        "card-1", IdTagChanges(status="blocked", expire_at=None, label=None), LATER
     )
-    assert updated == IdTag("Card-1", IdTagStatus.BLOCKED, "ISO14443", None, "PARENT", None)
+    assert updated == replace(
+        tag, status=IdTagStatus.BLOCKED, expire_at=None, label=None, last_updated_at=LATER
+    )
+    assert await store.id_tags.get_id_tag("card-1") == updated
     with pytest.raises(NotFound):
-        await store.id_tags.update_id_tag("nobody", IdTagChanges(label="x"))
+        await store.id_tags.update_id_tag("nobody", IdTagChanges(label="x"), LATER)
     for uid in ("B", "A", "c"):
-        await store.id_tags.add_id_tag(IdTag(uid), NOW)
+        await store.id_tags.add_id_tag(NewIdTag(uid), NOW)
     first = await store.id_tags.list_id_tags(Page(2))
     assert [t.uid for t in first.items] == ["A", "B"] and first.has_more
     rest = await store.id_tags.list_id_tags(Page(5, "B"))
@@ -142,6 +159,70 @@ async def test_id_tags(store: Store) -> None:
     assert await store.id_tags.get_id_tag("c") is None
     with pytest.raises(NotFound):
         await store.id_tags.delete_id_tag("c")
+
+
+async def test_an_id_tag_without_a_type_and_clearing_fields(store: Store) -> None:
+    tag = await store.id_tags.add_id_tag(NewIdTag("UID-1"), NOW)
+    assert (tag.type, tag.user_id, tag.external_id) == (None, None, None)
+    assert await store.id_tags.get_id_tag("uid-1") == tag
+
+    typed = await store.id_tags.update_id_tag(
+        "UID-1", IdTagChanges(type="eMAID", user_id="alice@example.com", external_id="crm-7"), LATER
+    )
+    assert (typed.type, typed.user_id, typed.external_id) == (
+        "eMAID",
+        "alice@example.com",
+        "crm-7",
+    )
+    assert (typed.created_at, typed.last_updated_at) == (NOW, LATER)
+
+    # None clears; an absent field stays; every update moves last_updated_at, an empty one too.
+    cleared = await store.id_tags.update_id_tag(
+        "UID-1", IdTagChanges(type=None, external_id=None), LATER + timedelta(seconds=1)
+    )
+    assert (cleared.type, cleared.user_id, cleared.external_id) == (None, "alice@example.com", None)
+    untouched = await store.id_tags.update_id_tag(
+        "UID-1", IdTagChanges(), LATER + timedelta(seconds=2)
+    )
+    assert untouched == replace(cleared, last_updated_at=LATER + timedelta(seconds=2))
+    assert await store.id_tags.get_id_tag("UID-1") == untouched
+
+
+async def test_id_tags_filtered_by_user_and_status(store: Store) -> None:
+    tags = [
+        ("A", "alice", IdTagStatus.ENABLED),
+        ("B", "bob", IdTagStatus.ENABLED),
+        ("C", "alice", IdTagStatus.BLOCKED),
+        ("D", None, IdTagStatus.BLOCKED),
+        ("E", "alice", IdTagStatus.ENABLED),
+        ("F", "Alice", IdTagStatus.ENABLED),
+        ("G", "alice", IdTagStatus.DISABLED),
+    ]
+    for uid, user_id, status in tags:
+        await store.id_tags.add_id_tag(NewIdTag(uid, status, user_id=user_id), NOW)
+
+    async def uids(
+        page: Page[str], *, user_id: str | None = None, status: IdTagStatus | None = None
+    ) -> tuple[list[str], bool]:
+        listed = await store.id_tags.list_id_tags(page, user_id=user_id, status=status)
+        return [t.uid for t in listed.items], listed.has_more
+
+    assert await uids(Page(10), user_id="alice") == (["A", "C", "E", "G"], False)
+    assert await uids(Page(2), user_id="alice") == (["A", "C"], True)
+    assert await uids(Page(2, "C"), user_id="alice") == (["E", "G"], False)
+    assert await uids(Page(10), user_id="Alice") == (["F"], False)  # userId is exact
+    assert await uids(Page(10), user_id="nobody") == ([], False)
+    assert await uids(Page(10), status=IdTagStatus.BLOCKED) == (["C", "D"], False)
+    assert await uids(Page(10), status=IdTagStatus.DISABLED) == (["G"], False)
+    assert await uids(Page(1, "A"), user_id="alice", status=IdTagStatus.ENABLED) == (
+        ["E"],
+        False,
+    )
+    assert await uids(Page(10), user_id="alice", status=IdTagStatus.ENABLED) == (
+        ["A", "E"],
+        False,
+    )
+    assert await uids(Page(3, "d")) == (["E", "F", "G"], False)  # the cursor is case-insensitive
 
 
 async def test_api_tokens_are_found_by_hash_and_replaced(store: Store) -> None:

@@ -45,7 +45,10 @@ async def test_concurrent_writes_share_commits(store: SqliteStore) -> None:
 
 async def test_a_failing_write_does_not_undo_its_batch_neighbours(store: SqliteStore) -> None:
     def broken(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO id_tags (uid, status, created_at) VALUES ('X', 'enabled', 'now')")
+        conn.execute(
+            "INSERT INTO id_tags (uid, status, created_at, last_updated_at)"
+            " VALUES ('X', 'enabled', 'now', 'now')"
+        )
         raise RuntimeError("boom")
 
     good = store.transactions.add_meter_values("CP", 1, 1, None, [MeterSample(NOW, "1")])

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from csms.domain.authorization import AuthorizationStatus, decide
 from csms.domain.clock import format_timestamp, parse_timestamp
-from csms.domain.models import IdTag, IdTagStatus
 from csms.domain.secrets import VerifiedPasswords, hash_password, verify_password
 
 
@@ -26,16 +24,6 @@ def test_timestamps_are_utc_with_milliseconds_and_z() -> None:
     )
     assert parse_timestamp("2026-05-01T10:00:00Z").tzinfo is not None
     assert parse_timestamp("2026-05-01T10:00:00.123456789Z").microsecond == 123456
-
-
-def test_authorization_rule() -> None:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    assert decide(None, now).status is AuthorizationStatus.INVALID
-    assert decide(IdTag("A"), now).status is AuthorizationStatus.ACCEPTED
-    assert decide(IdTag("A", IdTagStatus.DISABLED), now).status is AuthorizationStatus.BLOCKED
-    assert decide(IdTag("A", IdTagStatus.BLOCKED), now).status is AuthorizationStatus.BLOCKED
-    expired = IdTag("A", expire_at=now - timedelta(seconds=1))
-    assert decide(expired, now).status is AuthorizationStatus.EXPIRED
 
 
 def test_verified_passwords_are_recognised_until_the_hash_changes() -> None:

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path, Query, Response
 from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
 from csms.api.errors import ApiError
 from csms.api.schemas.base import ID_TAG_MAX, Envelope, ItemPage
-from csms.api.schemas.id_tags import IdTagCreate, IdTagOut, IdTagUpdate
+from csms.api.schemas.id_tags import USER_ID_MAX, IdTagCreate, IdTagOut, IdTagUpdate
+from csms.domain.models import IdTagStatus
 from csms.domain.paging import Page
 from csms.domain.updates import UNSET, IdTagChanges
 
@@ -27,8 +28,22 @@ async def list_id_tags(
     starting_after: Annotated[
         str | None, Query(alias="startingAfter", description="The idTagUid of the last item seen.")
     ] = None,
+    user_id: Annotated[
+        str | None,
+        Query(
+            alias="userId",
+            max_length=USER_ID_MAX,
+            description="Only the tags of this user (exact, case-sensitive match).",
+        ),
+    ] = None,
+    status: Annotated[
+        IdTagStatus | None,
+        Query(description="Only the tags with this status: enabled, disabled or blocked."),
+    ] = None,
 ) -> Envelope[ItemPage[IdTagOut]]:
-    id_tags = await ctx.id_tags.list_id_tags(Page(limit, starting_after))
+    id_tags = await ctx.id_tags.list_id_tags(
+        Page(limit, starting_after), user_id=user_id, status=status
+    )
     return Envelope(data=ItemPage.of(id_tags, IdTagOut.from_domain))
 
 
@@ -45,7 +60,10 @@ async def get_id_tag(ctx: Ctx, uid: Uid) -> Envelope[IdTagOut]:
     return Envelope(data=IdTagOut.from_domain(tag))
 
 
-@router.patch("/{uid}", summary="Change an id-tag (expireAt: null clears the expiry)")
+@router.patch(
+    "/{uid}",
+    summary="Change an id-tag (null clears a field: expireAt, type, userId, ...)",
+)
 async def update_id_tag(ctx: Ctx, uid: Uid, body: IdTagUpdate) -> Envelope[IdTagOut]:
     present = body.model_fields_set
     changes = IdTagChanges(
@@ -54,6 +72,8 @@ async def update_id_tag(ctx: Ctx, uid: Uid, body: IdTagUpdate) -> Envelope[IdTag
         expire_at=body.expire_at if "expire_at" in present else UNSET,
         parent_id_tag=body.parent_id_tag if "parent_id_tag" in present else UNSET,
         label=body.label if "label" in present else UNSET,
+        user_id=body.user_id if "user_id" in present else UNSET,
+        external_id=body.external_id if "external_id" in present else UNSET,
     )
     return Envelope(data=IdTagOut.from_domain(await ctx.id_tags.update(uid, changes)))
 
