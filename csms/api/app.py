@@ -10,6 +10,7 @@ from csms.api.auth import authenticate
 from csms.api.context import ApiContext
 from csms.api.errors import install_error_handlers
 from csms.api.routes import (
+    api_tokens,
     charge_points,
     charger_state,
     commands,
@@ -30,7 +31,9 @@ The operator API of the central system: charge points, transactions and meter va
 and the OCPP message log. The same requests work whether a charger speaks OCPP 1.6 or 2.0.1.
 
 * **Auth**: `Authorization: Bearer <token>`. `viewer` tokens may only read (GET); `operator`
-  tokens may do everything. Missing or invalid token: 401; a viewer's write: 403.
+  tokens may do everything but the admin-only routes (API tokens); `admin` tokens everything.
+  Missing, invalid, expired or revoked token: 401; a viewer's write or a non-admin on an
+  admin-only route: 403.
 * **Envelopes**: success `{"data": ...}`; lists `{"data": {"items": [...], "hasMore": bool}}`
   with `?limit=` (1-1000, default 50) and `?startingAfter=<id of the last item>`;
   errors `{"error": {"code", "message", "details"}}`.
@@ -44,7 +47,7 @@ def _error(description: str) -> dict[str, Any]:
 
 _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _error("Missing or invalid token (`unauthorized`)"),
-    403: _error("A viewer token on a write (`forbidden`)"),
+    403: _error("A viewer token on a write, or not an admin on an admin-only route (`forbidden`)"),
     404: _error("No such resource (`not_found`)"),
     409: _error("Already exists (`conflict`)"),
     422: _error("Invalid parameters or body (`validation_error`); `details.errors` lists them"),
@@ -64,7 +67,17 @@ def create_api(ctx: ApiContext) -> FastAPI:
     app.include_router(health.router)
     # Each router straight onto the app: a router nested in another costs a second round of
     # route matching on every request.
-    for module in (charge_points, charger_state, commands, transactions, id_tags, messages, events):
+    routers = (
+        charge_points,
+        charger_state,
+        commands,
+        transactions,
+        id_tags,
+        messages,
+        events,
+        api_tokens,
+    )
+    for module in routers:
         app.include_router(
             module.router,
             prefix=API_PREFIX,

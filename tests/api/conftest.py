@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from csms.api.context import ApiContext
 from csms.app import CentralSystem
-from csms.domain.models import Role
+from csms.domain.models import Role, TokenSource
 from csms.services.message_log import MessageLog
 from csms.store.repositories import Store
 from tests.conftest import make_settings
@@ -42,6 +42,7 @@ class ApiHarness:
     clock: StepClock
     operator_token: str
     viewer_token: str
+    admin_token: str
     clients: list[httpx.AsyncClient]
 
     def client(
@@ -52,6 +53,8 @@ class ApiHarness:
             headers["Authorization"] = f"Bearer {self.operator_token}"
         elif token == "viewer":
             headers["Authorization"] = f"Bearer {self.viewer_token}"
+        elif token == "admin":
+            headers["Authorization"] = f"Bearer {self.admin_token}"
         elif token is not None:
             headers["Authorization"] = token
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=raise_app_exceptions)
@@ -75,9 +78,11 @@ async def harness(tmp_path: Path) -> AsyncIterator[ApiHarness]:
     await store.open()
     ctx: ApiContext = system.api.state.ctx
     message_log = system.services.message_log
-    operator = await ctx.api_tokens.create("ops", Role.OPERATOR)
-    viewer = await ctx.api_tokens.create("watcher", Role.VIEWER)
-    h = ApiHarness(store, ctx, system.api, message_log, clock, operator, viewer, [])
+    tokens = ctx.api_tokens
+    operator = (await tokens.create("ops", Role.OPERATOR, source=TokenSource.CLI)).token
+    viewer = (await tokens.create("watcher", Role.VIEWER, source=TokenSource.CLI)).token
+    admin = (await tokens.create("boss", Role.ADMIN, source=TokenSource.CLI)).token
+    h = ApiHarness(store, ctx, system.api, message_log, clock, operator, viewer, admin, [])
     try:
         yield h
     finally:
