@@ -277,12 +277,14 @@ class CentralSystem:
         log.info("api listening", host=self.settings.api.host, port=self.api_port)
 
     async def _housekeeping(self) -> None:
-        """Once a minute: persist when connected chargers were last heard, expire reservations."""
+        """Once a minute: persist when connected chargers were last heard and when API tokens
+        were last used, expire reservations."""
         while True:
             await asyncio.sleep(_HOUSEKEEPING_SECONDS)
             seen = [(s.charge_point_id, s.last_seen_at) for s in self.sessions.all()]
             try:
                 await self.services.chargers.record_last_seen(seen)
+                await self.services.api_tokens.flush_last_used()
                 await self.services.state.expire_reservations()
             except Exception as exc:
                 log.warning("housekeeping failed", error=repr(exc))
@@ -300,6 +302,10 @@ class CentralSystem:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.services.message_log.flush(include_open=True)
+        try:
+            await self.services.api_tokens.flush_last_used()
+        except Exception as exc:  # a lost "last used" must not keep the store open
+            log.warning("api token last use not written", error=repr(exc))
         await self.store.close()
         self._stopped.set()
 

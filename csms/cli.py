@@ -1,4 +1,4 @@
-"""Command line: ``csms serve``, ``csms token create``, ``csms charger add``."""
+"""Command line: ``csms serve``, ``csms token create|list|revoke``, ``csms charger add``."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from csms.app import CentralSystem, open_store
 from csms.config import ConfigError, Settings, load_settings
-from csms.domain.clock import system_clock
-from csms.domain.errors import Conflict, DatabaseUnavailable
-from csms.domain.models import Role
+from csms.domain.clock import format_timestamp, system_clock
+from csms.domain.errors import Conflict, DatabaseUnavailable, NotFound
+from csms.domain.models import Role, TokenSource
+from csms.domain.paging import Page
 from csms.log import configure_logging
 from csms.services.api_tokens import ApiTokenService
 from csms.services.chargers import ChargerService
@@ -37,7 +39,21 @@ def _parser() -> argparse.ArgumentParser:
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = with_config(token_commands.add_parser("create", help="create and print a new token"))
     create.add_argument("--role", choices=[r.value for r in Role], required=True)
-    create.add_argument("--name", default=None, help="who the token is for (default: the role)")
+    label = create.add_mutually_exclusive_group()
+    label.add_argument("--label", default=None, help="who or what the token is for")
+    label.add_argument("--name", dest="label", help="the same as --label")
+    create.add_argument(
+        "--expires-in", type=_days, default=None, metavar="DAYS", help="expire after DAYS days"
+    )
+    with_config(
+        token_commands.add_parser(
+            "list",
+            help="list the tokens, one per line: id, role, label, source, createdAt, expiresAt, "
+            "lastUsedAt (tab-separated, '-' when unset; never the token)",
+        )
+    )
+    revoke = with_config(token_commands.add_parser("revoke", help="delete a token by its id"))
+    revoke.add_argument("id", help="the token's id (tok_...), as `csms token list` shows it")
 
     charger = commands.add_parser("charger", help="charge points")
     charger_commands = charger.add_subparsers(dest="charger_command", required=True)
@@ -49,14 +65,64 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_MAX_DAYS = 36_500  # a century: beyond it, leave the expiry out
+
+
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not 0 < days <= _MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {_MAX_DAYS}: {text!r}")
+    return days
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    return str(value)
+
+
+async def _token_command(tokens: ApiTokenService, args: argparse.Namespace) -> int:
+    if args.token_command == "create":
+        expires_at = None
+        if args.expires_in is not None:
+            expires_at = system_clock() + timedelta(days=args.expires_in)
+        created = await tokens.create(
+            args.label, Role(args.role), expires_at, source=TokenSource.CLI
+        )
+        # stdout carries the token alone, so that scripts can capture it.
+        print(created.token)
+        print(f"created API token {created.record.id} ({args.role})", file=sys.stderr)
+        return 0
+    if args.token_command == "list":
+        page: Page[str] = Page(1000)
+        while True:
+            listed = await tokens.list_api_tokens(page)
+            for t in listed.items:
+                row = (t.id, t.role, t.label, t.source, t.created_at, t.expires_at, t.last_used_at)
+                print("\t".join(_cell(value) for value in row))
+            if not listed.has_more:
+                return 0
+            page = Page(1000, listed.items[-1].id)
+    try:
+        await tokens.revoke(args.id)
+    except NotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"revoked API token {args.id}")
+    return 0
+
+
 async def _with_store_services(settings: Settings, args: argparse.Namespace) -> int:
     store = open_store(settings)
     await store.open()
     try:
         if args.command == "token":
-            tokens = ApiTokenService(store.api_tokens, system_clock)
-            print(await tokens.create(args.name or args.role, Role(args.role)))
-            return 0
+            return await _token_command(ApiTokenService(store.api_tokens, system_clock), args)
         chargers = ChargerService(
             store.chargers,
             EventBus(system_clock),

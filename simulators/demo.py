@@ -18,7 +18,7 @@ from pathlib import Path
 from csms.app import CentralSystem
 from csms.config import load_settings
 from csms.domain.errors import Conflict
-from csms.domain.models import NewIdTag, Role
+from csms.domain.models import NewIdTag, Role, TokenSource
 from csms.log import configure_logging
 from simulators.fleet import FleetOptions, run_fleet
 
@@ -46,7 +46,10 @@ async def _demo(config: Path | None, chargers: int, ocpp201: int) -> None:
                 await system.services.chargers.register(identity, password=DEMO_PASSWORD)
         with contextlib.suppress(Conflict):
             await system.services.id_tags.add(NewIdTag(DEMO_TAG, label="demo"))
-        token = await system.services.api_tokens.create("demo", Role.OPERATOR)
+        created = await system.services.api_tokens.create(
+            "demo", Role.OPERATOR, source=TokenSource.CLI
+        )
+        token = created.token
         api = f"http://{settings.api.host}:{system.api_port}"
         print(
             f"\nAPI: {api}/docs   token: {token}\n"

@@ -17,7 +17,7 @@ import pytest
 
 from csms.app import CentralSystem
 from csms.config import ApiSettings, DatabaseSettings, OcppSettings, Settings
-from csms.domain.models import Role
+from csms.domain.models import Role, TokenSource
 from tests.databases import PostgresServer, reset_database
 
 os.environ.setdefault("PYTHONASYNCIODEBUG", "1")
@@ -78,9 +78,10 @@ class RunningCsms:
 async def start_csms(settings: Settings) -> RunningCsms:
     system = CentralSystem(settings)
     await system.start()
-    operator = await system.services.api_tokens.create("test-operator", Role.OPERATOR)
-    viewer = await system.services.api_tokens.create("test-viewer", Role.VIEWER)
-    return RunningCsms(settings, system, operator, viewer)
+    tokens = system.services.api_tokens
+    operator = await tokens.create("test-operator", Role.OPERATOR, source=TokenSource.CLI)
+    viewer = await tokens.create("test-viewer", Role.VIEWER, source=TokenSource.CLI)
+    return RunningCsms(settings, system, operator.token, viewer.token)
 
 
 async def stop_csms(running: RunningCsms) -> None:

@@ -10,6 +10,7 @@ from csms.api.auth import authenticate
 from csms.api.context import ApiContext
 from csms.api.errors import install_error_handlers
 from csms.api.routes import (
+    api_tokens,
     catalogue,
     charge_points,
     charger_state,
@@ -34,8 +35,9 @@ values, id-tags, the OCPP message log, networks and sites (the live site tree), 
 charging-station model catalogue. The same requests work whether a charger speaks OCPP 1.6 or 2.0.1.
 
 * **Auth**: `Authorization: Bearer <token>`. `viewer` tokens may only read (GET); `operator`
-  tokens may do everything but the admin-only writes (the model catalogue, API tokens), which
-  take an `admin` token. Missing, invalid or expired token: 401; a write the role may not do: 403.
+  tokens may do everything but the admin-only routes (the model catalogue's writes, API
+  tokens), which take an `admin` token. Missing, invalid, expired or revoked token: 401; a
+  viewer's write or a non-admin on an admin-only route: 403.
 * **Envelopes**: success `{"data": ...}`; lists `{"data": {"items": [...], "hasMore": bool}}`
   with `?limit=` (1-1000, default 50) and `?startingAfter=<id of the last item>`;
   errors `{"error": {"code", "message", "details"}}`.
@@ -49,7 +51,7 @@ def _error(description: str) -> dict[str, Any]:
 
 _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _error("Missing or invalid token (`unauthorized`)"),
-    403: _error("A viewer token on a write (`forbidden`)"),
+    403: _error("A viewer token on a write, or not an admin on an admin-only route (`forbidden`)"),
     404: _error("No such resource (`not_found`)"),
     409: _error("Already exists (`conflict`)"),
     422: _error("Invalid parameters or body (`validation_error`); `details.errors` lists them"),
@@ -69,7 +71,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
     app.include_router(health.router)
     # Each router straight onto the app: a router nested in another costs a second round of
     # route matching on every request.
-    for module in (
+    routers = (
         charge_points,
         charger_state,
         evses,
@@ -80,7 +82,9 @@ def create_api(ctx: ApiContext) -> FastAPI:
         events,
         sites,
         catalogue,
-    ):
+        api_tokens,
+    )
+    for module in routers:
         app.include_router(
             module.router,
             prefix=API_PREFIX,

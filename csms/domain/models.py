@@ -33,6 +33,7 @@ __all__ = [
     "Reservation",
     "Role",
     "StoredChargingProfile",
+    "TokenSource",
 ]
 
 
@@ -158,10 +159,34 @@ class MeterSample:
     format: str = "Raw"
 
 
+class TokenSource(StrEnum):
+    """Where an API token came from. Only ``config`` tokens are managed by the config file: one
+    removed from it is deleted at the next start."""
+
+    CONFIG = "config"
+    CLI = "cli"
+    API = "api"
+
+
 @dataclass(frozen=True, slots=True)
 class ApiToken:
-    name: str
+    """An operator API token's record; the token itself is never kept, only its hash."""
+
+    id: str  # "tok_" + random hex: never a plain number, never derived from the token
     role: Role
+    label: str | None
+    source: TokenSource
+    created_at: datetime
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        """Who the token is for, as the command audit trail records it."""
+        return self.label or self.id
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ __all__ = [
     "hash_api_token",
     "hash_password",
     "new_api_token",
+    "new_api_token_id",
     "verify_password",
 ]
 
@@ -50,6 +51,11 @@ def verify_password(password: bytes, stored: str) -> bool:
 
 def new_api_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def new_api_token_id() -> str:
+    """A token's public id: random, so ids reveal neither the token nor how many exist."""
+    return f"tok_{secrets.token_hex(12)}"
 
 
 def hash_api_token(token: str) -> str:

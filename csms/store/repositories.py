@@ -32,7 +32,6 @@ from csms.domain.models import (
     NewIdTag,
     OcppMessage,
     Reservation,
-    Role,
     StoredChargingProfile,
 )
 from csms.domain.paging import Page, Paged
@@ -230,10 +229,31 @@ class IdTagStore(Protocol):
 
 
 class ApiTokenStore(Protocol):
-    async def add_api_token(
-        self, token_hash: str, *, name: str, role: Role, created_at: datetime
-    ) -> None: ...
+    """API token records, keyed by id and found by the token's hash."""
+
+    async def add_api_token(self, token: ApiToken, token_hash: str) -> ApiToken:
+        """Store the record; for a hash already stored, update its role, label, expiry and
+        source in place (the config file is installed again at every start) and keep its id,
+        creation and last use. Returns the stored record."""
+        ...
+
     async def find_api_token(self, token_hash: str) -> ApiToken | None: ...
+    async def list_api_tokens(self, page: Page[str]) -> Paged[ApiToken]:
+        """Ordered by id."""
+        ...
+
+    async def delete_api_token(self, token_id: str) -> None:
+        """NotFound when there is no such token."""
+        ...
+
+    async def record_api_token_uses(self, uses: Sequence[tuple[str, datetime]]) -> None:
+        """Set each (id, at) token's last use to ``at`` unless it already has a later one;
+        ids no longer stored are skipped."""
+        ...
+
+    async def remove_config_tokens(self, keep_hashes: Collection[str]) -> list[str]:
+        """Delete the ``config`` tokens whose hash is not in ``keep_hashes``; their ids."""
+        ...
 
 
 class TransactionStore(Protocol):

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from csms.api.context import ApiContext
 from csms.app import CentralSystem
-from csms.domain.models import Role
+from csms.domain.models import Role, TokenSource
 from csms.services.message_log import MessageLog
 from csms.store.repositories import Store
 from tests.conftest import make_settings
@@ -78,9 +78,10 @@ async def harness(tmp_path: Path) -> AsyncIterator[ApiHarness]:
     await store.open()
     ctx: ApiContext = system.api.state.ctx
     message_log = system.services.message_log
-    operator = await ctx.api_tokens.create("ops", Role.OPERATOR)
-    viewer = await ctx.api_tokens.create("watcher", Role.VIEWER)
-    admin = await ctx.api_tokens.create("root", Role.ADMIN)
+    tokens = ctx.api_tokens
+    operator = (await tokens.create("ops", Role.OPERATOR, source=TokenSource.CLI)).token
+    viewer = (await tokens.create("watcher", Role.VIEWER, source=TokenSource.CLI)).token
+    admin = (await tokens.create("boss", Role.ADMIN, source=TokenSource.CLI)).token
     h = ApiHarness(store, ctx, system.api, message_log, clock, operator, viewer, admin, [])
     try:
         yield h

@@ -168,7 +168,9 @@ async def test_duplicate_registration_is_a_conflict(
         response = await api.post("/api/v1/charge-points", json={"id": cp_id})
         assert response.status_code == 409
         error = response.json()["error"]
-        assert error["code"] == "conflict" and error["message"] and error["details"] == {"field": "id"}
+        assert (
+            error["code"] == "conflict" and error["message"] and error["details"] == {"field": "id"}
+        )
 
 
 async def test_registration_validation(api: httpx.AsyncClient) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from csms.domain.errors import Conflict, NotFound
-from csms.domain.models import BootInfo, ConnectorState, IdTag, IdTagStatus, NewIdTag, Role
+from csms.domain.models import BootInfo, ConnectorState, IdTag, IdTagStatus, NewIdTag
 from csms.domain.paging import Page
 from csms.domain.transactions import TransactionStart
 from csms.domain.updates import UNSET, ChargePointChanges, IdTagChanges
@@ -223,13 +223,3 @@ async def test_id_tags_filtered_by_user_and_status(store: Store) -> None:
         False,
     )
     assert await uids(Page(3, "d")) == (["E", "F", "G"], False)  # the cursor is case-insensitive
-
-
-async def test_api_tokens_are_found_by_hash_and_replaced(store: Store) -> None:
-    await store.api_tokens.add_api_token("hash-1", name="ops", role=Role.OPERATOR, created_at=NOW)
-    token = await store.api_tokens.find_api_token("hash-1")
-    assert token is not None and (token.name, token.role) == ("ops", Role.OPERATOR)
-    await store.api_tokens.add_api_token("hash-1", name="ro", role=Role.VIEWER, created_at=NOW)
-    token = await store.api_tokens.find_api_token("hash-1")
-    assert token is not None and (token.name, token.role) == ("ro", Role.VIEWER)
-    assert await store.api_tokens.find_api_token("HASH-1") is None  # hashes are exact
