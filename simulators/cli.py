@@ -9,9 +9,18 @@ from collections.abc import Sequence
 
 import structlog
 
-from simulators.fleet import SUPPORTED_OCPP, FleetOptions, run_fleet
+from simulators.fleet import (
+    SUPPORTED_OCPP,
+    FleetOptions,
+    register_command,
+    run_fleet,
+    show_register_command,
+)
 
 LEVELS = ("debug", "info", "warning", "error")
+DEFAULT_ID_TAG = "SIM-TAG"
+
+log = structlog.get_logger("simulators.cli")
 
 
 def _positive_int(text: str) -> int:
@@ -41,7 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--meter-interval", type=_positive_float, default=5.0, help="seconds")
     p.add_argument("--session-seconds", type=_positive_float, default=60.0)
     p.add_argument("--idle-seconds", type=_positive_float, default=10.0)
-    p.add_argument("--id-tag", default="SIM-TAG")
+    p.add_argument(
+        "--id-tag",
+        default=DEFAULT_ID_TAG,
+        help="the id-tag the chargers present; the CSMS must know it (POST /api/v1/id-tags)",
+    )
     p.add_argument(
         "--id-token-type", default="ISO14443", help="2.0.1 idToken type (e.g. Central, ISO14443)"
     )
@@ -50,7 +63,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--duration", type=_positive_float, default=None, help="seconds (default: until Ctrl-C)"
     )
     p.add_argument("--log-level", choices=LEVELS, default="info")
+    p.add_argument(
+        "--api-url",
+        default=None,
+        help="the CSMS's operator API, only for hints (default: the --url host, port 8080)",
+    )
     return p
+
+
+def announce_id_tag(options: FleetOptions) -> None:
+    """Say once, at start-up, which id-tag the chargers present and how to register it.
+
+    A CSMS answers Invalid to a tag it does not know, so without this a new user only sees
+    ``not_authorized`` lines."""
+    extra = {"id_token_type": options.id_token_type} if options.ocpp == "2.0.1" else {}
+    log.info(
+        "presenting_id_tag",
+        id_tag=options.id_tag,
+        **extra,
+        hint=(
+            "sessions are only authorised if the CSMS knows this id-tag: register it once"
+            " (an operator token: csms token create --role operator), or pass --id-tag"
+        ),
+        register=register_command(options.id_tag, options.operator_api_url()),
+    )
+    show_register_command(options.id_tag, options.operator_api_url())
 
 
 def configure_logging(level_name: str) -> None:
@@ -90,7 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         duration=args.duration,
         ocpp=args.ocpp,
         id_token_type=args.id_token_type,
+        api_url=args.api_url,
     )
+    announce_id_tag(options)
     try:
         asyncio.run(run_fleet(options))
     except KeyboardInterrupt:

@@ -18,11 +18,11 @@ from simulators.connector import Connector
 from simulators.errors import TRANSIENT_ERRORS
 from simulators.meter import EnergyMeter
 from simulators.outbox import QueuedDelivery
+from simulators.product import MODEL_16 as MODEL
+from simulators.product import VENDOR
 from simulators.profiles import ProfileStore
 from simulators.timeutil import utc_now_iso
 
-VENDOR = "CSMS-Sim"
-MODEL = "Sim-16"
 SUBPROTOCOL = "ocpp1.6"
 
 

@@ -15,6 +15,8 @@ from simulators._ocpp import ChargePoint201Base, OCPPError, call201, to_wire
 from simulators.errors import TRANSIENT_ERRORS
 from simulators.meter import EnergyMeter, build_meter_value_201
 from simulators.outbox import QueuedDelivery
+from simulators.product import MODEL_201 as MODEL
+from simulators.product import VENDOR
 from simulators.profiles import ProfileStore
 from simulators.timeutil import utc_now_iso
 from simulators.v201_model import (
@@ -25,8 +27,6 @@ from simulators.v201_model import (
 )
 from simulators.v201_state import CONNECTOR_ID, Evse, id_token
 
-VENDOR = "CSMS-Sim"
-MODEL = "Sim-201"
 SUBPROTOCOL = "ocpp2.0.1"
 # Made-up but well-formed modem identifiers (ICCID 20 digits, IMSI 15).
 ICCID = "89490200001234567890"

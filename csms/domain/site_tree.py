@@ -7,7 +7,7 @@ offline when its charger is not connected, else in error when it is ``Faulted``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -167,21 +167,22 @@ def sites_in_network(sites: Mapping[str, Site], network_id: str) -> set[str]:
 def build_site_tree(
     networks: Iterable[Network],
     sites: Iterable[Site],
-    chargers: Iterable[tuple[str, str | None]],
-    counts: Callable[[str], SocketCounts],
+    chargers: Mapping[str | None, Sequence[str]],
+    counts: Callable[[Iterable[str]], SocketCounts],
     *,
     network_id: str | None = None,
 ) -> list[TreeNode]:
     """Networks (sorted by name) as roots, each site under its parent or its network, chargers
-    (``(id, siteId)`` pairs) under their site, and ``counts(chargePointId)`` rolled up. Sites with
+    (their ids by siteId) under their site, and the sockets rolled up (``counts(ids)``: those
+    of these chargers together). Sites with
     no network and chargers with no site (or an unknown one) go under the ``unassigned`` node,
     which is left out when the tree is asked for one network."""
     site_list = list(sites)
     by_id = {site.id: site for site in site_list}
     children = _children(site_list)
     by_site: dict[str | None, list[str]] = {}
-    for cp_id, site_id in chargers:
-        by_site.setdefault(site_id if site_id in by_id else None, []).append(cp_id)
+    for site_id, ids in chargers.items():
+        by_site.setdefault(site_id if site_id in by_id else None, []).extend(ids)
 
     def site_node(site: Site, depth: int) -> TreeNode:
         node = TreeNode(site.id, site.name, site.type, site.external_id)
@@ -229,15 +230,8 @@ def _sorted(children: Mapping[str | None, list[Site]], parent_id: str) -> list[S
     return _by_name(children.get(parent_id, ()))
 
 
-def _rolled_up(node: TreeNode, counts: Callable[[str], SocketCounts]) -> SocketCounts:
-    online = offline = error = 0
-    for cp_id in node.chargers:
-        own = counts(cp_id)
-        online += own.online
-        offline += own.offline
-        error += own.error
+def _rolled_up(node: TreeNode, counts: Callable[[Iterable[str]], SocketCounts]) -> SocketCounts:
+    total = counts(node.chargers)
     for child in node.subgroups:
-        online += child.counts.online
-        offline += child.counts.offline
-        error += child.counts.error
-    return SocketCounts(online, offline, error)
+        total += child.counts
+    return total

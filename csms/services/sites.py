@@ -134,7 +134,7 @@ class SiteService:
         if network_id is not None and await self._sites.get_network(network_id) is None:
             raise NotFound(f"network {network_id!r} not found")
         networks, sites, chargers = await asyncio.gather(
-            self._sites.all_networks(), self._sites.all_sites(), self._chargers.list_charger_sites()
+            self._sites.all_networks(), self._sites.all_sites(), self._chargers.chargers_by_site()
         )
         return build_site_tree(
             networks, sites, chargers, self._sockets.counts, network_id=network_id

@@ -18,8 +18,6 @@ from csms.store.repositories import SocketReport
 
 __all__ = ["SocketIndex"]
 
-_NONE = SocketCounts()
-
 
 @dataclass(slots=True)
 class _ChargerSockets:
@@ -36,6 +34,8 @@ class _ChargerSockets:
 class SocketIndex:
     def __init__(self) -> None:
         self._chargers: dict[str, _ChargerSockets] = {}
+        # What a tree read asks for, ready-made: it looks up every charger of the fleet.
+        self._counts: dict[str, SocketCounts] = {}
 
     def attach(self, events: EventBus) -> None:
         events.listen("connector.status", self._on_status_event)
@@ -45,17 +45,28 @@ class SocketIndex:
 
     def load(self, states: Iterable[SocketReport]) -> None:
         self._chargers.clear()
+        self._counts.clear()
         for cp_id, connected, evse_id, connector_id, status in states:
             self._entry(cp_id).connected = connected
             self.set_status(cp_id, evse_id, connector_id, status)
 
-    def counts(self, cp_id: str) -> SocketCounts:
-        entry = self._chargers.get(cp_id.lower())
-        return _NONE if entry is None else entry.counts()
+    def counts(self, cp_ids: Iterable[str]) -> SocketCounts:
+        """The sockets of these chargers together (a tree node's own chargers)."""
+        get = self._counts.get
+        online = offline = error = 0
+        for cp_id in cp_ids:
+            found = get(cp_id.lower())
+            if found is not None:
+                online += found.online
+                offline += found.offline
+                error += found.error
+        return SocketCounts(online, offline, error)
 
     def set_connected(self, cp_id: str | None, connected: bool) -> None:
         if cp_id is not None:
-            self._entry(cp_id).connected = connected
+            entry = self._entry(cp_id)
+            entry.connected = connected
+            self._counts[cp_id.lower()] = entry.counts()
 
     def set_status(self, cp_id: str, evse_id: int, connector_id: int, status: str) -> None:
         if not is_socket(evse_id, connector_id):
@@ -68,10 +79,12 @@ class SocketIndex:
             entry.faulted.add(key)
         else:
             entry.faulted.discard(key)
+        self._counts[cp_id.lower()] = entry.counts()
 
     def forget(self, cp_id: str | None) -> None:
         if cp_id is not None:
             self._chargers.pop(cp_id.lower(), None)
+            self._counts.pop(cp_id.lower(), None)
 
     def _entry(self, cp_id: str) -> _ChargerSockets:
         key = cp_id.lower()

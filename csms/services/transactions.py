@@ -7,7 +7,7 @@ CSMS-wide ``id`` or by a charger's ``transactionId`` (unique only per charger).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from csms.domain.clock import format_timestamp
@@ -204,9 +204,16 @@ class TransactionService:
         id_tag: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
+        site_ids: Collection[str] | None = None,
     ) -> Paged[Transaction]:
         return await self._store.list_transactions(
-            page, cp_id=cp_id, active=active, id_tag=id_tag, start=start, end=end
+            page,
+            cp_id=cp_id,
+            active=active,
+            id_tag=id_tag,
+            start=start,
+            end=end,
+            site_ids=site_ids,
         )
 
     async def meter_samples(

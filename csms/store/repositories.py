@@ -121,8 +121,8 @@ class ChargerStore(Protocol):
     async def record_firmware_status(self, cp_id: str, status: str) -> None: ...
     async def record_diagnostics_status(self, cp_id: str, status: str) -> None: ...
     async def mark_all_disconnected(self) -> None: ...
-    async def list_charger_sites(self) -> list[tuple[str, str | None]]:
-        """Every charger as (id, siteId), for the site tree."""
+    async def chargers_by_site(self) -> dict[str | None, list[str]]:
+        """Every charger's id under its siteId (None: no site), for the site tree."""
         ...
 
     async def list_socket_states(self) -> list[SocketReport]:
@@ -305,8 +305,10 @@ class TransactionStore(Protocol):
         id_tag: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
+        site_ids: Collection[str] | None = None,
     ) -> Paged[Transaction]:
-        """Newest first; ``start``/``end`` keep those overlapping the window. Cursor: the pk."""
+        """Newest first; ``start``/``end`` keep those overlapping the window; ``site_ids``
+        those of chargers now on one of these sites. Cursor: the pk."""
         ...
 
     async def list_meter_values(

@@ -148,6 +148,13 @@ async def test_list_newest_first_with_filters_and_paging(
     response = await api.get("/api/v1/transactions", params={"startingAfter": "17"})
     assert response.status_code == 422
     assert "tx_42" in response.json()["error"]["message"]
+    # ?siteId=: transactions of the chargers now on that site or below it.
+    for body in ({"id": "top", "name": "Top"}, {"id": "s", "name": "S", "parentSiteId": "top"}):
+        assert (await api.post("/api/v1/sites", json=body)).status_code == 201
+    await harness.register("CP-2", siteId="s")
+    assert await listed(siteId="top") == ([ids[3], ids[1]], False)
+    assert await listed(siteId="s", idTag="TAG-A") == ([ids[3]], False)
+    assert await listed(siteId="nowhere") == ([], False)
 
 
 async def test_meter_values_in_time_order_with_numbers(

@@ -21,6 +21,7 @@ from csms.domain.assets import (
 from csms.domain.errors import Conflict, Invalid, NotFound
 from csms.domain.models import BootInfo, ConnectorState
 from csms.domain.paging import Page
+from csms.domain.transactions import TransactionStart
 from csms.domain.updates import (
     ChargePointChanges,
     ConnectorSpecChanges,
@@ -111,7 +112,8 @@ async def test_sites_check_the_hierarchy_in_the_write(store: Store) -> None:
     await store.chargers.update_charge_point("CP", ChargePointChanges(site_id="c"))
     with pytest.raises(Conflict):
         await store.sites.delete_site("c")  # a charger on it
-    assert await store.chargers.list_charger_sites() == [("CP", "c")]
+    await add_charge_point(store, "CP-2")
+    assert await store.chargers.chargers_by_site() == {"c": ["CP"], None: ["CP-2"]}
 
 
 async def test_charge_points_link_to_sites_and_live_models(store: Store) -> None:
@@ -251,3 +253,24 @@ async def test_socket_states_list_every_reported_connector(store: Store) -> None
         ("CP-1", True, 1, 1, "Faulted"),
         ("CP-2", False, 2, 1, "Available"),
     ]
+
+
+async def test_transactions_filter_by_the_sites_of_their_chargers(store: Store) -> None:
+    await store.sites.add_site(site("s"))
+    for cp_id in ("CP-1", "CP-2"):
+        await add_charge_point(store, cp_id)
+    await store.chargers.update_charge_point("CP-2", ChargePointChanges(site_id="s"))
+    for cp_id in ("CP-1", "CP-2"):
+        await store.transactions.start_transaction(
+            TransactionStart(
+                charge_point_id=cp_id,
+                evse_id=1,
+                connector_id=1,
+                id_tag="TAG",
+                started_at=NOW,
+                meter_start_wh=0.0,
+            )
+        )
+    listed = await store.transactions.list_transactions(Page(10), site_ids={"s", "other"})
+    assert [tx.charge_point_id for tx in listed.items] == ["CP-2"]
+    assert (await store.transactions.list_transactions(Page(10), site_ids=set())).items == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 import pytest
@@ -28,6 +29,13 @@ T = datetime(2026, 1, 1, tzinfo=UTC)
 
 def site(site_id: str, parent: str | None = None, network: str | None = None) -> Site:
     return Site(site_id, site_id.upper(), "site", T, T, network_id=network, parent_site_id=parent)
+
+
+def summed(per_charger: dict[str, SocketCounts]) -> Callable[[Iterable[str]], SocketCounts]:
+    def counts(cp_ids: Iterable[str]) -> SocketCounts:
+        return sum((per_charger.get(cp_id, SocketCounts()) for cp_id in cp_ids), SocketCounts())
+
+    return counts
 
 
 def network(network_id: str, name: str | None = None) -> Network:
@@ -68,7 +76,7 @@ def test_counts_roll_up_over_the_whole_subtree() -> None:
         site("depot", parent="city"),
         site("lonely"),  # no network: under the unassigned node
     ]
-    chargers = [("A", "depot"), ("B", "depot"), ("C", "city"), ("D", None), ("E", "lonely")]
+    chargers = {"depot": ["B", "A"], "city": ["C"], None: ["D"], "lonely": ["E"]}
     per_charger = {
         "A": SocketCounts(online=2),
         "B": SocketCounts(error=1, online=1),
@@ -77,7 +85,7 @@ def test_counts_roll_up_over_the_whole_subtree() -> None:
         "E": SocketCounts(online=1),
     }
     tree = build_site_tree(
-        [network("n1"), network("n0", "A first")], sites, chargers, per_charger.__getitem__
+        [network("n1"), network("n0", "A first")], sites, chargers, summed(per_charger)
     )
     assert [n.id for n in tree] == ["n0", "n1", UNASSIGNED]  # by name, unassigned last
     empty, n1, unassigned = tree
@@ -97,8 +105,8 @@ def test_one_network_leaves_the_rest_out() -> None:
     tree = build_site_tree(
         [network("n1"), network("n2")],
         [site("s1", network="n1"), site("s2", network="n2")],
-        [("A", "s1"), ("B", "s2"), ("C", None)],
-        lambda cp_id: SocketCounts(online=1),
+        {"s1": ["A"], "s2": ["B"], None: ["C"]},
+        summed({"A": SocketCounts(online=1), "B": SocketCounts(online=1)}),
         network_id="n2",
     )
     assert [n.id for n in tree] == ["n2"]
@@ -106,7 +114,7 @@ def test_one_network_leaves_the_rest_out() -> None:
 
 
 def test_a_charger_on_an_unknown_site_is_unassigned() -> None:
-    tree = build_site_tree([], [], [("A", "gone")], lambda cp_id: SocketCounts(offline=1))
+    tree = build_site_tree([], [], {"gone": ["A"]}, summed({"A": SocketCounts(offline=1)}))
     assert tree == [
         TreeNode(UNASSIGNED, "Unassigned", UNASSIGNED, chargers=["A"], counts=SocketCounts(0, 1, 0))
     ]
@@ -114,7 +122,7 @@ def test_a_charger_on_an_unknown_site_is_unassigned() -> None:
 
 def test_a_cycle_written_behind_our_back_does_not_loop() -> None:
     looped = [site("a", parent="b"), site("b", parent="a")]
-    tree = build_site_tree([], looped, [], lambda cp_id: SocketCounts())
+    tree = build_site_tree([], looped, {}, summed({}))
     assert tree[0].subgroups == []  # unreachable from any root, and the read terminates
 
 

@@ -13,20 +13,23 @@ def test_counts_follow_status_connection_and_deletion_events() -> None:
     index = SocketIndex()
     index.attach(events)
     index.load([("CP-1", False, 1, 1, "Available"), ("CP-1", False, 0, 0, "Available")])
-    assert index.counts("cp-1") == SocketCounts(offline=1)  # connector 0 is no socket
+    assert index.counts(["cp-1"]) == SocketCounts(offline=1)  # connector 0 is no socket
 
     events.publish("charger.connected", "CP-1", ocppVersion="1.6")
-    assert index.counts("CP-1") == SocketCounts(online=1)
+    assert index.counts(["CP-1"]) == SocketCounts(online=1)
     events.publish("connector.status", "cp-1", evseId=2, connectorId=2, status="Faulted")
-    assert index.counts("CP-1") == SocketCounts(online=1, error=1)
+    assert index.counts(["CP-1"]) == SocketCounts(online=1, error=1)
     events.publish("connector.status", "CP-1", evseId=2, connectorId=2, status="Available")
-    assert index.counts("CP-1") == SocketCounts(online=2)
+    assert index.counts(["CP-1"]) == SocketCounts(online=2)
     events.publish("connector.status", "CP-1", evseId=1, connectorId=1, status="Faulted")
     events.publish("charger.disconnected", "CP-1", closeCode=1006)
-    assert index.counts("CP-1") == SocketCounts(offline=2)
+    assert index.counts(["CP-1"]) == SocketCounts(offline=2)
     events.publish("charger.deleted", "CP-1")
-    assert index.counts("CP-1") == SocketCounts()
-    assert index.counts("never-seen") == SocketCounts()
+    assert index.counts(["CP-1"]) == SocketCounts()
+    assert index.counts(["never-seen"]) == SocketCounts()
+    events.publish("charger.connected", "CP-2", ocppVersion="2.0.1")
+    events.publish("connector.status", "CP-2", evseId=1, connectorId=1, status="Faulted")
+    assert index.counts(["cp-2", "CP-1", "nobody"]) == SocketCounts(error=1)
 
 
 def test_a_broken_event_changes_nothing_and_raises_nothing() -> None:
@@ -34,4 +37,4 @@ def test_a_broken_event_changes_nothing_and_raises_nothing() -> None:
     index = SocketIndex()
     index.attach(events)
     events.publish("connector.status", "CP", evseId="1", connectorId=None, status="Faulted")
-    assert index.counts("CP") == SocketCounts()
+    assert index.counts(["CP"]) == SocketCounts()

@@ -63,6 +63,14 @@ async def list_transactions(
         Query(description="With `end`: transactions overlapping the window (no offset: UTC)."),
     ] = None,
     end: Annotated[datetime | None, Query(description="The window's end (exclusive).")] = None,
+    site_id: Annotated[
+        str | None,
+        Query(
+            alias="siteId",
+            max_length=64,
+            description="Of chargers now on this site or a site below it.",
+        ),
+    ] = None,
 ) -> Envelope[ItemPage[TransactionOut]]:
     cursor = None
     if starting_after is not None:
@@ -83,6 +91,7 @@ async def list_transactions(
         id_tag=id_tag,
         start=start,
         end=end,
+        site_ids=await ctx.sites.scope(site_id=site_id),
     )
     return Envelope(data=ItemPage.of(transactions, TransactionOut.from_domain))
 

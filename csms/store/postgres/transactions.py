@@ -11,7 +11,7 @@ message is applied to that one instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -111,6 +111,7 @@ class PostgresTransactions:
         id_tag: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
+        site_ids: Collection[str] | None = None,
     ) -> Paged[Transaction]:
         clauses: list[str] = []
         params: list[Any] = []
@@ -123,6 +124,11 @@ class PostgresTransactions:
             clauses.append(f"pk < {param(page.starting_after)}")
         if cp_id is not None:
             clauses.append(f"charge_point_id = {param(cp_id)}")
+        if site_ids is not None:
+            clauses.append(
+                "charge_point_id IN (SELECT id FROM charge_points"
+                f" WHERE site_id = ANY({param(sorted(site_ids))}::text[]))"
+            )
         if active is not None:
             clauses.append(f"status = {param('active' if active else 'completed')}")
         if id_tag is not None:

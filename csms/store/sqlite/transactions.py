@@ -8,7 +8,7 @@ still guard every replay.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,7 @@ from csms.store.rows import (
 from csms.store.sqlite.charger_state import drop_transaction_profiles, use_reservation
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.meter_values import insert_samples, list_samples, sample_kinds
+from csms.store.sqlite.values import json_text
 
 __all__ = ["SqliteTransactions"]
 
@@ -234,6 +235,7 @@ class SqliteTransactions:
         id_tag: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
+        site_ids: Collection[str] | None = None,
     ) -> Paged[Transaction]:
         clauses: list[str] = []
         params: list[Any] = []
@@ -243,6 +245,12 @@ class SqliteTransactions:
         if cp_id is not None:
             clauses.append("charge_point_id = ?")
             params.append(cp_id)
+        if site_ids is not None:
+            clauses.append(
+                "charge_point_id IN (SELECT id FROM charge_points"
+                " WHERE site_id IN (SELECT value FROM json_each(?)))"
+            )
+            params.append(json_text(sorted(site_ids)))
         if active is not None:
             clauses.append("status = ?")
             params.append("active" if active else "completed")

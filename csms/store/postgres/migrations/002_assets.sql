@@ -83,5 +83,6 @@ UPDATE charge_points SET boot_status = CASE
     ELSE coalesce(boot_answer, 'Pending') END
  WHERE last_boot_at IS NOT NULL;
 ALTER TABLE charge_points ADD CONSTRAINT charge_points_site FOREIGN KEY (site_id) REFERENCES sites (id);
-CREATE INDEX charge_points_site ON charge_points (site_id);
+-- (site_id, id): covers the site tree's read of every charger by site.
+CREATE INDEX charge_points_site ON charge_points (site_id, id);
 CREATE INDEX charge_points_model ON charge_points (model_id);
