@@ -7,6 +7,7 @@ describes what a model can deliver; an EVSE record what one EVSE of one charger 
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -22,7 +23,14 @@ __all__ = [
     "Network",
     "PowerType",
     "Site",
+    "new_id",
 ]
+
+
+def new_id(prefix: str) -> str:
+    """An id for a record the operator did not name (``net_…``, ``site_…``, ``model_…``): the
+    prefix and 64 random bits, so it says nothing about how many there are."""
+    return f"{prefix}_{secrets.token_hex(8)}"
 
 
 class PowerType(StrEnum):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from csms.domain.assets import ChargingStationModel, ModelConnector, PowerType
+from csms.domain.assets import ChargingStationModel, ModelConnector, PowerType, new_id
 from csms.domain.clock import Clock
 from csms.domain.paging import Page, Paged
-from csms.services.sites import new_id
 from csms.store.repositories import CatalogueStore
 
 __all__ = ["CatalogueService"]

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 
-from csms.domain.assets import Address, ContactDetails, Network, Site
+from csms.domain.assets import Address, ContactDetails, Network, Site, new_id
 from csms.domain.clock import Clock
 from csms.domain.errors import NotFound
 from csms.domain.paging import Page, Paged
@@ -19,12 +18,7 @@ from csms.domain.updates import NetworkChanges, SiteChanges
 from csms.services.socket_index import SocketIndex
 from csms.store.repositories import ChargerStore, SiteStore
 
-__all__ = ["SiteService", "new_id"]
-
-
-def new_id(prefix: str) -> str:
-    """An id for a record the operator did not name: a prefix and 64 random bits."""
-    return f"{prefix}_{secrets.token_hex(8)}"
+__all__ = ["SiteService"]
 
 
 class SiteService:

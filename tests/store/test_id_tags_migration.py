@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,8 +17,8 @@ from csms.store.postgres import PostgresStore
 from csms.store.repositories import Store
 from csms.store.sqlite import SqliteStore
 from tests.databases import PostgresServer
+from tests.store.old_schemas import old_postgres, old_sqlite
 
-MIGRATIONS = Path(__file__).parents[2] / "csms" / "store"
 CREATED = datetime(2025, 1, 1, 10, 0, tzinfo=UTC)
 OLD_ROWS = """
     INSERT INTO id_tags (uid, type, status, expire_at, parent_id_tag, label, created_at) VALUES
@@ -49,15 +48,6 @@ EXPECTED = [
 ]
 
 
-def _scripts(backend: str, below: int) -> list[tuple[int, str]]:
-    """The migrations before ``below``, in the order the runner applies them."""
-    found = [
-        (int(path.name.split("_", 1)[0]), path.read_text())
-        for path in (MIGRATIONS / backend / "migrations").glob("*.sql")
-    ]
-    return sorted(m for m in found if m[0] < below)
-
-
 async def _check(store: Store) -> None:
     assert (await store.id_tags.list_id_tags(Page(10))).items == EXPECTED
     # The new column is in place and indexed for ?userId=.
@@ -66,11 +56,7 @@ async def _check(store: Store) -> None:
 
 async def test_sqlite(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    for _, script in _scripts("sqlite", below=6):
-        conn.executescript(script)
-    conn.executescript(f"{OLD_ROWS}; PRAGMA user_version = 5;")
-    conn.close()
+    old_sqlite(path, 6, OLD_ROWS)
     store = SqliteStore(path)
     await store.open()
     try:
@@ -84,40 +70,20 @@ async def test_sqlite(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-async def old_postgres(postgres_server: PostgresServer) -> AsyncIterator[str]:
+async def old_database(postgres_server: PostgresServer) -> AsyncIterator[str]:
     """A database of its own, at the schema before migration 003."""
-    postgres_server.require()
-    name = f"csms_migration_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_server.admin_url, timeout=5)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = postgres_server.admin_url.rpartition("/")[0] + f"/{name}"
-    try:
-        conn = await asyncpg.connect(url, timeout=5)
-        try:
-            await conn.execute(
-                "CREATE TABLE schema_migrations"
-                " (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            for version, script in _scripts("postgres", below=3):
-                await conn.execute(script)
-                await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
-            await conn.execute(OLD_ROWS)
-        finally:
-            await conn.close()
+    async with old_postgres(postgres_server, 3, OLD_ROWS) as url:
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
-async def test_postgres(old_postgres: str) -> None:
-    store = PostgresStore(old_postgres)
+async def test_postgres(old_database: str) -> None:
+    store = PostgresStore(old_database)
     await store.open()
     try:
         await _check(store)
     finally:
         await store.close()
-    conn = await asyncpg.connect(old_postgres, timeout=5)
+    conn = await asyncpg.connect(old_database, timeout=5)
     try:
         indexes = await conn.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'id_tags'")
     finally:
