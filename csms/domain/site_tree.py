@@ -174,9 +174,9 @@ def build_site_tree(
 ) -> list[TreeNode]:
     """Networks (sorted by name) as roots, each site under its parent or its network, chargers
     (their ids by siteId) under their site, and the sockets rolled up (``counts(ids)``: those
-    of these chargers together). Sites with
-    no network and chargers with no site (or an unknown one) go under the ``unassigned`` node,
-    which is left out when the tree is asked for one network."""
+    of these chargers together). Sites with no network and chargers with no site (or an unknown
+    one) go under the ``unassigned`` node, which is left out when the tree is asked for one
+    network."""
     site_list = list(sites)
     by_id = {site.id: site for site in site_list}
     children = _children(site_list)

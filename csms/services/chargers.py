@@ -9,7 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from csms.domain.clock import Clock
+from csms.domain.clock import Clock, format_timestamp
 from csms.domain.errors import Conflict
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState
 from csms.domain.paging import Page, Paged
@@ -201,6 +201,9 @@ class ChargerService:
             connectorId=state.connector_id,
             status=state.status,
             errorCode=state.error_code,
+            # Fixed width, so it orders as text: a status queued offline may arrive after a
+            # newer one, and the store and the site tree keep the newest.
+            updatedAt=format_timestamp(state.updated_at),
         )
 
     async def firmware_status(self, cp_id: str, status: str) -> None:

@@ -22,7 +22,8 @@ __all__ = ["SocketIndex"]
 @dataclass(slots=True)
 class _ChargerSockets:
     connected: bool = False
-    sockets: set[tuple[int, int]] = field(default_factory=set)
+    # Each socket's latest status time (fixed-width text, so it orders as text).
+    sockets: dict[tuple[int, int], str] = field(default_factory=dict)
     faulted: set[tuple[int, int]] = field(default_factory=set)
 
     def counts(self) -> SocketCounts:
@@ -48,7 +49,7 @@ class SocketIndex:
         self._counts.clear()
         for cp_id, connected, evse_id, connector_id, status in states:
             self._entry(cp_id).connected = connected
-            self.set_status(cp_id, evse_id, connector_id, status)
+            self.set_status(cp_id, evse_id, connector_id, status, "")
 
     def counts(self, cp_ids: Iterable[str]) -> SocketCounts:
         """The sockets of these chargers together (a tree node's own chargers)."""
@@ -68,12 +69,19 @@ class SocketIndex:
             entry.connected = connected
             self._counts[cp_id.lower()] = entry.counts()
 
-    def set_status(self, cp_id: str, evse_id: int, connector_id: int, status: str) -> None:
+    def set_status(
+        self, cp_id: str, evse_id: int, connector_id: int, status: str, updated_at: str
+    ) -> None:
+        """``updated_at``: the status's time as the store formats it; an older status than the
+        one known is ignored, as the store ignores it."""
         if not is_socket(evse_id, connector_id):
             return
         entry = self._entry(cp_id)
         key = (evse_id, connector_id)
-        entry.sockets.add(key)
+        known = entry.sockets.get(key)
+        if known is not None and updated_at < known:
+            return
+        entry.sockets[key] = updated_at
         # Only the error/online split depends on the status; offline comes from the connection.
         if socket_state(True, status) is SocketState.ERROR:
             entry.faulted.add(key)
@@ -95,7 +103,7 @@ class SocketIndex:
 
     def _on_status_event(self, cp_id: str | None, data: dict[str, Any]) -> None:
         evse_id, connector_id = data.get("evseId"), data.get("connectorId")
-        status = data.get("status")
+        status, updated_at = data.get("status"), data.get("updatedAt")
         if cp_id is None or not isinstance(evse_id, int) or not isinstance(connector_id, int):
             return
-        self.set_status(cp_id, evse_id, connector_id, str(status))
+        self.set_status(cp_id, evse_id, connector_id, str(status), str(updated_at or ""))

@@ -38,3 +38,21 @@ def test_a_broken_event_changes_nothing_and_raises_nothing() -> None:
     index.attach(events)
     events.publish("connector.status", "CP", evseId="1", connectorId=None, status="Faulted")
     assert index.counts(["CP"]) == SocketCounts()
+
+
+def test_a_status_older_than_the_one_known_is_ignored_as_the_store_ignores_it() -> None:
+    events = EventBus(system_clock)
+    index = SocketIndex()
+    index.attach(events)
+    events.publish("charger.connected", "CP", ocppVersion="1.6")
+
+    def status(value: str, at: str) -> None:
+        events.publish(
+            "connector.status", "CP", evseId=1, connectorId=1, status=value, updatedAt=at
+        )
+
+    status("Faulted", "2026-01-01T10:00:02.000Z")
+    status("Available", "2026-01-01T10:00:01.000Z")  # queued offline, delivered late
+    assert index.counts(["CP"]) == SocketCounts(error=1)
+    status("Available", "2026-01-01T10:00:03.000Z")
+    assert index.counts(["CP"]) == SocketCounts(online=1)
