@@ -40,12 +40,15 @@ from csms.services.authorization import AuthorizationService
 from csms.services.catalogue import CatalogueService
 from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
+from csms.services.circuits import CircuitService
 from csms.services.commands import CommandService
 from csms.services.events import EventBus
 from csms.services.evses import EvseService
 from csms.services.id_tags import IdTagService
+from csms.services.loadmanagement import LoadManager
 from csms.services.message_log import MessageLog
 from csms.services.messages import MessageQueryService
+from csms.services.profile_sender import ProfileSender
 from csms.services.reports import ReportService
 from csms.services.sites import SiteService
 from csms.services.socket_index import SocketIndex
@@ -98,6 +101,8 @@ class _Services:
     sites: SiteService
     catalogue: CatalogueService
     evses: EvseService
+    circuits: CircuitService
+    load_manager: LoadManager
     events: EventBus
 
 
@@ -129,36 +134,52 @@ class CentralSystem:
         )
         reports = ReportService(store.device_model, store.reports, events, clock)
         state = ChargerStateService(store.charger_state, clock)
+        transactions = TransactionService(store.transactions, events)
         self.sockets = SocketIndex()
         self.sockets.attach(events)
+        commands = CommandService(
+            store.commands,
+            store.id_tags,
+            CommandDispatcher(self.sessions),
+            chargers,
+            state,
+            reports,
+            events,
+            clock,
+            default_timeout=settings.ocpp.command_timeout,
+            max_timeout=settings.ocpp.command_timeout_max,
+        )
+        evses = EvseService(store.evses, store.chargers, store.catalogue, clock)
         self.services = _Services(
             chargers=chargers,
             authorization=authorization,
-            transactions=TransactionService(store.transactions, events),
+            transactions=transactions,
             id_tags=IdTagService(store.id_tags, clock),
             api_tokens=ApiTokenService(store.api_tokens, clock),
             message_log=message_log,
             messages=MessageQueryService(store.message_log, message_log),
             reports=reports,
             state=state,
-            commands=CommandService(
-                store.commands,
-                store.id_tags,
-                CommandDispatcher(self.sessions),
-                chargers,
-                state,
-                reports,
-                events,
-                clock,
-                default_timeout=settings.ocpp.command_timeout,
-                max_timeout=settings.ocpp.command_timeout_max,
-            ),
+            commands=commands,
             sites=SiteService(store.sites, store.chargers, self.sockets, clock),
             catalogue=CatalogueService(store.catalogue, clock),
-            evses=EvseService(store.evses, store.chargers, store.catalogue, clock),
+            evses=evses,
+            circuits=CircuitService(store.circuits, transactions, clock),
+            load_manager=LoadManager(
+                store.circuits,
+                transactions,
+                evses,
+                ProfileSender(commands, clock, timeout=settings.ocpp.command_timeout),
+                events,
+                clock,
+                meter_timeout=settings.loadmanagement.meter_timeout_s,
+                is_connected=self._is_connected,
+            ),
             events=events,
         )
         services = self.services
+        services.load_manager.attach(events)
+        services.circuits.on_change = services.load_manager.on_circuit_event
         self._protocols = {
             "1.6": ProtocolSupport(
                 "1.6",
@@ -198,6 +219,8 @@ class CentralSystem:
                 sites=self.services.sites,
                 catalogue=self.services.catalogue,
                 evses=self.services.evses,
+                circuits=self.services.circuits,
+                load_manager=self.services.load_manager,
                 sessions=self.sessions,
                 events=events,
                 version=__version__,
@@ -227,6 +250,10 @@ class CentralSystem:
             on_handled=self.metrics.handler_latency,
         )
 
+    def _is_connected(self, cp_id: str) -> bool:
+        session = self.sessions.get(cp_id)
+        return session is not None and not session.closed
+
     @property
     def ocpp_port(self) -> int:
         return self.gateway.port
@@ -250,6 +277,7 @@ class CentralSystem:
         await self.services.api_tokens.install(self.settings.api.tokens)
         self._spawn(self.services.message_log.run(), "message-log")
         self._spawn(self._housekeeping(), "housekeeping")
+        self._spawn(self.services.load_manager.run(), "load-manager")
         await self.gateway.start()
         config = uvicorn.Config(
             self.api,

@@ -27,6 +27,7 @@ __all__ = [
     "ApiTokenSetting",
     "ConfigError",
     "DatabaseSettings",
+    "LoadManagementSettings",
     "LogSettings",
     "OcppSettings",
     "RuntimeSettings",
@@ -135,6 +136,12 @@ def mask_password(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
+class LoadManagementSettings(_Section):
+    # Seconds without a report-consumption reading (after a first one) before a circuit's
+    # offlineReservedCurrent is held back instead of its last reading.
+    meter_timeout_s: float = Field(default=60.0, gt=0)
+
+
 class LogSettings(_Section):
     format: Literal["console", "json"] = "console"
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -149,6 +156,7 @@ class Settings(_Section):
     ocpp: OcppSettings = OcppSettings()
     api: ApiSettings = ApiSettings()
     database: DatabaseSettings = DatabaseSettings()
+    loadmanagement: LoadManagementSettings = LoadManagementSettings()
     log: LogSettings = LogSettings()
     runtime: RuntimeSettings = RuntimeSettings()
 

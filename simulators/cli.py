@@ -58,7 +58,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--id-token-type", default="ISO14443", help="2.0.1 idToken type (e.g. Central, ISO14443)"
     )
-    p.add_argument("--power-w", type=_positive_float, default=11000.0)
+    p.add_argument("--power-w", type=_positive_float, default=11000.0, help="each outlet's rating")
+    p.add_argument(
+        "--car-max-current",
+        type=_positive_float,
+        default=32.0,
+        help="A per phase the cars take at most (they draw nothing below 6 A)",
+    )
+    p.add_argument("--car-phases", type=int, choices=(1, 3), default=3, help="phases the cars use")
+    p.add_argument(
+        "--single-phase-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="every Nth charger has single-phase cars (0: none), for a mixed fleet",
+    )
+    p.add_argument(
+        "--limit-delay",
+        type=float,
+        default=2.0,
+        help="seconds a car takes to follow a new charging limit",
+    )
     p.add_argument(
         "--duration", type=_positive_float, default=None, help="seconds (default: until Ctrl-C)"
     )
@@ -124,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         idle_seconds=args.idle_seconds,
         id_tag=args.id_tag,
         power_w=args.power_w,
+        car_max_current=args.car_max_current,
+        car_phases=args.car_phases,
+        single_phase_every=args.single_phase_every,
+        limit_delay=args.limit_delay,
         duration=args.duration,
         ocpp=args.ocpp,
         id_token_type=args.id_token_type,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from simulators.meter import EnergyMeter
+from simulators.outlet import Outlet
+from simulators.session import SessionRunner
 
 AVAILABLE = "Available"
 UNAVAILABLE = "Unavailable"
@@ -37,7 +36,8 @@ class Transaction:
 @dataclass
 class Connector:
     connector_id: int
-    meter: EnergyMeter
+    # The version-neutral part: car, limit, meter, session task, stop request.
+    runner: SessionRunner
     status: str = AVAILABLE
     error_code: str = "NoError"
     operative: bool = True
@@ -45,12 +45,10 @@ class Connector:
     pending_inoperative: bool = False
     tx: Transaction | None = None
     reservation: Reservation | None = None
-    # Set between accepting a RemoteStart and its session task starting, so
-    # nothing else grabs the connector in that window.
-    claimed: bool = False
-    stop_reason: str | None = None
-    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
-    pending_tx_profile: dict[str, Any] | None = None
+
+    @property
+    def outlet(self) -> Outlet:
+        return self.runner.outlet
 
     def idle_status(self) -> str:
         if not self.operative:

@@ -184,6 +184,9 @@ async def _demo(config: Path | None, chargers: int, ocpp201: int) -> None:
             idle_seconds=10,
             meter_interval=5,
             api_url=api,
+            # 22 kW outlets; every third charger's cars are single-phase, so the fleet is mixed.
+            power_w=22080,
+            single_phase_every=3,
         )
         v201 = replace(
             common,

@@ -51,6 +51,19 @@ class FleetOptions:
     id_token_type: str = "ISO14443"
     # The CSMS's operator API, only for hints; None: the host of ``url`` on DEFAULT_API_PORT.
     api_url: str | None = None
+    # The cars: A per phase at most and phases (1 or 3); every Nth charger (0: none) gets
+    # single-phase cars instead, so that a fleet shows a mix.
+    car_max_current: float = 32.0
+    car_phases: int = 3
+    single_phase_every: int = 0
+    # Seconds a car takes to follow a new charging limit.
+    limit_delay: float = 2.0
+
+    def car_phases_of(self, i: int) -> int:
+        """The phases the cars of charger ``i`` (1-based) use."""
+        if self.single_phase_every > 0 and i % self.single_phase_every == 0:
+            return 1
+        return self.car_phases
 
     def operator_api_url(self) -> str:
         return self.api_url.rstrip("/") if self.api_url else default_api_url(self.url)
@@ -182,6 +195,9 @@ def _build_16(options: FleetOptions, i: int, hint: IdTagHint | None) -> ChargePo
         idle_seconds=options.idle_seconds,
         id_tag=options.id_tag,
         power_w=options.power_w,
+        car_max_current=options.car_max_current,
+        car_phases=options.car_phases_of(i),
+        limit_delay=options.limit_delay,
     )
     charger.hint = hint
     return charger
@@ -201,6 +217,9 @@ def _build_201(options: FleetOptions, i: int, hint: IdTagHint | None) -> ChargeP
         id_tag=options.id_tag,
         id_token_type=options.id_token_type,
         power_w=options.power_w,
+        car_max_current=options.car_max_current,
+        car_phases=options.car_phases_of(i),
+        limit_delay=options.limit_delay,
     )
     station.hint = hint
     return station

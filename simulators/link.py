@@ -30,6 +30,16 @@ STABLE_SECONDS = 10.0
 Followup = tuple[str, Callable[[], Coroutine[Any, Any, Any]]]
 
 
+async def _written(ws: ClientConnection) -> None:
+    """Wait until the transport has written everything handed to it to the socket."""
+    transport = ws.transport
+    if transport.get_write_buffer_size() == 0:
+        return
+    # Pause the protocol while anything is buffered: drain() then waits for an empty buffer.
+    transport.set_write_buffer_limits(high=0, low=0)
+    await ws.drain()
+
+
 class SimulatorLink(OcppPeer):
     def __init__(
         self,
@@ -281,13 +291,22 @@ class SimulatorLink(OcppPeer):
             ws.transport.abort()
 
     async def _close_for_reboot(self) -> None:
-        """Forget the boot and drop the link: the next connection boots again."""
+        """Forget the boot and drop the link: the next connection boots again.
+
+        The answer to the Reset (or UpdateFirmware) that led here was handed to the socket
+        before this follow-up started (``_handle_call``); it must also have *left* it before
+        the close: a close that times out aborts the connection, and an abort throws away
+        whatever the transport still buffers, so the CSMS would see the link drop before
+        the answer. Wait (bounded) until the buffer is empty, then close with the handshake.
+        """
         self._booted.clear()
         ws = self._ws
         if ws is not None:
             self._reconnect_now = True
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 2.0)
+                await asyncio.wait_for(_written(ws), 5.0)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(), 5.0)
 
     async def drop_connection(self, timeout: float = 5.0) -> None:
         """Simulate a network failure; the charger reconnects by itself."""
@@ -364,6 +383,9 @@ class SimulatorLink(OcppPeer):
     async def _handle_call(self, msg: Any) -> Any:
         self._followups = []
         try:
+            # The library awaits writing the CALLRESULT (or CALLERROR) before it returns,
+            # so the follow-ups below start after the answer is on its way (a Reset's
+            # reboot closes the link: it must never overtake the answer).
             return await super()._handle_call(msg)
         finally:
             followups, self._followups = self._followups, []

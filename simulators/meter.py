@@ -1,8 +1,8 @@
-"""Energy model of one connector and the sample formats of both OCPP versions.
+"""The energy register of one outlet and the sample formats of both OCPP versions.
 
-The register is a float in Wh that only ever grows: it integrates the
-effective power over (monotonic) time, and survives across sessions like a
-real MID meter. Power is capped by the active charging-profile limit.
+The register is a float in Wh that only ever grows: it integrates the power it is
+told over (monotonic) time, and survives across sessions like a real MID meter.
+What the power is (car, limit, delay) is ``outlet.Outlet``'s business.
 """
 
 from __future__ import annotations
@@ -13,86 +13,29 @@ from dataclasses import dataclass
 from typing import Any
 
 NOMINAL_VOLTAGE = 230.0
+PHASE_NAMES = ("L1", "L2", "L3")
 
 
 class EnergyMeter:
     def __init__(
-        self,
-        max_power_w: float = 11000.0,
-        register_wh: float = 0.0,
-        phases: int = 3,
-        voltage: float = NOMINAL_VOLTAGE,
-        battery_wh: float = 60000.0,
-        clock: Callable[[], float] = time.monotonic,
+        self, register_wh: float = 0.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.max_power_w = max_power_w
-        self.phases = phases
-        self.voltage = voltage
-        self.battery_wh = battery_wh
         self._register_wh = register_wh
-        self._clock = clock
+        self.clock = clock
         self._last = clock()
-        self._charging = False
-        self._limit_w: float | None = None
-        self._session_start_wh = register_wh
-        self._start_soc = 20.0
 
     @property
-    def charging(self) -> bool:
-        return self._charging
-
-    @property
-    def limit_w(self) -> float | None:
-        return self._limit_w
-
-    @property
-    def power_w(self) -> float:
-        if not self._charging:
-            return 0.0
-        if self._limit_w is None:
-            return self.max_power_w
-        return max(0.0, min(self.max_power_w, self._limit_w))
-
-    @property
-    def current_a(self) -> float:
-        """Per-phase current for the present power."""
-        return self.power_w / (self.voltage * self.phases)
-
-    @property
-    def soc(self) -> float:
-        """A plausible EV state of charge for the running session."""
-        added = self._register_wh - self._session_start_wh
-        return min(100.0, self._start_soc + 100.0 * added / self.battery_wh)
-
-    def read(self) -> float:
-        """Integrate up to now and return the register in Wh."""
-        now = self._clock()
-        elapsed = max(0.0, now - self._last)
-        self._register_wh += self.power_w * elapsed / 3600.0
-        self._last = now
+    def register_wh(self) -> float:
         return self._register_wh
 
-    def read_wh(self) -> int:
-        return int(self.read())
-
-    def start(self, start_soc: float = 20.0) -> None:
-        self.read()
-        self._charging = True
-        self._session_start_wh = self._register_wh
-        self._start_soc = start_soc
-
-    def stop(self) -> None:
-        self.read()
-        self._charging = False
-
-    def set_limit_w(self, limit_w: float | None) -> None:
-        # Integrate first so energy before the change uses the old power.
-        self.read()
-        self._limit_w = limit_w
+    def advance(self, until: float, power_w: float) -> None:
+        """Add ``power_w`` drawn from the last reading up to monotonic time ``until``."""
+        elapsed = max(0.0, until - self._last)
+        self._register_wh += power_w * elapsed / 3600.0
+        self._last = max(self._last, until)
 
     def bump_to(self, register_wh: float) -> None:
         """Move the register forward to an externally given reading (never back)."""
-        self.read()
         self._register_wh = max(self._register_wh, register_wh)
 
 
@@ -120,8 +63,9 @@ def readings(
     if power_w is not None:
         values.append(Reading("Power.Active.Import", "W", power_w))
     if current_a is not None:
-        for n in range(1, phases + 1):
-            values.append(Reading("Current.Import", "A", current_a, phase=f"L{n}", decimals=1))
+        # Only the phases the car uses; a single-phase car loads L1.
+        for name in PHASE_NAMES[: max(1, min(3, phases))]:
+            values.append(Reading("Current.Import", "A", current_a, phase=name, decimals=1))
     if soc is not None:
         values.append(Reading("SoC", "Percent", soc, location="EV"))
     return values
@@ -151,6 +95,23 @@ def sampled_value(
     return item
 
 
+def meter_value_16(timestamp: str, context: str, values: list[Reading]) -> dict[str, Any]:
+    """One 1.6 ``meterValue`` entry of ``values`` (camelCase, as it goes on the wire)."""
+    sampled = [
+        sampled_value(
+            r.value,
+            r.measurand,
+            r.unit,
+            context,
+            phase=r.phase,
+            location=r.location,
+            decimals=r.decimals,
+        )
+        for r in values
+    ]
+    return {"timestamp": timestamp, "sampledValue": sampled}
+
+
 def build_meter_value(
     timestamp: str,
     context: str,
@@ -161,19 +122,7 @@ def build_meter_value(
     soc: float | None = None,
 ) -> dict[str, Any]:
     """One 1.6 ``meterValue`` entry (camelCase, as it goes on the wire)."""
-    values = [
-        sampled_value(
-            r.value,
-            r.measurand,
-            r.unit,
-            context,
-            phase=r.phase,
-            location=r.location,
-            decimals=r.decimals,
-        )
-        for r in readings(energy_wh, power_w, current_a, phases, soc)
-    ]
-    return {"timestamp": timestamp, "sampledValue": values}
+    return meter_value_16(timestamp, context, readings(energy_wh, power_w, current_a, phases, soc))
 
 
 def sampled_value_201(reading: Reading, context: str) -> dict[str, Any]:
@@ -190,6 +139,11 @@ def sampled_value_201(reading: Reading, context: str) -> dict[str, Any]:
     return item
 
 
+def meter_value_201(timestamp: str, context: str, values: list[Reading]) -> dict[str, Any]:
+    """One 2.0.1 ``meterValue`` entry of ``values`` (camelCase, as it goes on the wire)."""
+    return {"timestamp": timestamp, "sampledValue": [sampled_value_201(r, context) for r in values]}
+
+
 def build_meter_value_201(
     timestamp: str,
     context: str,
@@ -200,7 +154,4 @@ def build_meter_value_201(
     soc: float | None = None,
 ) -> dict[str, Any]:
     """One 2.0.1 ``meterValue`` entry (camelCase, as it goes on the wire)."""
-    values = [
-        sampled_value_201(r, context) for r in readings(energy_wh, power_w, current_a, phases, soc)
-    ]
-    return {"timestamp": timestamp, "sampledValue": values}
+    return meter_value_201(timestamp, context, readings(energy_wh, power_w, current_a, phases, soc))

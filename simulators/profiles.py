@@ -1,9 +1,15 @@
 """Smart-charging profiles (1.6 SetChargingProfile, 2.0.1 via ``from_v201``) reduced to a limit.
 
-Simplifications, on purpose: ChargePointMaxProfile caps each connector rather
-than the sum of all connectors, and GetCompositeSchedule reports the limit in
-force now as a single period. Enough to test a CSMS's smart charging paths.
-Profiles arrive with snake_case keys (the ocpp library converts them).
+The rules (OCPP 1.6 §3.13, 2.0.1 K01): within a purpose the profile with the highest stack level
+that has a period in force wins; the transaction's TxProfile, else the outlet's TxDefaultProfile,
+else the station-wide TxDefaultProfile (outlet 0) sets the limit, and ChargePointMaxProfile
+(2.0.1: ChargingStationMaxProfile) caps it. ``EffectiveLimit`` keeps the winning periods with their
+unit and numberPhases: a limit in W only becomes A per phase once the phases a car uses are known.
+
+Simplifications, on purpose: ChargePointMaxProfile caps each outlet rather than the sum of all
+outlets, and GetCompositeSchedule reports the limit in force now as a single period. Enough to
+test a CSMS's smart charging paths. Profiles arrive with snake_case keys (the ocpp library converts
+them).
 """
 
 from __future__ import annotations
@@ -44,6 +50,40 @@ def to_watts(limit: float, unit: str, phases: int) -> float:
     return limit if unit == "W" else limit * NOMINAL_VOLTAGE * phases
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    """The schedule period in force of one profile: its limit, unit ("A" or "W"), numberPhases."""
+
+    limit: float
+    unit: str
+    number_phases: int | None = None
+
+    def amps(self, phases: int, voltage: float = NOMINAL_VOLTAGE) -> float:
+        """A per phase on ``phases`` phases (a W limit is shared by the phases in use)."""
+        return self.limit if self.unit == "A" else self.limit / (voltage * phases)
+
+
+@dataclass(frozen=True)
+class EffectiveLimit:
+    """What the profiles allow one outlet now: the transaction's limit and the station's cap."""
+
+    tx: RateLimit | None = None  # TxProfile, else TxDefaultProfile
+    cap: RateLimit | None = None  # ChargePointMaxProfile / ChargingStationMaxProfile
+
+    def resolve(self, phases: int, voltage: float = NOMINAL_VOLTAGE) -> tuple[float | None, int]:
+        """(A per phase, or None for no limit; phases usable) for a car that would use ``phases``.
+
+        numberPhases of a period in force limits the phases; a W limit is divided over the
+        phases actually used, so a single-phase car may take all of it on one phase.
+        """
+        periods = [r for r in (self.tx, self.cap) if r is not None]
+        for r in periods:
+            if r.number_phases is not None:
+                phases = max(1, min(phases, r.number_phases))
+        amps = [r.amps(phases, voltage) for r in periods]
+        return (min(amps) if amps else None), phases
+
+
 def _schedule_start(profile: dict[str, Any], now: datetime, tx_start: datetime | None) -> datetime:
     schedule = profile["charging_schedule"]
     kind = profile.get("charging_profile_kind", "Absolute")
@@ -57,10 +97,10 @@ def _schedule_start(profile: dict[str, Any], now: datetime, tx_start: datetime |
     return start
 
 
-def profile_limit_w(
-    profile: dict[str, Any], now: datetime, tx_start: datetime | None, phases: int = 3
-) -> float | None:
-    """The limit this profile imposes at ``now`` in W, or None if inactive."""
+def profile_rate(
+    profile: dict[str, Any], now: datetime, tx_start: datetime | None
+) -> RateLimit | None:
+    """The period of this profile in force at ``now``, or None if inactive."""
     if profile.get("valid_from") and now < parse_iso(profile["valid_from"]):
         return None
     if profile.get("valid_to") and now >= parse_iso(profile["valid_to"]):
@@ -76,8 +116,22 @@ def profile_limit_w(
             active = period
     if active is None:
         return None
-    n_phases = int(active.get("number_phases", phases))
-    return to_watts(float(active["limit"]), schedule["charging_rate_unit"], n_phases)
+    n_phases = active.get("number_phases")
+    return RateLimit(
+        float(active["limit"]),
+        str(schedule["charging_rate_unit"]),
+        None if n_phases is None else int(n_phases),
+    )
+
+
+def profile_limit_w(
+    profile: dict[str, Any], now: datetime, tx_start: datetime | None, phases: int = 3
+) -> float | None:
+    """The limit this profile imposes at ``now`` in W, or None if inactive."""
+    rate = profile_rate(profile, now, tx_start)
+    if rate is None:
+        return None
+    return to_watts(rate.limit, rate.unit, rate.number_phases or phases)
 
 
 class ProfileStore:
@@ -134,7 +188,7 @@ class ProfileStore:
 
     def _best(
         self, connector_id: int, purpose: str, now: datetime, tx_start: datetime | None
-    ) -> float | None:
+    ) -> RateLimit | None:
         # Highest stack level with an active period wins (OCPP 1.6 §3.13.2).
         candidates = sorted(
             (p for p in self._installed if p.connector_id == connector_id and p.purpose == purpose),
@@ -142,22 +196,28 @@ class ProfileStore:
             reverse=True,
         )
         for p in candidates:
-            limit = profile_limit_w(p.profile, now, tx_start, self.phases)
-            if limit is not None:
-                return limit
+            rate = profile_rate(p.profile, now, tx_start)
+            if rate is not None:
+                return rate
         return None
+
+    def effective(
+        self, connector_id: int, now: datetime, tx_start: datetime | None, in_tx: bool
+    ) -> EffectiveLimit:
+        """The periods that limit outlet ``connector_id`` now (see the module docstring)."""
+        tx_limit = self._best(connector_id, TX_PROFILE, now, tx_start) if in_tx else None
+        if tx_limit is None and connector_id != 0:
+            tx_limit = self._best(connector_id, TX_DEFAULT, now, tx_start)
+        if tx_limit is None:
+            tx_limit = self._best(0, TX_DEFAULT, now, tx_start)
+        return EffectiveLimit(tx_limit, self._best(0, CP_MAX, now, tx_start))
 
     def limit_w(
         self, connector_id: int, now: datetime, tx_start: datetime | None, in_tx: bool
     ) -> float | None:
-        tx_limit = self._best(connector_id, TX_PROFILE, now, tx_start) if in_tx else None
-        if tx_limit is None:
-            tx_limit = self._best(connector_id, TX_DEFAULT, now, tx_start)
-        if tx_limit is None:
-            tx_limit = self._best(0, TX_DEFAULT, now, tx_start)
-        cap = self._best(0, CP_MAX, now, tx_start)
-        limits = [v for v in (tx_limit, cap) if v is not None]
-        return min(limits) if limits else None
+        """The effective limit in W on the station's phases (GetCompositeSchedule)."""
+        amps, phases = self.effective(connector_id, now, tx_start, in_tx).resolve(self.phases)
+        return None if amps is None else amps * NOMINAL_VOLTAGE * phases
 
     def composite(self, limit_w: float, duration: int, unit: str | None) -> dict[str, Any]:
         """A one-period chargingSchedule (camelCase, wire format)."""

@@ -90,8 +90,8 @@ class ChargePoint16Simulator(ChargePoint16Sessions):
         ):
             return rejected
         conn = self.connectors[connector_id]
-        conn.claimed = True
-        conn.pending_tx_profile = charging_profile
+        conn.runner.claimed = True
+        conn.runner.pending_tx_profile = charging_profile
         authorize = self.config.get_bool("AuthorizeRemoteTxRequests")
         cid = connector_id
         self._after_reply("remote-start", lambda: self._remote_session(cid, id_tag, authorize))
@@ -258,7 +258,7 @@ class ChargePoint16Simulator(ChargePoint16Sessions):
         in_tx = conn is not None and conn.tx is not None
         limit = self.profiles.limit_w(connector_id, utc_now(), start, in_tx)
         if limit is None:
-            limit = next(iter(self.connectors.values())).meter.max_power_w
+            limit = self.power_w
         return call_result.GetCompositeSchedule(
             status="Accepted",
             connector_id=connector_id,

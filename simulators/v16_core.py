@@ -16,11 +16,14 @@ from simulators._ocpp import ChargePoint16Base, OCPPError, call
 from simulators.config import ConfigStore, default_entries
 from simulators.connector import Connector
 from simulators.errors import TRANSIENT_ERRORS
-from simulators.meter import EnergyMeter
+from simulators.ev import Car
+from simulators.meter import NOMINAL_VOLTAGE
 from simulators.outbox import QueuedDelivery
+from simulators.outlet import DEFAULT_LIMIT_DELAY, Outlet
 from simulators.product import MODEL_16 as MODEL
 from simulators.product import VENDOR
 from simulators.profiles import ProfileStore
+from simulators.session import SessionRunner
 from simulators.timeutil import utc_now_iso
 
 SUBPROTOCOL = "ocpp1.6"
@@ -45,6 +48,9 @@ class ChargePoint16Core(QueuedDelivery, ChargePoint16Base):
         reconnect_initial: float = 1.0,
         reconnect_max: float = 30.0,
         finishing_seconds: float = 1.0,
+        car_max_current: float = 32.0,
+        car_phases: int = 3,
+        limit_delay: float = DEFAULT_LIMIT_DELAY,
     ) -> None:
         super().__init__(
             identity,
@@ -63,13 +69,24 @@ class ChargePoint16Core(QueuedDelivery, ChargePoint16Base):
         self.phases = phases
         self.finishing_seconds = finishing_seconds
 
+        self.power_w = power_w
+        self.profiles = ProfileStore(phases)
+        car = Car(car_max_current, car_phases)
+        # The connector's rating: power_w on the charger's phases at the nominal voltage.
+        rating = power_w / (NOMINAL_VOLTAGE * phases)
         self.connectors: dict[int, Connector] = {
-            n: Connector(n, EnergyMeter(max_power_w=power_w, phases=phases))
+            n: Connector(
+                n,
+                SessionRunner(
+                    n,
+                    Outlet(max_current=rating, phases=phases, car=car, delay=limit_delay),
+                    self.profiles,
+                ),
+            )
             for n in range(1, connectors + 1)
         }
         self.cp_operative = True
         self.config = ConfigStore(default_entries(connectors, 0, max(0, round(meter_interval))))
-        self.profiles = ProfileStore(phases)
 
     def connector(self, connector_id: int) -> Connector:
         try:

@@ -1,4 +1,10 @@
-"""Charging sessions, the automatic mode and reboots of a 1.6 charger."""
+"""Charging sessions, the automatic mode and reboots of a 1.6 charger: the 1.6 adapter.
+
+What a session does whatever the version (the car, the limit it obeys, the meter, the stop
+request, the charging loop) is each connector's ``session.SessionRunner``; this module says what
+1.6 sends around it: Preparing, Authorize, StartTransaction, Charging, MeterValues,
+StopTransaction, Finishing, Available.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +16,12 @@ from typing import Any
 from simulators._ocpp import OCPPError
 from simulators.connector import Connector, Transaction
 from simulators.errors import TRANSIENT_ERRORS
-from simulators.timeutil import utc_now
 from simulators.v16_transactions import ChargePoint16Transactions
 
 
 class ChargePoint16Sessions(ChargePoint16Transactions):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._session_tasks: dict[int, asyncio.Task[Any]] = {}
         self._auto_tasks: list[asyncio.Task[Any]] = []
         self._rng = random.Random()
 
@@ -30,8 +34,7 @@ class ChargePoint16Sessions(ChargePoint16Transactions):
     # ---------------------------------------------------------------- queries
 
     def session_running(self, connector_id: int) -> bool:
-        task = self._session_tasks.get(connector_id)
-        return task is not None and not task.done()
+        return self.connector(connector_id).runner.running
 
     def is_free(self, connector_id: int, id_tag: str | None = None) -> bool:
         """Can a new session start here (for ``id_tag``, if reserved)?"""
@@ -41,7 +44,7 @@ class ChargePoint16Sessions(ChargePoint16Transactions):
             conn.operative
             and self.cp_operative
             and conn.tx is None
-            and not conn.claimed
+            and not conn.runner.claimed
             and not self.session_running(connector_id)
             and not reserved_for_other
             and conn.status not in ("Faulted", "Unavailable")
@@ -64,15 +67,13 @@ class ChargePoint16Sessions(ChargePoint16Transactions):
             self.run_session(connector_id, id_tag, authorize=authorize, duration=duration),
             f"session-{connector_id}",
         )
-        self._session_tasks[connector_id] = task
+        self.connector(connector_id).runner.task = task
         return task
 
     def request_stop(self, connector_id: int, reason: str) -> bool:
         """Ask whatever runs on the connector to stop; False if nothing does."""
         conn = self.connector(connector_id)
-        if self.session_running(connector_id):
-            conn.stop_reason = reason
-            conn.stop_event.set()
+        if conn.runner.request_stop(reason):
             return True
         if conn.tx is not None:
             # A transaction started through the manual API: stop it directly.
@@ -90,15 +91,15 @@ class ChargePoint16Sessions(ChargePoint16Transactions):
     ) -> None:
         """Preparing → Authorize → Start → Charging/MeterValues → Stop → Available."""
         conn = self.connector(connector_id)
-        conn.claimed = False
-        conn.stop_reason = None
-        conn.stop_event.clear()
+        runner = conn.runner
+        runner.claimed = False
+        runner.reset_stop()
         await self.notify_status(connector_id, "Preparing")
         if authorize and not await self._authorized(id_tag):
             self.log.info("not_authorized", connector=connector_id, id_tag=id_tag)
             await self._end_session(conn)
             return
-        if conn.stop_event.is_set():  # e.g. a Reset arrived while authorizing
+        if runner.stop_event.is_set():  # e.g. a Reset arrived while authorizing
             await self._end_session(conn)
             return
         try:
@@ -107,16 +108,14 @@ class ChargePoint16Sessions(ChargePoint16Transactions):
             self.log.warning("start_failed", connector=connector_id, error=repr(exc))
             await self._end_session(conn)
             return
-        self._apply_pending_profile(conn)
-        conn.meter.start(start_soc=self._rng.uniform(10, 60))
-        self.refresh_limits()
+        runner.start_charging(start_soc=self._rng.uniform(10, 60))
         if status not in (None, "Accepted"):
-            conn.stop_reason = "DeAuthorized"
+            runner.stop_reason = "DeAuthorized"
         else:
             await self.notify_status(connector_id, "Charging")
             await self._charge(conn, tx, duration or self.session_seconds)
         if conn.tx is tx:
-            await self._stop_quietly(tx, conn.stop_reason or "Local")
+            await self._stop_quietly(tx, runner.stop_reason or "Local")
         await self._end_session(conn)
 
     async def _authorized(self, id_tag: str) -> bool:
@@ -130,22 +129,15 @@ class ChargePoint16Sessions(ChargePoint16Transactions):
         return bool(result.id_tag_info["status"] == "Accepted")
 
     async def _charge(self, conn: Connector, tx: Transaction, duration: float) -> None:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + duration
-        while conn.tx is tx:
-            remaining = end - loop.time()
-            if remaining <= 0:
-                return
-            interval = self.meter_interval if self.meter_interval > 0 else remaining
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(conn.stop_event.wait(), min(interval, remaining))
-            if conn.stop_event.is_set():
-                return
-            self.refresh_limits()
+        async def sample() -> None:
             try:
                 await self.send_meter_values(conn.connector_id, tx.local_id)
             except (*TRANSIENT_ERRORS, OCPPError) as exc:
                 self.log.info("meter_values_failed", error=repr(exc))
+
+        await conn.runner.charge(
+            lambda: conn.tx is tx, duration, lambda: self.meter_interval, sample
+        )
 
     async def _stop_quietly(self, tx: Transaction, reason: str) -> None:
         try:
@@ -160,22 +152,13 @@ class ChargePoint16Sessions(ChargePoint16Transactions):
         if conn.pending_inoperative:
             conn.pending_inoperative = False
             conn.operative = False
-        conn.pending_tx_profile = None
+        conn.runner.pending_tx_profile = None
         await self.notify_status(conn.connector_id, conn.idle_status())
 
-    def _apply_pending_profile(self, conn: Connector) -> None:
-        if conn.pending_tx_profile is not None:
-            self.profiles.install(conn.connector_id, conn.pending_tx_profile)
-            conn.pending_tx_profile = None
-
     def refresh_limits(self) -> None:
-        """Re-evaluate charging profiles and cap each connector's power."""
-        now = utc_now()
+        """Evaluate the charging profiles again; each connector's car follows (after a delay)."""
         for conn in self.connectors.values():
-            start = conn.tx.start_dt if conn.tx is not None else None
-            conn.meter.set_limit_w(
-                self.profiles.limit_w(conn.connector_id, now, start, conn.tx is not None)
-            )
+            conn.runner.refresh_limit()
 
     async def _auto_loop(self, connector_id: int) -> None:
         while True:
@@ -189,6 +172,14 @@ class ChargePoint16Sessions(ChargePoint16Transactions):
 
     # ------------------------------------------------------- shutdown/reboot
 
+    def _stop_sessions(self, reason: str) -> list[asyncio.Task[Any]]:
+        """Ask every running session to stop; their tasks."""
+        return [
+            conn.runner.task
+            for conn in self.connectors.values()
+            if conn.runner.task is not None and conn.runner.request_stop(reason)
+        ]
+
     async def shutdown(self, reason: str = "Local", timeout: float = 10.0) -> None:
         """Graceful stop: end transactions, deliver the queue (bounded), then stop().
 
@@ -198,11 +189,7 @@ class ChargePoint16Sessions(ChargePoint16Transactions):
             task.cancel()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        sessions = [
-            task
-            for cid, task in self._session_tasks.items()
-            if not task.done() and self.request_stop(cid, reason)
-        ]
+        sessions = self._stop_sessions(reason)
         for conn in self.connectors.values():
             if conn.tx is not None and not self.session_running(conn.connector_id):
                 await self._stop_quietly(conn.tx, reason)
@@ -216,11 +203,7 @@ class ChargePoint16Sessions(ChargePoint16Transactions):
     async def reboot(self, reason: str = "HardReset") -> None:
         """Stop transactions, then drop the link and boot again (a power cycle)."""
         self.log.info("rebooting", reason=reason)
-        sessions = [
-            task
-            for cid, task in self._session_tasks.items()
-            if not task.done() and self.request_stop(cid, reason)
-        ]
+        sessions = self._stop_sessions(reason)
         manual = [
             c.tx
             for c in self.connectors.values()
@@ -232,11 +215,10 @@ class ChargePoint16Sessions(ChargePoint16Transactions):
             await asyncio.wait(sessions, timeout=self.finishing_seconds + 10)
         with contextlib.suppress(TimeoutError):
             await self.flush_queue(timeout=5)
-        for task in self._session_tasks.values():
-            task.cancel()
         for conn in self.connectors.values():
+            if conn.runner.task is not None:
+                conn.runner.task.cancel()
+            conn.runner.reset()
             conn.reservation = None
-            conn.claimed = False
             conn.status = conn.idle_status()
-            conn.meter.stop()
         await self._close_for_reboot()

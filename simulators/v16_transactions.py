@@ -11,7 +11,7 @@ from typing import Any
 
 from simulators._ocpp import call
 from simulators.connector import Transaction
-from simulators.meter import build_meter_value
+from simulators.meter import build_meter_value, meter_value_16
 from simulators.offline_queue import METER, START, STOP, QueuedCall, TransactionQueue
 from simulators.timeutil import utc_now, utc_now_iso
 from simulators.v16_core import ChargePoint16Core
@@ -66,9 +66,9 @@ class ChargePoint16Transactions(ChargePoint16Core):
     ) -> tuple[Transaction, str | None]:
         conn = self.connector(connector_id)
         if meter_start is None:
-            meter_start = conn.meter.read_wh()
+            meter_start = conn.outlet.read_wh()
         else:
-            conn.meter.bump_to(meter_start)
+            conn.outlet.bump_to(meter_start)
         now = utc_now()
         ts = timestamp or utc_now_iso()
         reservation = conn.reservation
@@ -79,6 +79,7 @@ class ChargePoint16Transactions(ChargePoint16Core):
         tx = Transaction(placeholder, connector_id, id_tag, meter_start, ts, now)
         # Claim the connector before awaiting so nothing else starts on it.
         conn.tx = tx
+        conn.runner.transaction_started(now)
         kwargs = {
             "connector_id": connector_id,
             "id_tag": id_tag,
@@ -91,6 +92,7 @@ class ChargePoint16Transactions(ChargePoint16Core):
         except BaseException:
             if conn.tx is tx:
                 conn.tx = None
+                conn.runner.transaction_ended()
             raise
         if result is None:
             self.log.info("start_queued", connector=connector_id, placeholder=placeholder)
@@ -131,13 +133,12 @@ class ChargePoint16Transactions(ChargePoint16Core):
         conn = self.connectors.get(tx.connector_id) if tx is not None else None
         if conn is not None:
             if meter_stop is None:
-                meter_stop = conn.meter.read_wh()
+                meter_stop = conn.outlet.read_wh()
             else:
-                conn.meter.bump_to(meter_stop)
+                conn.outlet.bump_to(meter_stop)
             if conn.tx is tx:
-                conn.meter.stop()
                 conn.tx = None
-                self.profiles.drop_tx_profiles(conn.connector_id)
+                conn.runner.transaction_ended()
         if meter_stop is None:
             raise ValueError(f"unknown transaction {transaction_id}: meter_stop required")
         ts = timestamp or utc_now_iso()
@@ -176,18 +177,23 @@ class ChargePoint16Transactions(ChargePoint16Core):
         messages (None is returned when it could not be delivered yet).
         """
         conn = self.connector(connector_id)
-        if energy_wh is None:
-            energy_wh = conn.meter.read()
-            power_w = conn.meter.power_w if power_w is None else power_w
-            if conn.meter.charging and soc is None:
-                soc = conn.meter.soc
+        outlet = conn.outlet
+        ts = timestamp or utc_now_iso()
+        if energy_wh is None and power_w is None and current_a is None and soc is None:
+            # Everything from the simulated outlet: what the car draws, on the phases it uses.
+            sample = meter_value_16(ts, context, outlet.readings())
         else:
-            conn.meter.bump_to(energy_wh)
-        if current_a is None and power_w is not None:
-            current_a = power_w / (conn.meter.voltage * self.phases)
-        sample = build_meter_value(
-            timestamp or utc_now_iso(), context, energy_wh, power_w, current_a, self.phases, soc
-        )
+            if energy_wh is None:
+                energy_wh = outlet.read()
+                power_w = outlet.power_w if power_w is None else power_w
+                if outlet.charging and soc is None:
+                    soc = outlet.soc
+            else:
+                outlet.bump_to(energy_wh)
+            phases = outlet.phases_used
+            if current_a is None and power_w is not None:
+                current_a = power_w / (outlet.voltage * phases)
+            sample = build_meter_value(ts, context, energy_wh, power_w, current_a, phases, soc)
         kwargs = {
             "connector_id": connector_id,
             "meter_value": [sample],

@@ -140,8 +140,8 @@ class ChargePoint201Simulator(ChargePoint201Sessions):
         if profile is not None and profile["charging_profile_purpose"] != TX_PROFILE:
             return rejected
         evse = self.evses[evse_id]
-        evse.claimed = True
-        evse.pending_tx_profile = profile
+        evse.runner.claimed = True
+        evse.runner.pending_tx_profile = profile
         authorize = self.model.value(*AUTHORIZE_REMOTE_START) == "true"
         n = evse_id
         self._after_reply(
@@ -319,7 +319,7 @@ class ChargePoint201Simulator(ChargePoint201Sessions):
         now = utc_now()
         limit = self.profiles.limit_w(evse_id, now, tx.start_dt if tx else None, tx is not None)
         if limit is None:
-            limit = next(iter(self.evses.values())).meter.max_power_w
+            limit = self.power_w
         composite = self.profiles.composite(limit, duration, charging_rate_unit)
         schedule = {
             "evseId": evse_id,

@@ -13,11 +13,14 @@ from typing import Any
 
 from simulators._ocpp import ChargePoint201Base, OCPPError, call201, to_wire
 from simulators.errors import TRANSIENT_ERRORS
-from simulators.meter import EnergyMeter, build_meter_value_201
+from simulators.ev import Car
+from simulators.meter import NOMINAL_VOLTAGE, build_meter_value_201, meter_value_201
 from simulators.outbox import QueuedDelivery
+from simulators.outlet import DEFAULT_LIMIT_DELAY, Outlet
 from simulators.product import MODEL_201 as MODEL
 from simulators.product import VENDOR
 from simulators.profiles import ProfileStore
+from simulators.session import SessionRunner
 from simulators.timeutil import utc_now_iso
 from simulators.v201_model import (
     HEARTBEAT,
@@ -52,6 +55,9 @@ class ChargePoint201Core(QueuedDelivery, ChargePoint201Base):
         response_timeout: float = 10.0,
         reconnect_initial: float = 1.0,
         reconnect_max: float = 30.0,
+        car_max_current: float = 32.0,
+        car_phases: int = 3,
+        limit_delay: float = DEFAULT_LIMIT_DELAY,
     ) -> None:
         super().__init__(
             identity,
@@ -69,8 +75,21 @@ class ChargePoint201Core(QueuedDelivery, ChargePoint201Base):
         self.id_tag = id_tag
         self.id_token_type = id_token_type
         self.phases = phases
+        self.power_w = power_w
+        self.profiles = ProfileStore(phases)
+        car = Car(car_max_current, car_phases)
+        # The EVSE's rating: power_w on the station's phases at the nominal voltage.
+        rating = power_w / (NOMINAL_VOLTAGE * phases)
         self.evses: dict[int, Evse] = {
-            n: Evse(n, EnergyMeter(max_power_w=power_w, phases=phases)) for n in range(1, evses + 1)
+            n: Evse(
+                n,
+                SessionRunner(
+                    n,
+                    Outlet(max_current=rating, phases=phases, car=car, delay=limit_delay),
+                    self.profiles,
+                ),
+            )
+            for n in range(1, evses + 1)
         }
         self.station_operative = True
         self.model = default_model(
@@ -80,7 +99,6 @@ class ChargePoint201Core(QueuedDelivery, ChargePoint201Base):
             heartbeat=0,
             tx_updated=max(0, round(meter_interval)),
         )
-        self.profiles = ProfileStore(phases)
         # PowerUp for the first boot; a reset makes the next one RemoteReset.
         self.boot_reason = "PowerUp"
 
@@ -209,29 +227,28 @@ class ChargePoint201Core(QueuedDelivery, ChargePoint201Base):
         *,
         full: bool = True,
     ) -> dict[str, Any]:
-        """A meterValue; values default to the EVSE's simulated meter.
+        """A meterValue; values default to the EVSE's simulated outlet.
 
-        ``full`` adds power and per-phase current to the energy register.
+        ``full`` adds power, the current on each phase the car uses and SoC to the register.
         """
-        meter = self.evse(evse_id).meter
+        outlet = self.evse(evse_id).outlet
+        ts = timestamp or utc_now_iso()
+        if energy_wh is None and power_w is None:
+            values = outlet.readings()
+            if not full:
+                values = values[:1]
+            return meter_value_201(ts, context, values)
         if energy_wh is None:
-            energy_wh = meter.read()
-            if power_w is None and full:
-                power_w = meter.power_w
+            energy_wh = outlet.read()
         else:
-            meter.bump_to(energy_wh)
+            outlet.bump_to(energy_wh)
         current_a = None
+        phases = outlet.phases_used
         if power_w is not None and full:
-            current_a = power_w / (meter.voltage * self.phases)
-        soc = meter.soc if full and meter.charging else None
+            current_a = power_w / (outlet.voltage * phases)
+        soc = outlet.soc if full and outlet.charging else None
         return build_meter_value_201(
-            timestamp or utc_now_iso(),
-            context,
-            energy_wh,
-            power_w if full else None,
-            current_a,
-            self.phases,
-            soc,
+            ts, context, energy_wh, power_w if full else None, current_a, phases, soc
         )
 
     # --------------------------------------------------------------- statuses

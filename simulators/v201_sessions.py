@@ -1,4 +1,9 @@
-"""Charging sessions, the automatic mode and reboots of a 2.0.1 station."""
+"""Charging sessions, the automatic mode and reboots of a 2.0.1 station: the 2.0.1 adapter.
+
+What a session does whatever the version (the car, the limit it obeys, the meter, the stop
+request, the charging loop) is each EVSE's ``session.SessionRunner``; this module says what
+2.0.1 sends around it: Authorize, TransactionEvent Started/Updated/Ended, Occupied, Available.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ from typing import Any
 
 from simulators._ocpp import OCPPError
 from simulators.errors import TRANSIENT_ERRORS
-from simulators.timeutil import utc_now
 from simulators.v201_model import LOCAL_AUTHORIZE_OFFLINE
 from simulators.v201_state import FAULTED, OCCUPIED, UNAVAILABLE, Evse, Transaction201
 from simulators.v201_transactions import ChargePoint201Transactions
@@ -18,7 +22,6 @@ from simulators.v201_transactions import ChargePoint201Transactions
 class ChargePoint201Sessions(ChargePoint201Transactions):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._session_tasks: dict[int, asyncio.Task[Any]] = {}
         self._auto_tasks: list[asyncio.Task[Any]] = []
         self._rng = random.Random()
         # Set whenever an EVSE may have become idle (Reset OnIdle waits on it).
@@ -31,12 +34,11 @@ class ChargePoint201Sessions(ChargePoint201Transactions):
     # ---------------------------------------------------------------- queries
 
     def session_running(self, evse_id: int) -> bool:
-        task = self._session_tasks.get(evse_id)
-        return task is not None and not task.done()
+        return self.evse(evse_id).runner.running
 
     def busy(self, evse_id: int) -> bool:
         evse = self.evse(evse_id)
-        return evse.tx is not None or evse.claimed or self.session_running(evse_id)
+        return evse.tx is not None or evse.runner.claimed or self.session_running(evse_id)
 
     def idle(self) -> bool:
         return not any(self.busy(n) for n in self.evses)
@@ -81,7 +83,7 @@ class ChargePoint201Sessions(ChargePoint201Transactions):
             ),
             f"session-{evse_id}",
         )
-        self._session_tasks[evse_id] = task
+        self.evse(evse_id).runner.task = task
         # The EVSE is only idle once the task is over, not at its Ended.
         task.add_done_callback(lambda _: self._on_transaction_ended())
         return task
@@ -89,9 +91,7 @@ class ChargePoint201Sessions(ChargePoint201Transactions):
     def request_stop(self, evse_id: int, reason: str, trigger: str | None = None) -> bool:
         """Ask whatever runs on the EVSE to stop; False if nothing does."""
         evse = self.evse(evse_id)
-        if self.session_running(evse_id):
-            evse.stop_reason, evse.stop_trigger = reason, trigger
-            evse.stop_event.set()
+        if evse.runner.request_stop(reason, trigger):
             return True
         if evse.tx is not None:
             # A transaction started through the step API: end it directly.
@@ -111,14 +111,14 @@ class ChargePoint201Sessions(ChargePoint201Transactions):
     ) -> None:
         """Authorize → Started → Occupied → Updated… → Ended → Available."""
         evse = self.evse(evse_id)
-        evse.stop_reason = evse.stop_trigger = None
-        evse.stop_event.clear()
+        runner = evse.runner
+        runner.reset_stop()
         token, kind = id_token or self.id_tag, id_token_type or self.id_token_type
         try:
             if authorize and not await self._authorized(token, kind):
                 self.log.info("not_authorized", evse=evse_id, id_token=token)
                 return
-            if evse.stop_event.is_set():  # e.g. a Reset arrived while authorizing
+            if runner.stop_event.is_set():  # e.g. a Reset arrived while authorizing
                 return
             try:
                 tx = await self._start_transaction(
@@ -133,20 +133,18 @@ class ChargePoint201Sessions(ChargePoint201Transactions):
                 self.log.warning("start_failed", evse=evse_id, error=repr(exc))
                 return
             finally:
-                evse.claimed = False
-            self._apply_pending_profile(evse)
-            evse.meter.start(start_soc=self._rng.uniform(10, 60))
-            self.refresh_limits()
+                runner.claimed = False
+            runner.start_charging(start_soc=self._rng.uniform(10, 60))
             await self.notify_status(evse_id, OCCUPIED)
             info = (tx.start_response or {}).get("idTokenInfo") or {}
             if info.get("status", "Accepted") != "Accepted":
-                evse.stop_reason, evse.stop_trigger = "DeAuthorized", "Deauthorized"
+                runner.stop_reason, runner.stop_trigger = "DeAuthorized", "Deauthorized"
             else:
                 await self._charge(evse, tx, duration or self.session_seconds)
             if evse.tx is tx:
-                await self._end_quietly(tx, evse.stop_reason or "Local", evse.stop_trigger)
+                await self._end_quietly(tx, runner.stop_reason or "Local", runner.stop_trigger)
         finally:
-            evse.claimed = False
+            runner.claimed = False
             current = asyncio.current_task()
             # Cancelled (stop/reboot): no more messages from this session.
             if current is None or not current.cancelling():
@@ -163,22 +161,15 @@ class ChargePoint201Sessions(ChargePoint201Transactions):
         return bool(result.get("idTokenInfo", {}).get("status") == "Accepted")
 
     async def _charge(self, evse: Evse, tx: Transaction201, duration: float) -> None:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + duration
-        while evse.tx is tx:
-            remaining = end - loop.time()
-            if remaining <= 0:
-                return
-            interval = self.meter_interval if self.meter_interval > 0 else remaining
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(evse.stop_event.wait(), min(interval, remaining))
-            if evse.stop_event.is_set():
-                return
-            self.refresh_limits()
+        async def sample() -> None:
             try:
                 await self.update_transaction(tx.transaction_id)
             except (*TRANSIENT_ERRORS, OCPPError) as exc:
                 self.log.info("update_failed", error=repr(exc))
+
+        await evse.runner.charge(
+            lambda: evse.tx is tx, duration, lambda: self.meter_interval, sample
+        )
 
     async def _end_quietly(
         self, tx: Transaction201, reason: str, trigger: str | None = None
@@ -189,7 +180,7 @@ class ChargePoint201Sessions(ChargePoint201Transactions):
             self.log.warning("stop_failed", tx=tx.transaction_id, error=repr(exc))
 
     async def _end_session(self, evse: Evse) -> None:
-        evse.pending_tx_profile = None
+        evse.runner.pending_tx_profile = None
         await self.notify_status(evse.evse_id, evse.idle_status(self.station_operative))
 
     def _on_transaction_ended(self) -> None:
@@ -202,19 +193,10 @@ class ChargePoint201Sessions(ChargePoint201Transactions):
                 self._idle_changed.clear()
                 await self._idle_changed.wait()
 
-    def _apply_pending_profile(self, evse: Evse) -> None:
-        if evse.pending_tx_profile is not None:
-            self.profiles.install(evse.evse_id, evse.pending_tx_profile)
-            evse.pending_tx_profile = None
-
     def refresh_limits(self) -> None:
-        """Re-evaluate charging profiles and cap each EVSE's power."""
-        now = utc_now()
+        """Evaluate the charging profiles again; each EVSE's car follows (after a delay)."""
         for evse in self.evses.values():
-            start = evse.tx.start_dt if evse.tx is not None else None
-            evse.meter.set_limit_w(
-                self.profiles.limit_w(evse.evse_id, now, start, evse.tx is not None)
-            )
+            evse.runner.refresh_limit()
 
     async def _auto_loop(self, evse_id: int) -> None:
         while True:
@@ -231,9 +213,9 @@ class ChargePoint201Sessions(ChargePoint201Transactions):
     async def _end_all(self, reason: str, trigger: str | None, timeout: float) -> None:
         """End every session and step-API transaction, and wait (bounded)."""
         sessions = [
-            task
-            for n, task in self._session_tasks.items()
-            if not task.done() and self.request_stop(n, reason, trigger)
+            evse.runner.task
+            for evse in self.evses.values()
+            if evse.runner.task is not None and evse.runner.request_stop(reason, trigger)
         ]
         manual = [
             e.tx
@@ -268,12 +250,11 @@ class ChargePoint201Sessions(ChargePoint201Transactions):
         await self._end_all(stopped_reason, trigger, 10.0)
         with contextlib.suppress(TimeoutError):
             await self.flush_queue(timeout=5)
-        for task in self._session_tasks.values():
-            task.cancel()
         for evse in self.evses.values():
+            if evse.runner.task is not None:
+                evse.runner.task.cancel()
+            evse.runner.reset()
             evse.reservation = None
-            evse.claimed = False
-            evse.meter.stop()
             self._record_status(evse.evse_id, evse.idle_status(self.station_operative))
         self.boot_reason = "RemoteReset"
         await self._close_for_reboot()

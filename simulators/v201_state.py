@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from simulators.connector import Reservation
-from simulators.meter import EnergyMeter
+from simulators.outlet import Outlet
+from simulators.session import SessionRunner
 
 # 2.0.1 connector statuses (no Preparing/Charging/Finishing as in 1.6:
 # those moved into TransactionEvent's chargingState).
@@ -58,20 +58,18 @@ class Transaction201:
 @dataclass
 class Evse:
     evse_id: int
-    meter: EnergyMeter
+    # The version-neutral part: car, limit, meter, session task, stop request.
+    runner: SessionRunner
     status: str = AVAILABLE
     operative: bool = True
     # ChangeAvailability(Inoperative) answered "Scheduled": apply after the tx.
     pending_inoperative: bool = False
     tx: Transaction201 | None = None
     reservation: Reservation | None = None
-    # Set between accepting a RequestStartTransaction and its session task
-    # starting, so nothing else grabs the EVSE in that window.
-    claimed: bool = False
-    stop_reason: str | None = None
-    stop_trigger: str | None = None
-    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
-    pending_tx_profile: dict[str, Any] | None = None
+
+    @property
+    def outlet(self) -> Outlet:
+        return self.runner.outlet
 
     def idle_status(self, station_operative: bool = True) -> str:
         if not self.operative or not station_operative:

@@ -185,9 +185,9 @@ class ChargePoint201Transactions(ChargePoint201Core):
         if evse.tx is not None:
             raise RuntimeError(f"{self.identity}: EVSE {evse_id} already has a transaction")
         if meter_start_wh is None:
-            meter_start_wh = evse.meter.read()
+            meter_start_wh = evse.outlet.read()
         else:
-            evse.meter.bump_to(meter_start_wh)
+            evse.outlet.bump_to(meter_start_wh)
         reservation = evse.reservation
         if reservation is not None and reservation.id_tag == id_token:
             reservation_id = reservation_id or reservation.reservation_id
@@ -205,6 +205,7 @@ class ChargePoint201Transactions(ChargePoint201Core):
         )
         # Claim the EVSE before awaiting so nothing else starts on it.
         evse.tx = tx
+        evse.runner.transaction_started(tx.start_dt)
         self._seq[tx.transaction_id] = 0
         try:
             tx.start_response = await self.transaction_event(
@@ -223,6 +224,7 @@ class ChargePoint201Transactions(ChargePoint201Core):
         except BaseException:
             if evse.tx is tx:
                 evse.tx = None
+                evse.runner.transaction_ended()
             raise
         return tx
 
@@ -288,13 +290,12 @@ class ChargePoint201Transactions(ChargePoint201Core):
     ) -> dict[str, Any] | None:
         evse = self.evse(tx.evse_id)
         if energy_wh is None:
-            energy_wh = evse.meter.read()
+            energy_wh = evse.outlet.read()
         else:
-            evse.meter.bump_to(energy_wh)
+            evse.outlet.bump_to(energy_wh)
         if evse.tx is tx:
-            evse.meter.stop()
             evse.tx = None
-            self.profiles.drop_tx_profiles(tx.evse_id)
+            evse.runner.transaction_ended()
             if evse.pending_inoperative:
                 # A ChangeAvailability answered "Scheduled" applies now; the
                 # session (if any) reports the resulting status.

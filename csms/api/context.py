@@ -10,10 +10,12 @@ from csms.services.api_tokens import ApiTokenService
 from csms.services.catalogue import CatalogueService
 from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
+from csms.services.circuits import CircuitService
 from csms.services.commands import CommandService
 from csms.services.events import EventBus
 from csms.services.evses import EvseService
 from csms.services.id_tags import IdTagService
+from csms.services.loadmanagement import LoadManager
 from csms.services.messages import MessageQueryService
 from csms.services.reports import ReportService
 from csms.services.sites import SiteService
@@ -35,6 +37,8 @@ class ApiContext:
     sites: SiteService
     catalogue: CatalogueService
     evses: EvseService
+    circuits: CircuitService
+    load_manager: LoadManager
     sessions: SessionRegistry
     events: EventBus
     version: str

@@ -168,6 +168,7 @@ class Transaction:
     charging_state: str | None = None
     seq_nos: SeqNos = field(default_factory=SeqNos)
     start_key: str | None = None  # 1.6: what makes a replayed StartTransaction the same one
+    priority: float | None = None  # its own load-management weight; None: its charger's
 
     @property
     def id(self) -> str:

@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from csms.domain.assets import Address, ContactDetails
+from csms.domain.circuits import CircuitMode, CircuitPhases
 
 __all__ = [
     "UNSET",
     "ChargePointChanges",
+    "CircuitChanges",
     "ConnectorSpecChanges",
     "EvseChanges",
     "IdTagChanges",
@@ -69,6 +71,22 @@ class SiteChanges:
     network_id: str | Unset | None = UNSET
     parent_site_id: str | Unset | None = UNSET
     external_id: str | Unset | None = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitChanges:
+    name: str | Unset = UNSET
+    site_id: str | Unset | None = UNSET
+    parent_circuit_id: str | Unset | None = UNSET
+    phases: CircuitPhases | Unset = UNSET
+    phase_rotation: str | Unset | None = UNSET
+    connected_phase: str | Unset | None = UNSET
+    max_current: float | Unset = UNSET
+    max_voltage: float | Unset | None = UNSET
+    min_charge_point_current: float | Unset = UNSET
+    set_session_limit_to_zero_on_idle: bool | Unset = UNSET
+    offline_reserved_current: float | Unset = UNSET
+    mode: CircuitMode | Unset = UNSET
 
 
 @dataclass(frozen=True, slots=True)

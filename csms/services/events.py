@@ -75,6 +75,10 @@ class EventBus:
         """Whether anyone listens: lets publishers skip building an event nobody reads."""
         return bool(self._subscriptions)
 
+    def wants(self, type_: str) -> bool:
+        """Whether a subscriber or a listener would receive an event of this type."""
+        return bool(self._subscriptions) or type_ in self._listeners
+
     def publish(self, type_: str, charge_point_id: str | None, **data: Any) -> None:
         listeners = self._listeners.get(type_)
         if listeners is not None:

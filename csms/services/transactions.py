@@ -26,12 +26,13 @@ from csms.log import get_logger
 from csms.services.events import EventBus
 from csms.store.repositories import TransactionStore
 
-__all__ = ["TransactionService"]
+__all__ = ["TransactionService", "sample_event"]
 
 log = get_logger(__name__)
 
 
-def _sample_event(sample: MeterSample) -> dict[str, object]:
+def sample_event(sample: MeterSample) -> dict[str, object]:
+    """A meter sample as the live events render it."""
     return {
         "timestamp": format_timestamp(sample.timestamp),
         "measurand": sample.measurand,
@@ -113,14 +114,14 @@ class TransactionService:
                 chargingState=event.charging_state,
                 seqNo=event.seq_no,
             )
-        if samples and self._events.active:
+        if samples and self._events.wants("meter.values"):
             self._events.publish(
                 "meter.values",
                 event.charge_point_id,
                 evseId=transaction.evse_id,
                 connectorId=transaction.connector_id,
                 transactionId=transaction.transaction_id,
-                samples=[_sample_event(s) for s in samples],
+                samples=tuple(samples),
             )
         return outcome
 
@@ -135,15 +136,17 @@ class TransactionService:
         if not samples:
             return
         await self._store.add_meter_values(cp_id, evse_id, connector_id, transaction_id, samples)
-        if not self._events.active:
+        if not self._events.wants("meter.values"):
             return
+        # The samples as they are: a listener (the load manager) reads a few of them, and the
+        # event stream renders them only when someone reads it (sample_event).
         self._events.publish(
             "meter.values",
             cp_id,
             evseId=evse_id,
             connectorId=connector_id,
             transactionId=transaction_id,
-            samples=[_sample_event(s) for s in samples],
+            samples=tuple(samples),
         )
 
     def _publish_started(self, transaction: Transaction) -> None:

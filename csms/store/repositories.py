@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from csms.domain.assets import ChargingStationModel, EvseRecord, Network, Site
+from csms.domain.circuits import Circuit, Member
 from csms.domain.models import (
     ApiToken,
     BootInfo,
@@ -45,6 +46,7 @@ from csms.domain.transactions import (
 )
 from csms.domain.updates import (
     ChargePointChanges,
+    CircuitChanges,
     ConnectorSpecChanges,
     EvseChanges,
     IdTagChanges,
@@ -58,6 +60,7 @@ __all__ = [
     "ChargerReportStore",
     "ChargerStateStore",
     "ChargerStore",
+    "CircuitStore",
     "CommandStore",
     "DeviceModelStore",
     "EvseStore",
@@ -158,6 +161,68 @@ class SiteStore(Protocol):
     async def update_site(self, site_id: str, changes: SiteChanges, at: datetime) -> Site: ...
     async def delete_site(self, site_id: str) -> None:
         """Conflict while sites nest under it or chargers belong to it."""
+        ...
+
+
+class CircuitStore(Protocol):
+    """Circuits (the electrical tree), the chargers on them and their priorities. Every write
+    that places a circuit checks the tree (csms.domain.circuits.check_circuits) in its own
+    transaction."""
+
+    async def add_circuit(self, circuit: Circuit) -> Circuit:
+        """Conflict (field ``id``) when the id is taken; Invalid when the site does not exist
+        (``siteId``) or the circuit breaks the tree."""
+        ...
+
+    async def get_circuit(self, circuit_id: str) -> Circuit | None: ...
+    async def list_circuits(
+        self,
+        page: Page[str],
+        *,
+        site_id: str | None = None,
+        parent_circuit_id: str | None = None,
+    ) -> Paged[Circuit]:
+        """Ordered by id (the cursor)."""
+        ...
+
+    async def all_circuits(self) -> list[Circuit]: ...
+    async def update_circuit(
+        self, circuit_id: str, changes: CircuitChanges, at: datetime
+    ) -> Circuit: ...
+    async def delete_circuit(self, circuit_id: str) -> None:
+        """Conflict while circuits nest below it or chargers are on it."""
+        ...
+
+    async def attach(self, circuit_id: str, cp_id: str, priority: float | None = None) -> Member:
+        """Put the charger on the circuit (priority None: 1). Attached to it already: only the
+        priority changes, when one is given. NotFound when the circuit does not exist; Invalid
+        (``chargePointId``) when the charger does not; Conflict (``chargePointId``) when it is
+        on another circuit."""
+        ...
+
+    async def detach(self, circuit_id: str, cp_id: str) -> None:
+        """Its EVSE priorities go with it; NotFound when it is not on this circuit."""
+        ...
+
+    async def set_priority(
+        self, circuit_id: str, cp_id: str, evse_id: int | None, priority: float
+    ) -> Member:
+        """The charger's priority (``evse_id`` None) or one EVSE's; NotFound when the charger is
+        not on this circuit."""
+        ...
+
+    async def get_member(self, cp_id: str) -> Member | None:
+        """The charger's place on a circuit, if it is on one."""
+        ...
+
+    async def list_members(self, circuit_id: str | None = None) -> list[Member]:
+        """The chargers on the circuit (None: on every circuit), by circuit and charger id."""
+        ...
+
+    async def set_transaction_priority(
+        self, transaction_pk: int, priority: float | None
+    ) -> Transaction:
+        """A session's own priority (None: its charger's again); NotFound when unknown."""
         ...
 
 
@@ -416,6 +481,8 @@ class Store(Protocol):
     def chargers(self) -> ChargerStore: ...
     @property
     def sites(self) -> SiteStore: ...
+    @property
+    def circuits(self) -> CircuitStore: ...
     @property
     def catalogue(self) -> CatalogueStore: ...
     @property

@@ -151,7 +151,9 @@ TRANSACTION_SAVED = (
     "seq_nos",
     "start_key",
 )
-TRANSACTION_COLUMNS = ("pk", "transaction_id", *TRANSACTION_SAVED)
+# What a read gets: the saved columns and those set apart (priority: its own UPDATE, so the
+# charger's writes never carry it).
+TRANSACTION_COLUMNS = ("pk", "transaction_id", *TRANSACTION_SAVED, "priority")
 
 
 def _optional(value: T | None, convert: Callable[[T], Any]) -> Any:
@@ -187,6 +189,7 @@ def transaction_from_row(row: Sequence[Any], time: Callable[[Any], datetime]) ->
         charging_state=row[21],
         seq_nos=SeqNos.parse(row[22]),
         start_key=row[23],
+        priority=row[24],
     )
 
 

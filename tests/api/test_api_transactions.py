@@ -12,6 +12,7 @@ from tests.api.conftest import T0, ApiHarness
 
 TX_KEYS = {
     "id",
+    "priority",
     "transactionId",
     "chargePointId",
     "evseId",

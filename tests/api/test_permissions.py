@@ -17,6 +17,8 @@ VIEWER, OPERATOR, ADMIN = "viewer", "operator", "admin"
 RANK = {VIEWER: 0, OPERATOR: 1, ADMIN: 2}
 
 MODEL = {"vendor": "V", "model": "M", "powerType": "DC", "connectors": []}
+CIRCUIT = {"name": "C", "phases": "three_phase", "maxCurrent": 32}
+ZERO = {"currentL1": 0, "currentL2": 0, "currentL3": 0}
 
 # (method, path, body, the least role that may call it)
 ROUTES: list[tuple[str, str, dict[str, Any] | None, str]] = [
@@ -43,6 +45,21 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("PATCH", "/api/v1/charge-points/CP-1", {"siteId": "s1"}, OPERATOR),
     ("GET", "/api/v1/charge-points?siteId=s1&networkId=n1&modelId=m1", None, VIEWER),
     ("GET", "/api/v1/id-tags?userId=u&status=enabled", None, VIEWER),
+    ("GET", "/api/v1/circuits", None, VIEWER),
+    ("POST", "/api/v1/circuits", CIRCUIT, OPERATOR),
+    ("GET", "/api/v1/circuits/c1", None, VIEWER),
+    ("PATCH", "/api/v1/circuits/c1", {"name": "C"}, OPERATOR),
+    ("DELETE", "/api/v1/circuits/none", None, OPERATOR),
+    ("POST", "/api/v1/circuits/c1/attach-charge-point", {"chargePointId": "CP-1"}, OPERATOR),
+    (
+        "POST",
+        "/api/v1/circuits/c1/set-charge-point-priority",
+        {"chargePointId": "CP-1", "priority": 2},
+        OPERATOR,
+    ),
+    ("POST", "/api/v1/circuits/c1/detach-charge-point", {"chargePointId": "CP-1"}, OPERATOR),
+    ("POST", "/api/v1/circuits/c1/report-consumption", ZERO, OPERATOR),
+    ("POST", "/api/v1/transactions/tx_1/set-priority", {"priority": 2}, OPERATOR),
     ("GET", "/api/v1/api-tokens", None, ADMIN),
     ("POST", "/api/v1/api-tokens", {"role": "viewer"}, ADMIN),
     ("DELETE", "/api/v1/api-tokens/tok_none", None, ADMIN),
@@ -56,6 +73,7 @@ async def estate(harness: ApiHarness) -> ApiHarness:
         ("/api/v1/networks", {"id": "n1", "name": "N1"}),
         ("/api/v1/sites", {"id": "s1", "name": "S1", "networkId": "n1"}),
         ("/api/v1/charging-station-models", {**MODEL, "id": "m1"}),
+        ("/api/v1/circuits", {**CIRCUIT, "id": "c1"}),
     ):
         assert (await admin.post(url, json=body)).status_code == 201
     await harness.register("CP-1")

@@ -113,6 +113,7 @@ async def test_a_full_transaction_through_the_api(csms: RunningCsms, station: Ra
         "meterStopWh": 16_500.0,
         "energyWh": 6_500.0,
         "stopReason": "Local",
+        "priority": None,
     }
     samples = (await csms.api().get(f"/api/v1/transactions/{tx_id}/meter-values")).json()["data"][
         "items"

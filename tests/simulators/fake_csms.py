@@ -37,10 +37,14 @@ class FakeCsms:
         self.drop_on: dict[str, int] = {}  # action -> drop the link instead of answering N times
         self.silent_on: dict[str, int] = {}  # action -> record but never answer N times
         self.errors: dict[str, str] = {}  # action -> CALLERROR code to answer with
+        # What reached us, in order: ("answer", uniqueId) for a CALLRESULT/CALLERROR to one of
+        # our CALLs, ("closed", path) when a connection ended.
+        self.wire: list[tuple[str, str]] = []
         self._changed = asyncio.Condition()
         self._ws: ServerConnection | None = None
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._counter = 0
+        self.last_call_id = ""
 
     def actions(self) -> list[str]:
         return [action for action, _ in self.calls]
@@ -62,6 +66,7 @@ class FakeCsms:
         assert self._ws is not None
         self._counter += 1
         uid = f"srv-{self._counter}"
+        self.last_call_id = uid
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[uid] = future
         await self._ws.send(json.dumps([2, uid, action, payload]))
@@ -73,8 +78,13 @@ class FakeCsms:
         self.auth.append(ws.request.headers.get("Authorization"))
         self.subprotocols.append(ws.subprotocol)
         self._ws = ws
-        with contextlib.suppress(ConnectionClosed):
-            await self._serve(ws)
+        try:
+            with contextlib.suppress(ConnectionClosed):
+                await self._serve(ws)
+        finally:
+            async with self._changed:
+                self.wire.append(("closed", ws.request.path))
+                self._changed.notify_all()
 
     def _take(self, table: dict[str, int], action: str) -> bool:
         if table.get(action, 0) > 0:
@@ -86,6 +96,7 @@ class FakeCsms:
         async for raw in ws:
             message = json.loads(raw)
             if message[0] in (3, 4):
+                self.wire.append(("answer", message[1]))
                 future = self._pending.pop(message[1], None)
                 if future is not None and not future.done():
                     future.set_result(message[2] if message[0] == 3 else message)

@@ -282,3 +282,34 @@ async def test_a_refused_tag_gets_one_hint_whose_command_fixes_it(tmp_path: Path
             await sim.stop()
     finally:
         await stop_csms(running)
+
+
+@pytest.mark.parametrize("ocpp", ["1.6", "2.0.1"])
+def test_car_options_reach_the_fleet_and_every_nth_charger_has_single_phase_cars(
+    monkeypatch: pytest.MonkeyPatch, ocpp: str
+) -> None:
+    ran: list[FleetOptions] = []
+
+    async def fake_run_fleet(options: FleetOptions) -> None:
+        ran.append(options)
+
+    monkeypatch.setattr(cli, "run_fleet", fake_run_fleet)
+    monkeypatch.setattr(cli, "configure_logging", lambda level: None)
+    argv = ["--chargers", "4", "--url", "ws://127.0.0.1:9/ocpp", "--ocpp", ocpp]
+    extra = ["--car-max-current", "16", "--single-phase-every", "2", "--limit-delay", "0"]
+    assert cli.main([*argv, *extra]) == 0
+    (options,) = ran
+    assert (options.car_max_current, options.car_phases, options.single_phase_every) == (16, 3, 2)
+    fleet = build_fleet(options)
+    cars = []
+    for sim in fleet:
+        outlets = (
+            [c.outlet for c in sim.connectors.values()]
+            if isinstance(sim, ChargePoint16Simulator)
+            else [e.outlet for e in sim.evses.values()]
+        )
+        assert {o.delay for o in outlets} == {0}
+        cars.append({(o.car.max_current, o.car.phases) for o in outlets})
+    assert cars == [{(16, 3)}, {(16, 1)}, {(16, 3)}, {(16, 1)}]
+    with pytest.raises(SystemExit):
+        cli.main([*argv, "--car-phases", "2"])

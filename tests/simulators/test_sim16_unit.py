@@ -19,8 +19,9 @@ from ocpp.exceptions import OCPPError
 from simulators import ChargePoint16Simulator
 from simulators.cli import main as cli_main
 from simulators.errors import NotConnectedError, UnresolvedTransactionError
-from simulators.meter import EnergyMeter
+from simulators.ev import Car
 from simulators.offline_queue import METER, START, STOP, QueuedCall, TransactionQueue
+from simulators.outlet import Outlet
 from simulators.profiles import TX_DEFAULT, ProfileStore
 from tests.simulators.fake_csms import FakeCsms, running
 from tests.simulators.fake_csms import now_iso as _now
@@ -41,19 +42,19 @@ class FakeClock:
 
 def test_energy_rises_with_power_times_time() -> None:
     clock = FakeClock()
-    meter = EnergyMeter(max_power_w=11000, register_wh=500, clock=clock)
+    outlet = Outlet(max_current=16, car=Car(32, 3), register_wh=500, delay=0, clock=clock)
     clock.now += 600
-    assert meter.read() == 500  # not charging: no energy
-    meter.start()
+    assert outlet.read() == 500  # not charging: no energy
+    outlet.start()
     clock.now += 1800
-    assert meter.read() == pytest.approx(500 + 5500)
-    assert meter.power_w == 11000
-    assert meter.current_a == pytest.approx(11000 / (230 * 3))
-    meter.stop()
+    assert outlet.power_w == pytest.approx(16 * 230 * 3)
+    assert outlet.read() == pytest.approx(500 + 16 * 230 * 3 / 2)
+    assert outlet.current_a == 16
+    outlet.stop()
     clock.now += 1800
-    assert meter.read() == pytest.approx(6000)
-    meter.bump_to(100)  # a lower reading never moves the register back
-    assert meter.read_wh() == 6000
+    assert outlet.read() == pytest.approx(500 + 5520)
+    outlet.bump_to(100)  # a lower reading never moves the register back
+    assert outlet.read_wh() == 6020
 
 
 def _profile(limit: float, unit: str, stack_level: int = 0) -> dict[str, Any]:
@@ -71,24 +72,24 @@ def _profile(limit: float, unit: str, stack_level: int = 0) -> dict[str, Any]:
 
 def test_charging_profile_caps_power() -> None:
     clock = FakeClock()
-    meter = EnergyMeter(max_power_w=11000, clock=clock)
+    outlet = Outlet(max_current=16, car=Car(32, 3), delay=0, clock=clock)
     store = ProfileStore(phases=3)
     now = datetime.now(UTC)
     store.install(1, _profile(10, "A"))  # 10 A x 230 V x 3 phases = 6900 W
-    meter.set_limit_w(store.limit_w(1, now, now, in_tx=True))
-    meter.start()
+    outlet.set_limit(store.effective(1, now, now, in_tx=True))
+    outlet.start()
     clock.now += 1800
-    assert meter.power_w == pytest.approx(6900)
-    assert meter.read() == pytest.approx(3450)
+    assert outlet.power_w == pytest.approx(6900)
+    assert outlet.read() == pytest.approx(3450)
 
-    store.install(1, _profile(3000, "W", stack_level=1))  # higher stack level wins
-    meter.set_limit_w(store.limit_w(1, now, now, in_tx=True))
+    store.install(1, _profile(4830, "W", stack_level=1))  # higher stack level wins: 7 A
+    outlet.set_limit(store.effective(1, now, now, in_tx=True))
     clock.now += 3600
-    assert meter.read() == pytest.approx(3450 + 3000)
+    assert outlet.read() == pytest.approx(3450 + 4830)
 
-    store.install(1, _profile(50, "A", stack_level=2))  # above max power: no effect
-    meter.set_limit_w(store.limit_w(1, now, now, in_tx=True))
-    assert meter.power_w == 11000
+    store.install(1, _profile(50, "A", stack_level=2))  # above the outlet's rating: no effect
+    outlet.set_limit(store.effective(1, now, now, in_tx=True))
+    assert outlet.power_w == pytest.approx(16 * 230 * 3)
     assert store.clear(connector_id=1)
     assert store.limit_w(1, now, now, in_tx=True) is None
 
@@ -153,7 +154,7 @@ async def fake_csms() -> AsyncIterator[tuple[FakeCsms, str]]:
 async def sim(fake_csms: tuple[FakeCsms, str]) -> AsyncIterator[ChargePoint16Simulator]:
     _, url = fake_csms
     charger = ChargePoint16Simulator(
-        identity="CP-1", url=url, password="secret", connectors=2, auto=False
+        identity="CP-1", url=url, password="secret", connectors=2, auto=False, limit_delay=0
     )
     await charger.start()
     try:
@@ -355,14 +356,14 @@ async def test_remote_commands(
         "chargingProfileKind": "Relative",
         "chargingSchedule": {
             "chargingRateUnit": "W",
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 4000}],
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6900}],
         },
     }
     set_profile = {"connectorId": 1, "csChargingProfiles": profile}
     assert await fake.send_call("SetChargingProfile", set_profile) == {"status": "Accepted"}
-    assert sim.connectors[1].meter.power_w == 4000
+    assert sim.connectors[1].outlet.power_w == pytest.approx(6900)  # 10 A on 3 phases
     schedule = await fake.send_call("GetCompositeSchedule", {"connectorId": 1, "duration": 60})
-    assert schedule["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 4000
+    assert schedule["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 6900
 
     scheduled = await fake.send_call(
         "ChangeAvailability", {"connectorId": 1, "type": "Inoperative"}

@@ -45,7 +45,9 @@ async def fake_csms() -> AsyncIterator[tuple[FakeCsms, str]]:
 @pytest_asyncio.fixture
 async def sim(fake_csms: tuple[FakeCsms, str]) -> AsyncIterator[ChargePoint201Simulator]:
     _, url = fake_csms
-    station = ChargePoint201Simulator("CP-201", url, password="secret", evses=2, auto=False)
+    station = ChargePoint201Simulator(
+        "CP-201", url, password="secret", evses=2, auto=False, limit_delay=0
+    )
     station.job_step_seconds = 0.01
     await station.start()
     try:
@@ -400,7 +402,7 @@ async def test_other_server_calls(
     fake, _ = fake_csms
     await sim.wait_booted(timeout=5)
     tx = await sim.start_transaction(evse_id=1, id_token="TAG1", meter_start_wh=0)
-    sim.evses[1].meter.start()
+    sim.evses[1].outlet.start()
     profile = {
         "id": 1,
         "stackLevel": 0,
@@ -411,18 +413,18 @@ async def test_other_server_calls(
             {
                 "id": 1,
                 "chargingRateUnit": "W",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 4000}],
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6900}],
             }
         ],
     }
     answer = await fake.send_call("SetChargingProfile", {"evseId": 1, "chargingProfile": profile})
     assert answer == {"status": "Accepted"}
-    assert sim.evses[1].meter.power_w == 4000
+    assert sim.evses[1].outlet.power_w == pytest.approx(6900)  # 10 A on 3 phases
     composite = await fake.send_call("GetCompositeSchedule", {"evseId": 1, "duration": 60})
-    assert composite["schedule"]["chargingSchedulePeriod"][0]["limit"] == 4000
+    assert composite["schedule"]["chargingSchedulePeriod"][0]["limit"] == 6900
     cleared = await fake.send_call("ClearChargingProfile", {"chargingProfileId": 1})
     assert cleared == {"status": "Accepted"}
-    assert sim.evses[1].meter.power_w == 11000
+    assert sim.evses[1].outlet.power_w == pytest.approx(11000)
 
     trigger = await fake.send_call("TriggerMessage", {"requestedMessage": "TransactionEvent"})
     assert trigger == {"status": "Accepted"}

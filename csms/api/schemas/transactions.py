@@ -40,6 +40,10 @@ class TransactionOut(ApiModel):
         description="meterStopWh - meterStartWh; null until both are known."
     )
     stop_reason: str | None
+    priority: float | None = Field(
+        description="The session's own load-management priority, overriding its charger's on "
+        "its circuit; null: its charger's."
+    )
 
     @classmethod
     def from_domain(cls, tx: Transaction) -> TransactionOut:
@@ -57,6 +61,7 @@ class TransactionOut(ApiModel):
             meter_stop_wh=tx.meter_stop_wh,
             energy_wh=tx.energy_wh,
             stop_reason=tx.stop_reason,
+            priority=tx.priority,
         )
 
 

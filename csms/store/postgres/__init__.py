@@ -9,6 +9,7 @@ from csms.store.postgres.api_tokens import PostgresApiTokens
 from csms.store.postgres.catalogue import PostgresCatalogue
 from csms.store.postgres.charger_state import PostgresChargerState
 from csms.store.postgres.chargers import PostgresChargers
+from csms.store.postgres.circuits import PostgresCircuits
 from csms.store.postgres.commands import PostgresCommands
 from csms.store.postgres.database import PostgresDatabase
 from csms.store.postgres.device_model import PostgresDeviceModel
@@ -44,6 +45,7 @@ class PostgresStore:
         db = self.database
         self.chargers = PostgresChargers(db)
         self.sites = PostgresSites(db)
+        self.circuits = PostgresCircuits(db)
         self.catalogue = PostgresCatalogue(db)
         self.evses = PostgresEvses(db)
         self.id_tags = PostgresIdTags(db)

@@ -9,6 +9,7 @@ from csms.store.sqlite.api_tokens import SqliteApiTokens
 from csms.store.sqlite.catalogue import SqliteCatalogue
 from csms.store.sqlite.charger_state import SqliteChargerState
 from csms.store.sqlite.chargers import SqliteChargers
+from csms.store.sqlite.circuits import SqliteCircuits
 from csms.store.sqlite.commands import SqliteCommands
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.device_model import SqliteDeviceModel
@@ -46,6 +47,7 @@ class SqliteStore:
         db = self.database
         self.chargers = SqliteChargers(db)
         self.sites = SqliteSites(db)
+        self.circuits = SqliteCircuits(db)
         self.catalogue = SqliteCatalogue(db)
         self.evses = SqliteEvses(db)
         self.id_tags = SqliteIdTags(db)

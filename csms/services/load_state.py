@@ -1,0 +1,158 @@
+"""What the load manager knows between two allocations, and how an allocation reads for
+operators (``GET /api/v1/circuits/{id}/allocation``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from csms.domain.circuits import Circuit, Member, own_lines
+from csms.domain.evses import Evse
+from csms.domain.models import MeterSample
+from csms.services.profile_sender import SentProfile
+
+__all__ = [
+    "ChargerState",
+    "Reading",
+    "SessionState",
+    "Where",
+    "allocation_view",
+    "currents_of",
+    "session_key",
+]
+
+_LINES = ("L1", "L2", "L3")
+
+
+@dataclass(slots=True)
+class SessionState:
+    charge_point_id: str
+    evse_id: int
+    transaction_id: str
+    pk: int | None
+    arrival: float
+    priority: float | None = None  # its own, over its charger's
+    suspended: bool = False
+    measured: dict[str, float] = field(default_factory=dict)  # the EVSE's own lines -> A
+    measured_at: float | None = None
+    low_since: float | None = None  # drawing well below its limit since
+
+    def drawn(self) -> float:
+        return max(self.measured.values(), default=0.0)
+
+
+@dataclass(slots=True)
+class ChargerState:
+    member: Member
+    connected: bool = False
+    unmanaged: bool = False
+    default_sent: bool = False
+    evses: dict[int, Evse] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A circuit meter's reading: A on the circuit's own L1 L2 L3, and when (monotonic)."""
+
+    amps: tuple[float, float, float]
+    at: float
+
+
+Where = dict[str, tuple[ChargerState, SessionState, tuple[str, ...]]]
+"""Session key -> its charger, itself and the supply phases it loads."""
+
+
+def session_key(cp_id: str, evse_id: int) -> str:
+    return f"{cp_id.lower()}/{evse_id}"
+
+
+def currents_of(samples: Iterable[object]) -> dict[str, float]:
+    """Current.Import per phase (L1 when the charger names none) from meter samples."""
+    currents: dict[str, float] = {}
+    for sample in samples:
+        if not isinstance(sample, MeterSample) or sample.measurand != "Current.Import":
+            continue
+        phase = (sample.phase or "L1")[:2]
+        if phase not in _LINES:
+            continue
+        try:
+            currents[phase] = float(sample.value)
+        except ValueError:
+            continue
+    return currents
+
+
+def allocation_view(
+    circuits: Mapping[str, Circuit],
+    supply_lines: Mapping[str, tuple[str, ...]],
+    in_force: Mapping[str, SentProfile],
+    where: Where,
+    allocated: Mapping[str, Mapping[str, float]],
+    uncontrolled: Mapping[str, Mapping[str, float]],
+    drawn: Mapping[str, Mapping[str, float]],
+    targets: Mapping[str, float],
+    at: datetime,
+) -> dict[str, dict[str, Any]]:
+    """Per circuit: the API's allocation document, phases named as the circuit names them."""
+    view: dict[str, dict[str, Any]] = {}
+    for circuit in circuits.values():
+        own, lines = own_lines(circuit.phases), supply_lines[circuit.id]
+
+        def local(
+            per_supply: Mapping[str, float],
+            own: tuple[str, ...] = own,
+            lines: tuple[str, ...] = lines,
+        ) -> dict[str, float]:
+            return {
+                name: round(per_supply.get(line, 0.0), 1)
+                for name, line in zip(own, lines, strict=True)
+            }
+
+        sessions = []
+        for key, (charger, session, session_lines) in where.items():
+            if charger.member.circuit_id != circuit.id:
+                continue
+            sent = in_force.get(key)
+            sessions.append(
+                {
+                    "chargePointId": charger.member.charge_point_id,
+                    "evseId": session.evse_id,
+                    "transactionId": session.transaction_id,
+                    "priority": session.priority or charger.member.priority_of(session.evse_id),
+                    "state": _state(charger, session, targets.get(key, 0.0), circuit),
+                    "allocatedA": sent.limit if sent else 0.0,
+                    "measuredA": round(session.drawn(), 1),
+                    "phases": len(session_lines),
+                    "profile": None
+                    if sent is None
+                    else {
+                        "chargingProfileId": sent.profile_id,
+                        "limit": sent.limit,
+                        "unit": "A",
+                        "sentAt": sent.sent_at,
+                        "status": sent.status,
+                    },
+                }
+            )
+        view[circuit.id] = {
+            "circuitId": circuit.id,
+            "maxCurrent": circuit.max_current,
+            "allocated": local(allocated.get(circuit.id, {})),
+            "measured": local(drawn.get(circuit.id, {})),
+            "uncontrolled": local(uncontrolled.get(circuit.id, {})),
+            "updatedAt": at,
+            "sessions": sorted(sessions, key=lambda s: (s["chargePointId"], s["evseId"])),
+        }
+    return view
+
+
+def _state(charger: ChargerState, session: SessionState, target: float, circuit: Circuit) -> str:
+    if charger.unmanaged:
+        return "unmanaged"
+    if not charger.connected:
+        return "offline"
+    if session.suspended and circuit.set_session_limit_to_zero_on_idle:
+        return "idle"
+    return "charging" if target > 0 else "queued"

@@ -1,0 +1,530 @@
+"""The load manager: keeps every circuit's sessions within its breaker, and tells chargers.
+
+It listens (csms.services.events) for what changes an allocation: a session starting, stopping
+or being suspended, a charger connecting or disconnecting, a circuit or its chargers changing, a
+circuit meter's reading, the current sessions draw. Each wakes one task, which waits a moment
+to gather a burst, then allocates (csms.domain.allocation, pure) and sends the changed limits as
+charging profiles (csms.services.profile_sender), decreases before increases
+(csms.domain.profile_plan). Nothing here runs on a charger's frame path: a listener only notes
+the change and wakes the task.
+
+What is held back below a circuit: an offline charger's sessions at the limits it last accepted
+(it keeps applying them), an unmanaged charger (one that refused a profile) at its EVSEs'
+maximum, and the uncontrolled load: the circuit meter's reading less what the managed sessions
+below it draw, or ``offlineReservedCurrent`` while the meter is silent (never reported, or not
+for ``meter_timeout_s``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from csms.domain.allocation import CircuitCapacity, HeldBack, SessionDemand, allocate
+from csms.domain.circuits import (
+    Circuit,
+    CircuitEvent,
+    CircuitEventKind,
+    CircuitMode,
+    circuit_supply_lines,
+    evse_supply_lines,
+)
+from csms.domain.clock import Clock
+from csms.domain.evses import Evse, resolve_evse
+from csms.domain.paging import Page
+from csms.domain.profile_plan import plan_profiles, whole_amps
+from csms.domain.transactions import transaction_pk
+from csms.log import get_logger
+from csms.services.events import EventBus
+from csms.services.evses import EvseService
+from csms.services.load_state import (
+    ChargerState,
+    Reading,
+    SessionState,
+    allocation_view,
+    currents_of,
+    session_key,
+)
+from csms.services.profile_sender import ProfileSender, SentProfile, Target
+from csms.services.transactions import TransactionService
+from csms.store.repositories import CircuitStore
+
+__all__ = ["LoadManager"]
+
+log = get_logger(__name__)
+
+COALESCE_S = 0.05
+"""How long a wake-up waits for more changes before allocating: a burst is one allocation."""
+LEND_AFTER_S = 60.0
+"""A session drawing well below its limit for this long lends the difference to the others."""
+LEND_MARGIN_A = 2.0
+"""'Well below': this much under its limit; it keeps this much above what it draws."""
+RETRY_S = 2.0
+"""When a profile could not be delivered (not refused), the next attempt comes this much later."""
+_DRAWING_A = 1.0  # a phase carrying more than this is one the car uses
+_ACTIVE_PAGE = 1000
+
+
+class LoadManager:
+    def __init__(
+        self,
+        circuits: CircuitStore,
+        transactions: TransactionService,
+        evses: EvseService,
+        sender: ProfileSender,
+        events: EventBus,
+        clock: Clock,
+        *,
+        meter_timeout: float,
+        is_connected: Callable[[str], bool] = lambda cp_id: False,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._is_connected = is_connected
+        self._store = circuits
+        self._transactions = transactions
+        self._evses = evses
+        self._sender = sender
+        self._events = events
+        self._clock = clock
+        self._monotonic = monotonic
+        self._meter_timeout = meter_timeout
+        self._circuits: dict[str, Circuit] = {}
+        self._lines: dict[str, tuple[str, ...]] = {}
+        self._chargers: dict[str, ChargerState] = {}  # lower-case id
+        self._sessions: dict[str, SessionState] = {}
+        self._readings: dict[str, Reading] = {}
+        self._in_force: dict[str, SentProfile] = {}  # accepted TxProfiles
+        self._last_raise: dict[str, float] = {}
+        self._admitted: set[str] = set()
+        self._limits: dict[str, float] = {}
+        self._wake = asyncio.Event()
+        self._retry: asyncio.TimerHandle | None = None
+        self._reload = True
+        self._lending_only = True
+        self.last_allocation: dict[str, dict[str, Any]] = {}
+        self.on_unmanaged: Callable[[str, str], None] | None = None
+
+    # --- wiring --------------------------------------------------------------------------------
+
+    def attach(self, events: EventBus) -> None:
+        events.listen("transaction.started", self._on_started)
+        events.listen("transaction.ended", self._on_ended)
+        events.listen("transaction.updated", self._on_updated)
+        events.listen("connector.status", self._on_status)
+        events.listen("charger.connected", lambda cp_id, _: self._on_connection(cp_id, True))
+        events.listen("charger.disconnected", lambda cp_id, _: self._on_connection(cp_id, False))
+        events.listen("meter.values", self._on_samples)
+
+    def on_circuit_event(self, event: CircuitEvent) -> None:
+        if event.kind is CircuitEventKind.CONSUMPTION and event.reading is not None:
+            self._readings[event.circuit_id] = Reading(event.reading, self._monotonic())
+        else:
+            self._reload = True
+        self.wake(lending=False)
+
+    def wake(self, *, lending: bool) -> None:
+        if not lending:
+            self._lending_only = False
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Allocate whenever woken, until cancelled."""
+        self._wake.set()
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(COALESCE_S)
+            self._wake.clear()
+            lending, self._lending_only = self._lending_only, True
+            try:
+                if self._reload:
+                    self._reload = False
+                    await self._load()
+                await self._reallocate(lending)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("load allocation failed")
+
+    # --- what the listeners note ---------------------------------------------------------------
+
+    def _charger(self, cp_id: str | None) -> ChargerState | None:
+        return None if cp_id is None else self._chargers.get(cp_id.lower())
+
+    def _on_started(self, cp_id: str | None, data: dict[str, Any]) -> None:
+        if self._charger(cp_id) is None or cp_id is None:
+            return
+        evse_id = int(data.get("evseId") or 0)
+        session = SessionState(
+            cp_id,
+            evse_id,
+            str(data.get("transactionId")),
+            transaction_pk(str(data.get("id"))),
+            self._monotonic(),
+        )
+        self._sessions[session_key(cp_id, evse_id)] = session
+        self.wake(lending=False)
+
+    def _on_ended(self, cp_id: str | None, data: dict[str, Any]) -> None:
+        if cp_id is None:
+            return
+        for key, session in list(self._sessions.items()):
+            if key.startswith(f"{cp_id.lower()}/") and session.transaction_id == str(
+                data.get("transactionId")
+            ):
+                del self._sessions[key]
+                self._in_force.pop(key, None)
+                self.wake(lending=False)
+
+    def _on_updated(self, cp_id: str | None, data: dict[str, Any]) -> None:
+        state = data.get("chargingState")
+        if cp_id is None or state is None:
+            return
+        for key, session in self._sessions.items():
+            if key.startswith(f"{cp_id.lower()}/") and session.transaction_id == str(
+                data.get("transactionId")
+            ):
+                self._set_suspended(session, state == "SuspendedEV")
+
+    def _on_status(self, cp_id: str | None, data: dict[str, Any]) -> None:
+        evse_id, status = data.get("evseId"), data.get("status")
+        if cp_id is None or not isinstance(evse_id, int):
+            return
+        session = self._sessions.get(session_key(cp_id, evse_id))
+        if session is not None and status in ("SuspendedEV", "Charging", "SuspendedEVSE"):
+            self._set_suspended(session, status == "SuspendedEV")
+
+    def _set_suspended(self, session: SessionState, suspended: bool) -> None:
+        if session.suspended != suspended:
+            session.suspended = suspended
+            self.wake(lending=False)
+
+    def _on_connection(self, cp_id: str | None, connected: bool) -> None:
+        charger = self._charger(cp_id)
+        if charger is None or cp_id is None:
+            return
+        charger.connected = connected
+        if connected:
+            # Re-sent after a reconnect or reboot: the charger may have lost them.
+            charger.default_sent = False
+            for key in [k for k in self._in_force if k.startswith(f"{cp_id.lower()}/")]:
+                self._in_force.pop(key)
+        self.wake(lending=False)
+
+    def _on_samples(self, cp_id: str | None, data: dict[str, Any]) -> None:
+        evse_id = data.get("evseId")
+        if cp_id is None or not isinstance(evse_id, int):
+            return
+        session = self._sessions.get(session_key(cp_id, evse_id))
+        if session is None:
+            return
+        currents = currents_of(data.get("samples", ()))
+        if not currents:
+            return
+        now = self._monotonic()
+        session.measured, session.measured_at = currents, now
+        limit = self._limits.get(session_key(cp_id, evse_id), 0.0)
+        if limit > 0 and session.drawn() < limit - LEND_MARGIN_A:
+            if session.low_since is None:
+                session.low_since = now
+            elif now - session.low_since >= LEND_AFTER_S:
+                self.wake(lending=True)
+        elif session.low_since is not None:
+            # It draws again: it takes back what it lent, at once.
+            session.low_since = None
+            self.wake(lending=False)
+
+    # --- loading -------------------------------------------------------------------------------
+
+    async def _load(self) -> None:
+        circuits = {c.id: c for c in await self._store.all_circuits()}
+        self._circuits = circuits
+        self._lines = {cid: circuit_supply_lines(circuits, cid) for cid in circuits}
+        members = {m.charge_point_id.lower(): m for m in await self._store.list_members(None)}
+        chargers: dict[str, ChargerState] = {}
+        for cp_key, member in members.items():
+            known = self._chargers.get(cp_key)
+            charger = known or ChargerState(member, connected=self._is_connected(cp_key))
+            charger.member = member
+            try:
+                charger.evses = {
+                    e.evse_id: e for e in await self._evses.list_evses(member.charge_point_id)
+                }
+            except Exception:  # a charger deleted meanwhile: it leaves with the next reload
+                charger.evses = {}
+            if known is None:
+                await self._load_sessions(member.charge_point_id)
+            chargers[cp_key] = charger
+        self._chargers = chargers
+        for key in [k for k in self._sessions if k.split("/", 1)[0] not in chargers]:
+            self._sessions.pop(key)
+            self._in_force.pop(key, None)
+        for session in self._sessions.values():
+            if session.pk is not None:
+                with contextlib.suppress(Exception):
+                    found = await self._transactions.find(f"tx_{session.pk}")
+                    session.priority = found.priority
+
+    async def _load_sessions(self, cp_id: str) -> None:
+        active = await self._transactions.list_transactions(
+            Page(_ACTIVE_PAGE), cp_id=cp_id, active=True
+        )
+        now = self._monotonic()
+        for tx in active.items:
+            key = session_key(cp_id, tx.evse_id)
+            if key not in self._sessions:
+                self._sessions[key] = SessionState(
+                    tx.charge_point_id, tx.evse_id, tx.transaction_id, tx.pk, now, tx.priority
+                )
+
+    def set_connected(self, cp_id: str, connected: bool) -> None:
+        """At start-up: who is connected already (later, the events say)."""
+        charger = self._charger(cp_id)
+        if charger is not None:
+            charger.connected = connected
+
+    # --- allocating ----------------------------------------------------------------------------
+
+    def _evse(self, charger: ChargerState, evse_id: int) -> Evse:
+        return charger.evses.get(evse_id) or resolve_evse(
+            charger.member.charge_point_id, evse_id, None, None, ()
+        )
+
+    def _session_lines(
+        self, charger: ChargerState, session: SessionState, circuit: Circuit
+    ) -> tuple[str, ...]:
+        evse = self._evse(charger, session.evse_id)
+        fresh = session.measured_at is not None
+        car = sum(1 for amps in session.measured.values() if amps > _DRAWING_A) if fresh else 0
+        return evse_supply_lines(
+            self._lines[circuit.id],
+            evse.power.phases,
+            evse.power.phase_rotation,
+            evse.power.connected_phase,
+            car or None,
+        )
+
+    async def _reallocate(self, lending: bool) -> None:
+        now = self._monotonic()
+        circuits = self._circuits
+        capacities = [
+            CircuitCapacity(
+                c.id,
+                c.parent_circuit_id,
+                c.max_current,
+                self._lines[c.id],
+                c.mode is CircuitMode.DYNAMIC,
+            )
+            for c in circuits.values()
+        ]
+        demands: list[SessionDemand] = []
+        held: list[HeldBack] = []
+        where: dict[str, tuple[ChargerState, SessionState, tuple[str, ...]]] = {}
+        drawn_below: dict[str, dict[str, float]] = {}
+        for charger in self._chargers.values():
+            circuit = circuits.get(charger.member.circuit_id)
+            if circuit is None:
+                continue
+            cp_id = charger.member.charge_point_id
+            if charger.unmanaged:
+                for evse in charger.evses.values() or [self._evse(charger, 1)]:
+                    lines = evse_supply_lines(
+                        self._lines[circuit.id],
+                        evse.power.phases,
+                        evse.power.phase_rotation,
+                        evse.power.connected_phase,
+                    )
+                    amps = evse.power.max_amperage or circuit.max_current
+                    held.append(HeldBack(circuit.id, dict.fromkeys(lines, amps)))
+                continue
+            for key, session in self._sessions.items():
+                if session.charge_point_id.lower() != cp_id.lower():
+                    continue
+                lines = self._session_lines(charger, session, circuit)
+                where[key] = (charger, session, lines)
+                self._add_drawn(drawn_below, circuit.id, session, lines)
+                if not charger.connected:
+                    sent = self._in_force.get(key)
+                    if sent is not None:
+                        held.append(HeldBack(circuit.id, dict.fromkeys(lines, sent.limit)))
+                    continue
+                evse = self._evse(charger, session.evse_id)
+                limit = self._limits.get(key, 0.0)
+                expected = None
+                if session.low_since is not None and now - session.low_since >= LEND_AFTER_S:
+                    expected = session.drawn() + LEND_MARGIN_A
+                demands.append(
+                    SessionDemand(
+                        key,
+                        circuit.id,
+                        lines,
+                        max_current=evse.power.max_amperage or circuit.max_current,
+                        min_current=circuit.min_charge_point_current,
+                        priority=session.priority or charger.member.priority_of(session.evse_id),
+                        arrival=session.arrival,
+                        admitted=key in self._admitted and limit > 0,
+                        expected=expected,
+                        idle=session.suspended and circuit.set_session_limit_to_zero_on_idle,
+                    )
+                )
+        uncontrolled = self._uncontrolled(drawn_below, now)
+        held.extend(HeldBack(circuit_id, per_line) for circuit_id, per_line in uncontrolled.items())
+        result = allocate(capacities, demands, held)
+        minimums = {d.key: d.min_current for d in demands}
+        targets = {key: whole_amps(limit, minimums[key]) for key, limit in result.limits.items()}
+        await self._apply(targets, where, lending, now)
+        self._limits = {
+            key: self._in_force[key].limit if key in self._in_force else 0.0 for key in targets
+        }
+        self._admitted = {key for key, limit in targets.items() if limit > 0}
+        self.last_allocation = allocation_view(
+            self._circuits,
+            self._lines,
+            self._in_force,
+            where,
+            result.allocated,
+            uncontrolled,
+            drawn_below,
+            targets,
+            self._clock(),
+        )
+        await self._send_defaults()
+
+    def _add_drawn(
+        self,
+        drawn: dict[str, dict[str, float]],
+        circuit_id: str,
+        session: SessionState,
+        lines: tuple[str, ...],
+    ) -> None:
+        amps = session.drawn()
+        if amps <= 0:
+            return
+        current: str | None = circuit_id
+        while current is not None and current in self._circuits:
+            per_line = drawn.setdefault(current, {})
+            for line in lines:
+                per_line[line] = per_line.get(line, 0.0) + amps
+            current = self._circuits[current].parent_circuit_id
+
+    def _uncontrolled(
+        self, drawn: dict[str, dict[str, float]], now: float
+    ) -> dict[str, dict[str, float]]:
+        """Per circuit and supply phase: what it carries that the CSMS does not control."""
+        held: dict[str, dict[str, float]] = {}
+        for circuit in self._circuits.values():
+            lines = self._lines[circuit.id]
+            reading = self._readings.get(circuit.id)
+            if reading is None or now - reading.at > self._meter_timeout:
+                if circuit.offline_reserved_current > 0:
+                    held[circuit.id] = dict.fromkeys(lines, circuit.offline_reserved_current)
+                continue
+            managed = drawn.get(circuit.id, {})
+            per_line = {
+                line: max(0.0, amps - managed.get(line, 0.0))
+                for line, amps in zip(lines, reading.amps, strict=False)
+            }
+            held[circuit.id] = per_line
+        return held
+
+    async def _apply(
+        self,
+        targets: dict[str, float],
+        where: dict[str, tuple[ChargerState, SessionState, tuple[str, ...]]],
+        lending: bool,
+        now: float,
+    ) -> None:
+        current = {key: sent.limit for key, sent in self._in_force.items() if key in targets}
+        plan = plan_profiles(
+            current, targets, lending=lending, last_raise=self._last_raise, now=now
+        )
+
+        def target(key: str, limit: float) -> Target:
+            charger, session, lines = where[key]
+            return Target(
+                charger.member.charge_point_id,
+                session.evse_id,
+                session.transaction_id,
+                limit,
+                len(lines),
+            )
+
+        decreases = await self._sender.send_all(
+            {k: target(k, v) for k, v in plan.decreases.items()}
+        )
+        if self._record(decreases, where):
+            self.wake(lending=False)  # a charger turned unmanaged: allocate again before raising
+            return
+        increases = await self._sender.send_all(
+            {k: target(k, v) for k, v in plan.increases.items()}
+        )
+        for key, sent in increases.items():
+            if sent.accepted:
+                self._last_raise[key] = now
+        if self._record(increases, where):
+            self.wake(lending=False)
+        if decreases or increases:
+            self._events.publish(
+                "loadmanagement.allocated",
+                None,
+                limits={k: v.limit for k, v in {**decreases, **increases}.items() if v.accepted},
+            )
+
+    def _record(
+        self,
+        outcomes: dict[str, SentProfile],
+        where: dict[str, tuple[ChargerState, SessionState, tuple[str, ...]]],
+    ) -> bool:
+        """Note what chargers accepted; True when one refused (it is unmanaged now)."""
+        refused = False
+        for key, sent in outcomes.items():
+            if sent.accepted:
+                self._in_force[key] = sent
+                continue
+            charger = where[key][0]
+            if sent.refused and not charger.unmanaged:
+                self._mark_unmanaged(charger, sent.status)
+                refused = True
+            else:
+                self._retry_later()  # offline, booting or slow: its limit is unchanged
+        return refused
+
+    def _mark_unmanaged(self, charger: ChargerState, reason: str) -> None:
+        charger.unmanaged = True
+        cp_id = charger.member.charge_point_id
+        log.warning("charger unmanaged: profile refused", charge_point_id=cp_id, reason=reason)
+        self._events.publish("loadmanagement.unmanaged", cp_id, reason=reason)
+        if self.on_unmanaged is not None:
+            self.on_unmanaged(cp_id, reason)
+
+    async def _send_defaults(self) -> None:
+        pending = [
+            c
+            for c in self._chargers.values()
+            if c.connected and not c.unmanaged and not c.default_sent
+        ]
+        outcomes = await asyncio.gather(
+            *(self._sender.send_default(c.member.charge_point_id) for c in pending)
+        )
+        for charger, (accepted, refused) in zip(pending, outcomes, strict=True):
+            charger.default_sent = accepted
+            if refused:
+                self._mark_unmanaged(charger, "TxDefaultProfile refused")
+                self.wake(lending=False)
+            elif not accepted:
+                self._retry_later()
+
+    def _retry_later(self) -> None:
+        """Allocate again in a while: something could not be delivered (a charger still
+        booting, offline for a moment, or slow to answer)."""
+        if self._retry is None:
+
+            def fire() -> None:
+                self._retry = None
+                self.wake(lending=False)
+
+            self._retry = asyncio.get_running_loop().call_later(RETRY_S, fire)
+
+    # --- what operators read -------------------------------------------------------------------
