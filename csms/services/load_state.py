@@ -18,9 +18,11 @@ __all__ = [
     "Reading",
     "SessionState",
     "Where",
+    "add_drawn",
     "allocation_view",
     "currents_of",
     "session_key",
+    "uncontrolled_load",
 ]
 
 _LINES = ("L1", "L2", "L3")
@@ -156,3 +158,50 @@ def _state(charger: ChargerState, session: SessionState, target: float, circuit:
     if session.suspended and circuit.set_session_limit_to_zero_on_idle:
         return "idle"
     return "charging" if target > 0 else "queued"
+
+
+def add_drawn(
+    drawn: dict[str, dict[str, float]],
+    circuits: Mapping[str, Circuit],
+    circuit_id: str,
+    amps: float,
+    lines: tuple[str, ...],
+) -> None:
+    """Count a session's draw on its supply phases, on its circuit and every one above it."""
+    if amps <= 0:
+        return
+    current: str | None = circuit_id
+    seen = 0
+    while current is not None and current in circuits and seen <= len(circuits):
+        per_line = drawn.setdefault(current, {})
+        for line in lines:
+            per_line[line] = per_line.get(line, 0.0) + amps
+        current = circuits[current].parent_circuit_id
+        seen += 1
+
+
+def uncontrolled_load(
+    circuits: Mapping[str, Circuit],
+    supply_lines: Mapping[str, tuple[str, ...]],
+    readings: Mapping[str, Reading],
+    drawn: Mapping[str, Mapping[str, float]],
+    now: float,
+    meter_timeout: float,
+) -> dict[str, dict[str, float]]:
+    """Per circuit and supply phase, what it carries that the CSMS does not control: its meter's
+    reading less what the managed sessions below it draw, or ``offlineReservedCurrent`` while
+    the meter is silent (never reported, or not for ``meter_timeout`` seconds)."""
+    held: dict[str, dict[str, float]] = {}
+    for circuit in circuits.values():
+        lines = supply_lines[circuit.id]
+        reading = readings.get(circuit.id)
+        if reading is None or now - reading.at > meter_timeout:
+            if circuit.offline_reserved_current > 0:
+                held[circuit.id] = dict.fromkeys(lines, circuit.offline_reserved_current)
+            continue
+        managed = drawn.get(circuit.id, {})
+        held[circuit.id] = {
+            line: max(0.0, amps - managed.get(line, 0.0))
+            for line, amps in zip(lines, reading.amps, strict=False)
+        }
+    return held

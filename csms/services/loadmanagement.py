@@ -44,9 +44,11 @@ from csms.services.load_state import (
     ChargerState,
     Reading,
     SessionState,
+    add_drawn,
     allocation_view,
     currents_of,
     session_key,
+    uncontrolled_load,
 )
 from csms.services.profile_sender import ProfileSender, SentProfile, Target
 from csms.services.transactions import TransactionService
@@ -154,7 +156,9 @@ class LoadManager:
         return None if cp_id is None else self._chargers.get(cp_id.lower())
 
     def _on_started(self, cp_id: str | None, data: dict[str, Any]) -> None:
-        if self._charger(cp_id) is None or cp_id is None:
+        # Every charger's, not only those on a circuit now: one attached a moment later (or
+        # while the circuits reload) must not lose a session that already runs.
+        if cp_id is None:
             return
         evse_id = int(data.get("evseId") or 0)
         session = SessionState(
@@ -218,7 +222,7 @@ class LoadManager:
         if cp_id is None or not isinstance(evse_id, int):
             return
         session = self._sessions.get(session_key(cp_id, evse_id))
-        if session is None:
+        if session is None or self._charger(cp_id) is None:
             return
         currents = currents_of(data.get("samples", ()))
         if not currents:
@@ -257,10 +261,12 @@ class LoadManager:
             if known is None:
                 await self._load_sessions(member.charge_point_id)
             chargers[cp_key] = charger
+        # After the last await: a charger that connected meanwhile is connected.
+        for cp_key, charger in chargers.items():
+            charger.connected = self._is_connected(cp_key)
         self._chargers = chargers
-        for key in [k for k in self._sessions if k.split("/", 1)[0] not in chargers]:
-            self._sessions.pop(key)
-            self._in_force.pop(key, None)
+        for key in [k for k in self._in_force if k.split("/", 1)[0] not in chargers]:
+            self._in_force.pop(key)  # detached: its profile is no longer ours to count
         for session in self._sessions.values():
             if session.pk is not None:
                 with contextlib.suppress(Exception):
@@ -278,12 +284,6 @@ class LoadManager:
                 self._sessions[key] = SessionState(
                     tx.charge_point_id, tx.evse_id, tx.transaction_id, tx.pk, now, tx.priority
                 )
-
-    def set_connected(self, cp_id: str, connected: bool) -> None:
-        """At start-up: who is connected already (later, the events say)."""
-        charger = self._charger(cp_id)
-        if charger is not None:
-            charger.connected = connected
 
     # --- allocating ----------------------------------------------------------------------------
 
@@ -323,6 +323,9 @@ class LoadManager:
         held: list[HeldBack] = []
         where: dict[str, tuple[ChargerState, SessionState, tuple[str, ...]]] = {}
         drawn_below: dict[str, dict[str, float]] = {}
+        by_charger: dict[str, list[str]] = {}
+        for key in self._sessions:
+            by_charger.setdefault(key.split("/", 1)[0], []).append(key)
         for charger in self._chargers.values():
             circuit = circuits.get(charger.member.circuit_id)
             if circuit is None:
@@ -339,12 +342,11 @@ class LoadManager:
                     amps = evse.power.max_amperage or circuit.max_current
                     held.append(HeldBack(circuit.id, dict.fromkeys(lines, amps)))
                 continue
-            for key, session in self._sessions.items():
-                if session.charge_point_id.lower() != cp_id.lower():
-                    continue
+            for key in by_charger.get(cp_id.lower(), ()):
+                session = self._sessions[key]
                 lines = self._session_lines(charger, session, circuit)
                 where[key] = (charger, session, lines)
-                self._add_drawn(drawn_below, circuit.id, session, lines)
+                add_drawn(drawn_below, self._circuits, circuit.id, session.drawn(), lines)
                 if not charger.connected:
                     sent = self._in_force.get(key)
                     if sent is not None:
@@ -369,9 +371,13 @@ class LoadManager:
                         idle=session.suspended and circuit.set_session_limit_to_zero_on_idle,
                     )
                 )
-        uncontrolled = self._uncontrolled(drawn_below, now)
+        uncontrolled = uncontrolled_load(
+            self._circuits, self._lines, self._readings, drawn_below, now, self._meter_timeout
+        )
         held.extend(HeldBack(circuit_id, per_line) for circuit_id, per_line in uncontrolled.items())
-        result = allocate(capacities, demands, held)
+        # Pure and on its own copies: on a worker thread, so that a large fleet's allocation
+        # (tens of milliseconds for thousands of sessions) never holds up chargers' frames.
+        result = await asyncio.to_thread(allocate, capacities, demands, held)
         minimums = {d.key: d.min_current for d in demands}
         targets = {key: whole_amps(limit, minimums[key]) for key, limit in result.limits.items()}
         await self._apply(targets, where, lending, now)
@@ -391,43 +397,6 @@ class LoadManager:
             self._clock(),
         )
         await self._send_defaults()
-
-    def _add_drawn(
-        self,
-        drawn: dict[str, dict[str, float]],
-        circuit_id: str,
-        session: SessionState,
-        lines: tuple[str, ...],
-    ) -> None:
-        amps = session.drawn()
-        if amps <= 0:
-            return
-        current: str | None = circuit_id
-        while current is not None and current in self._circuits:
-            per_line = drawn.setdefault(current, {})
-            for line in lines:
-                per_line[line] = per_line.get(line, 0.0) + amps
-            current = self._circuits[current].parent_circuit_id
-
-    def _uncontrolled(
-        self, drawn: dict[str, dict[str, float]], now: float
-    ) -> dict[str, dict[str, float]]:
-        """Per circuit and supply phase: what it carries that the CSMS does not control."""
-        held: dict[str, dict[str, float]] = {}
-        for circuit in self._circuits.values():
-            lines = self._lines[circuit.id]
-            reading = self._readings.get(circuit.id)
-            if reading is None or now - reading.at > self._meter_timeout:
-                if circuit.offline_reserved_current > 0:
-                    held[circuit.id] = dict.fromkeys(lines, circuit.offline_reserved_current)
-                continue
-            managed = drawn.get(circuit.id, {})
-            per_line = {
-                line: max(0.0, amps - managed.get(line, 0.0))
-                for line, amps in zip(lines, reading.amps, strict=False)
-            }
-            held[circuit.id] = per_line
-        return held
 
     async def _apply(
         self,

@@ -1,0 +1,89 @@
+"""Load management end to end: a circuit, simulated chargers of both versions, the limits they
+accept, and the shares following sessions that start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from simulators import ChargePoint16Simulator, ChargePoint201Simulator
+from tests.conftest import RunningCsms
+
+TAG = "LM-TAG"
+
+
+async def _allocation(api: httpx.AsyncClient, circuit: str) -> dict[str, Any]:
+    response = await api.get(f"/api/v1/circuits/{circuit}/allocation")
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+async def _settled(
+    api: httpx.AsyncClient, circuit: str, expected: dict[str, float], seconds: float = 8.0
+) -> dict[str, Any]:
+    """The allocation once every session has the limit expected (by chargePointId), bounded."""
+    view: dict[str, Any] = {}
+    for _ in range(int(seconds / 0.1)):
+        view = await _allocation(api, circuit)
+        got = {
+            s["chargePointId"]: s["allocatedA"]
+            for s in view["sessions"]
+            if s["profile"] and s["profile"]["status"] == "Accepted"
+        }
+        if got == expected:
+            return view
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"allocation never became {expected}: {view}")
+
+
+async def test_sessions_share_a_circuit_by_priority_and_take_back_what_a_stop_frees(
+    csms: RunningCsms,
+) -> None:
+    api = csms.api()
+    await csms.add_id_tag(TAG)
+    for cp_id in ("LM-A", "LM-B", "LM-C"):
+        await csms.register(cp_id)
+    circuit = {"id": "garage", "name": "Garage", "phases": "three_phase", "maxCurrent": 32}
+    assert (await api.post("/api/v1/circuits", json=circuit)).status_code == 201
+    for cp_id, priority in (("LM-A", 1), ("LM-B", 1), ("LM-C", 2)):
+        response = await api.post(
+            "/api/v1/circuits/garage/attach-charge-point",
+            json={"chargePointId": cp_id, "priority": priority},
+        )
+        assert response.status_code == 200, response.text
+
+    a = ChargePoint16Simulator("LM-A", csms.ocpp_url, connectors=1, limit_delay=0)
+    b = ChargePoint16Simulator("LM-B", csms.ocpp_url, connectors=1, limit_delay=0)
+    c = ChargePoint201Simulator("LM-C", csms.ocpp_url, evses=1, limit_delay=0)
+    sims = (a, b, c)
+    for sim in sims:
+        await sim.start()
+    try:
+        for sim in sims:
+            await sim.wait_booted(timeout=5)
+        tx_a = await a.start_transaction(connector_id=1, id_tag=TAG, meter_start=0)
+        await _settled(api, "garage", {"LM-A": 32.0})
+        await b.start_transaction(connector_id=1, id_tag=TAG, meter_start=0)
+        await _settled(api, "garage", {"LM-A": 16.0, "LM-B": 16.0})
+        tx_c = await c.start_transaction(evse_id=1, id_token=TAG, meter_start_wh=0)
+        view = await _settled(api, "garage", {"LM-A": 8.0, "LM-B": 8.0, "LM-C": 16.0})
+        assert view["allocated"] == {"L1": 32.0, "L2": 32.0, "L3": 32.0}
+        assert {s["state"] for s in view["sessions"]} == {"charging"}
+
+        # Every charger got the 0 A TxDefaultProfile and TxProfiles bound to its transaction.
+        for sim in sims:
+            calls = [p for action, p in sim.received if action == "SetChargingProfile"]
+            assert calls, sim.identity
+        await c.stop_transaction(tx_c, energy_wh=100)
+        await _settled(api, "garage", {"LM-A": 16.0, "LM-B": 16.0})
+        await a.stop_transaction(tx_a, meter_stop=100)
+        await _settled(api, "garage", {"LM-B": 32.0})
+    finally:
+        for sim in sims:
+            await sim.stop()
+    commands = (await api.get("/api/v1/commands", params={"chargePointId": "LM-B"})).json()
+    actors = {item["requestedBy"] for item in commands["data"]["items"]}
+    assert actors == {"loadmanagement"}
