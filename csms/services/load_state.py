@@ -6,16 +6,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from csms.domain.circuits import Circuit, Member, own_lines
 from csms.domain.evses import Evse
 from csms.domain.models import MeterSample
-from csms.services.profile_sender import SentProfile
+from csms.domain.paging import Page, Paged
+from csms.domain.transactions import Transaction
+from csms.services.profile_sender import SentProfile, Target
 
 __all__ = [
     "ChargerState",
+    "CircuitSource",
+    "EvseSource",
+    "ProfileSink",
     "Reading",
+    "SessionSource",
     "SessionState",
     "Where",
     "add_drawn",
@@ -26,6 +32,35 @@ __all__ = [
 ]
 
 _LINES = ("L1", "L2", "L3")
+
+
+class CircuitSource(Protocol):
+    """The circuits and who is on them (CircuitStore)."""
+
+    async def all_circuits(self) -> list[Circuit]: ...
+    async def list_members(self, circuit_id: str | None = None) -> list[Member]: ...
+
+
+class SessionSource(Protocol):
+    """Where the load manager finds the sessions already running (TransactionService)."""
+
+    async def list_transactions(
+        self, page: Page[int], *, cp_id: str | None = None, active: bool | None = None
+    ) -> Paged[Transaction]: ...
+    async def find(self, ref: str) -> Transaction: ...
+
+
+class EvseSource(Protocol):
+    """What each EVSE can take and how it is wired (EvseService)."""
+
+    async def list_evses(self, cp_id: str) -> list[Evse]: ...
+
+
+class ProfileSink(Protocol):
+    """Where limits go (ProfileSender)."""
+
+    async def send_all(self, targets: Mapping[str, Target]) -> dict[str, SentProfile]: ...
+    async def send_default(self, cp_id: str) -> tuple[bool, bool]: ...
 
 
 @dataclass(slots=True)

@@ -6,13 +6,9 @@ circuit meter's reading, the current sessions draw. Each wakes one task, which w
 to gather a burst, then allocates (csms.domain.allocation, pure) and sends the changed limits as
 charging profiles (csms.services.profile_sender), decreases before increases
 (csms.domain.profile_plan). Nothing here runs on a charger's frame path: a listener only notes
-the change and wakes the task.
-
-What is held back below a circuit: an offline charger's sessions at the limits it last accepted
-(it keeps applying them), an unmanaged charger (one that refused a profile) at its EVSEs'
-maximum, and the uncontrolled load: the circuit meter's reading less what the managed sessions
-below it draw, or ``offlineReservedCurrent`` while the meter is silent (never reported, or not
-for ``meter_timeout_s``).
+the change and wakes the task. Held back below a circuit: an offline charger's sessions at the
+limits it last accepted, an unmanaged one (it refused a profile) at its EVSEs' maximum, and the
+uncontrolled load (csms.services.load_state.uncontrolled_load).
 """
 
 from __future__ import annotations
@@ -39,10 +35,13 @@ from csms.domain.profile_plan import plan_profiles, whole_amps
 from csms.domain.transactions import transaction_pk
 from csms.log import get_logger
 from csms.services.events import EventBus
-from csms.services.evses import EvseService
 from csms.services.load_state import (
     ChargerState,
+    CircuitSource,
+    EvseSource,
+    ProfileSink,
     Reading,
+    SessionSource,
     SessionState,
     add_drawn,
     allocation_view,
@@ -50,9 +49,7 @@ from csms.services.load_state import (
     session_key,
     uncontrolled_load,
 )
-from csms.services.profile_sender import ProfileSender, SentProfile, Target
-from csms.services.transactions import TransactionService
-from csms.store.repositories import CircuitStore
+from csms.services.profile_sender import SentProfile, Target
 
 __all__ = ["LoadManager"]
 
@@ -73,10 +70,10 @@ _ACTIVE_PAGE = 1000
 class LoadManager:
     def __init__(
         self,
-        circuits: CircuitStore,
-        transactions: TransactionService,
-        evses: EvseService,
-        sender: ProfileSender,
+        circuits: CircuitSource,
+        transactions: SessionSource,
+        evses: EvseSource,
+        sender: ProfileSink,
         events: EventBus,
         clock: Clock,
         *,
@@ -341,6 +338,9 @@ class LoadManager:
                     )
                     amps = evse.power.max_amperage or circuit.max_current
                     held.append(HeldBack(circuit.id, dict.fromkeys(lines, amps)))
+                for key in by_charger.get(cp_id.lower(), ()):  # shown, not allocated
+                    session = self._sessions[key]
+                    where[key] = (charger, session, self._session_lines(charger, session, circuit))
                 continue
             for key in by_charger.get(cp_id.lower(), ()):
                 session = self._sessions[key]

@@ -1,0 +1,188 @@
+"""The load manager with its collaborators faked: what it sends, in which order, what it holds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from csms.domain.circuits import Circuit, CircuitEvent, CircuitEventKind, CircuitPhases, Member
+from csms.domain.clock import system_clock
+from csms.domain.evses import Evse, resolve_evse
+from csms.domain.models import MeterSample
+from csms.domain.paging import Page, Paged
+from csms.domain.transactions import Transaction
+from csms.services.events import EventBus
+from csms.services.loadmanagement import LoadManager
+from csms.services.profile_sender import SentProfile, Target
+
+T = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class Circuits:
+    def __init__(self, circuits: list[Circuit], members: list[Member]) -> None:
+        self.circuits, self.members = circuits, members
+
+    async def all_circuits(self) -> list[Circuit]:
+        return self.circuits
+
+    async def list_members(self, circuit_id: str | None = None) -> list[Member]:
+        return [m for m in self.members if circuit_id in (None, m.circuit_id)]
+
+
+class Sessions:
+    async def list_transactions(
+        self, page: Page[int], *, cp_id: str | None = None, active: bool | None = None
+    ) -> Paged[Transaction]:
+        return Paged([], False)
+
+    async def find(self, ref: str) -> Transaction:
+        raise LookupError(ref)
+
+
+class Evses:
+    async def list_evses(self, cp_id: str) -> list[Evse]:
+        return [resolve_evse(cp_id, 1, None, None, ())]
+
+
+class Sender:
+    """Records each batch; answers as ``answers`` says (default Accepted)."""
+
+    def __init__(self) -> None:
+        self.batches: list[dict[str, float]] = []
+        self.answers: dict[str, str] = {}
+        self.defaults: list[str] = []
+
+    async def send_all(self, targets: Mapping[str, Target]) -> dict[str, SentProfile]:
+        if targets:
+            self.batches.append({key: t.limit for key, t in targets.items()})
+        out = {}
+        for key, t in targets.items():
+            status = self.answers.get(t.charge_point_id, "Accepted")
+            ok = status == "Accepted"
+            out[key] = SentProfile(9101, t.limit, t.phases, T, status, ok, refused=not ok)
+        return out
+
+    async def send_default(self, cp_id: str) -> tuple[bool, bool]:
+        self.defaults.append(cp_id)
+        return True, False
+
+
+def manager(
+    members: list[Member], *, max_current: float = 32.0, offline_reserved: float = 0.0
+) -> tuple[LoadManager, EventBus, Sender, set[str]]:
+    circuit = Circuit(
+        "c",
+        "C",
+        CircuitPhases.THREE,
+        max_current,
+        T,
+        T,
+        offline_reserved_current=offline_reserved,
+    )
+    events = EventBus(system_clock)
+    sender = Sender()
+    connected: set[str] = set()
+    lm = LoadManager(
+        Circuits([circuit], members),
+        Sessions(),
+        Evses(),
+        sender,
+        events,
+        system_clock,
+        meter_timeout=60.0,
+        is_connected=lambda cp_id: cp_id.lower() in connected,
+    )
+    lm.attach(events)
+    return lm, events, sender, connected
+
+
+def start(events: EventBus, cp_id: str, tx: str, pk: int) -> None:
+    events.publish(
+        "transaction.started", cp_id, id=f"tx_{pk}", transactionId=tx, evseId=1, connectorId=1
+    )
+
+
+async def allocate(lm: LoadManager, *, lending: bool = False, reload: bool = False) -> None:
+    if reload:
+        await lm._load()
+    await lm._reallocate(lending)
+
+
+async def test_decreases_are_sent_and_accepted_before_increases() -> None:
+    lm, events, sender, connected = manager([Member("c", "A"), Member("c", "B", priority=3.0)])
+    connected.update({"a", "b"})
+    await lm._load()
+    start(events, "A", "1", 1)
+    await allocate(lm)
+    assert sender.batches == [{"a/1": 32.0}] and sender.defaults == ["A", "B"]
+    start(events, "B", "2", 2)
+    await allocate(lm)
+    # A goes down to 8 A first (its own batch), then B gets 24 A.
+    assert sender.batches[1:] == [{"a/1": 8.0}, {"b/1": 24.0}]
+    view = lm.last_allocation["c"]
+    assert view["allocated"] == {"L1": 32.0, "L2": 32.0, "L3": 32.0}
+    assert {s["chargePointId"]: s["allocatedA"] for s in view["sessions"]} == {"A": 8.0, "B": 24.0}
+    events.publish("transaction.ended", "B", id="tx_2", transactionId="2")
+    await allocate(lm)
+    assert sender.batches[-1] == {"a/1": 32.0}
+
+
+async def test_a_refused_decrease_makes_the_charger_unmanaged_and_stops_the_round() -> None:
+    lm, events, sender, connected = manager([Member("c", "A"), Member("c", "B")])
+    connected.update({"a", "b"})
+    await lm._load()
+    start(events, "A", "1", 1)
+    await allocate(lm)
+    sender.answers["A"] = "Rejected"
+    start(events, "B", "2", 2)
+    await allocate(lm)
+    assert sender.batches[-1] == {"a/1": 16.0}  # the decrease, refused: no increase followed
+    await allocate(lm)
+    # A is unmanaged now, reserved its 32 A: nothing is left for B.
+    states = {s["chargePointId"]: s["state"] for s in lm.last_allocation["c"]["sessions"]}
+    assert states == {"A": "unmanaged", "B": "queued"}
+
+
+async def test_an_offline_charger_counts_at_its_last_limit_and_a_meter_reading_is_held_back() -> (
+    None
+):
+    lm, events, sender, connected = manager([Member("c", "A"), Member("c", "B")])
+    connected.update({"a", "b"})
+    await lm._load()
+    start(events, "A", "1", 1)
+    start(events, "B", "2", 2)
+    await allocate(lm)
+    assert sender.batches == [{"a/1": 16.0, "b/1": 16.0}]
+    events.publish("charger.disconnected", "A", closeCode=1006)
+    connected.discard("a")
+    await allocate(lm)
+    assert len(sender.batches) == 1  # A still applies its 16 A: B keeps its share
+    states = {s["chargePointId"]: s["state"] for s in lm.last_allocation["c"]["sessions"]}
+    assert states == {"A": "offline", "B": "charging"}
+    # The circuit's meter: 26 A on each line, of which the sessions draw 16 (A is offline).
+    events.publish(
+        "meter.values",
+        "B",
+        evseId=1,
+        samples=tuple(
+            MeterSample(T, "16", "Current.Import", "A", phase=p) for p in ("L1", "L2", "L3")
+        ),
+    )
+    lm.on_circuit_event(
+        CircuitEvent(CircuitEventKind.CONSUMPTION, "c", T, reading=(26.0, 26.0, 26.0))
+    )
+    await allocate(lm)
+    uncontrolled: dict[str, Any] = lm.last_allocation["c"]["uncontrolled"]
+    assert uncontrolled == {"L1": 10.0, "L2": 10.0, "L3": 10.0}
+    # 32 - 16 (A, offline) - 10 (uncontrolled) leaves B 6 A.
+    assert sender.batches[-1] == {"b/1": 6.0}
+
+
+async def test_a_silent_meter_holds_back_the_offline_reserve() -> None:
+    lm, events, sender, connected = manager([Member("c", "A")], offline_reserved=12.0)
+    connected.add("a")
+    await lm._load()
+    start(events, "A", "1", 1)
+    await allocate(lm)
+    assert sender.batches == [{"a/1": 20.0}]
