@@ -55,8 +55,7 @@ __all__ = ["LoadManager"]
 
 log = get_logger(__name__)
 
-COALESCE_S = 0.05
-"""How long a wake-up waits for more changes before allocating: a burst is one allocation."""
+COALESCE_S = 0.05  # a wake-up waits this long for more changes: a burst is one allocation
 LEND_AFTER_S = 60.0
 """A session drawing well below its limit for this long lends the difference to the others."""
 LEND_MARGIN_A = 2.0
@@ -452,7 +451,9 @@ class LoadManager:
             if sent.accepted:
                 self._in_force[key] = sent
                 continue
-            charger = where[key][0]
+            charger, session, _ = where[key]
+            if self._sessions.get(key) is not session:
+                continue  # it ended meanwhile: a TxProfile for it is refused, rightly
             if sent.refused and not charger.unmanaged:
                 self._mark_unmanaged(charger, sent.status)
                 refused = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,8 +52,11 @@ class Sender:
         self.batches: list[dict[str, float]] = []
         self.answers: dict[str, str] = {}
         self.defaults: list[str] = []
+        self.meanwhile: Callable[[], None] | None = None  # runs while the charger "answers"
 
     async def send_all(self, targets: Mapping[str, Target]) -> dict[str, SentProfile]:
+        if self.meanwhile is not None:
+            self.meanwhile()
         if targets:
             self.batches.append({key: t.limit for key, t in targets.items()})
         out = {}
@@ -186,3 +189,21 @@ async def test_a_silent_meter_holds_back_the_offline_reserve() -> None:
     start(events, "A", "1", 1)
     await allocate(lm)
     assert sender.batches == [{"a/1": 20.0}]
+
+
+async def test_a_profile_refused_for_a_session_that_just_ended_leaves_the_charger_managed() -> None:
+    lm, events, sender, connected = manager([Member("c", "A"), Member("c", "B")])
+    connected.update({"a", "b"})
+    await lm._load()
+    start(events, "A", "1", 1)
+    await allocate(lm)
+    start(events, "B", "2", 2)
+    sender.answers["A"] = "Rejected"  # A stopped: its charger no longer knows transaction 1
+    sender.meanwhile = lambda: events.publish("transaction.ended", "A", transactionId="1")
+    await allocate(lm)
+    sender.meanwhile = None
+    sender.answers.clear()
+    await allocate(lm)
+    assert sender.batches[-1] == {"b/1": 32.0}  # A is not reserved: B takes the circuit
+    states = {s["chargePointId"]: s["state"] for s in lm.last_allocation["c"]["sessions"]}
+    assert states == {"B": "charging"}
