@@ -23,6 +23,7 @@ from pathlib import Path
 from csms.app import CentralSystem
 from csms.config import load_settings
 from csms.domain.assets import ModelConnector, PowerType
+from csms.domain.circuits import CircuitPhases
 from csms.domain.errors import Conflict
 from csms.domain.models import IdTagStatus, NewIdTag, Role, TokenSource
 from csms.domain.paging import Page
@@ -37,6 +38,10 @@ DEMO_TAG = "DEMO-TAG"
 # type they present (an RFID reader's ISO14443 here, the simulators' default).
 DEMO_TOKEN_TYPE = "ISO14443"
 DEMO_NETWORK_ID = "demo-network"
+DEMO_CIRCUIT_ID = "demo-circuit"
+# Every demo charger on one 32 A three-phase circuit: more cars than it can feed at full power,
+# so the load manager's sharing shows (GET /api/v1/circuits/demo-circuit/allocation).
+DEMO_CIRCUIT_AMPS = 32.0
 DEMO_NETWORK_NAME = "Demo network"
 # (id, name) of the demo sites; the chargers are dealt out over them in turn.
 DEMO_SITES: tuple[tuple[str, str], ...] = (
@@ -70,6 +75,7 @@ class DemoSetup:
     # Charger identity -> the id of its site.
     chargers: Mapping[str, str]
     id_tag: str
+    circuit_id: str = ""
 
 
 def demo_identities(chargers: int, ocpp201: int) -> list[str]:
@@ -103,6 +109,17 @@ async def set_up_demo(system: CentralSystem, chargers: int = 3, ocpp201: int = 2
             if existing is not None and existing.site_id != site_id:
                 await services.chargers.update(identity, ChargePointChanges(site_id=site_id))
         placed[identity] = site_id
+    with contextlib.suppress(Conflict):
+        await services.circuits.add_circuit(
+            name="Demo depot supply",
+            circuit_id=DEMO_CIRCUIT_ID,
+            phases=CircuitPhases.THREE,
+            max_current=DEMO_CIRCUIT_AMPS,
+            site_id=DEMO_SITES[0][0],
+        )
+    for identity in placed:
+        with contextlib.suppress(Conflict):  # on another circuit: the operator moved it, keep it
+            await services.circuits.attach(DEMO_CIRCUIT_ID, identity)
     try:
         await services.id_tags.add(NewIdTag(DEMO_TAG, label="demo"))
     except Conflict:
@@ -116,6 +133,7 @@ async def set_up_demo(system: CentralSystem, chargers: int = 3, ocpp201: int = 2
         model_ids=model_ids,
         chargers=placed,
         id_tag=DEMO_TAG,
+        circuit_id=DEMO_CIRCUIT_ID,
     )
 
 
@@ -173,6 +191,8 @@ async def _demo(config: Path | None, chargers: int, ocpp201: int) -> None:
             f"network {setup.network_id} with sites {sites}; id-tag {setup.id_tag}\n"
             f"try: curl -H 'Authorization: Bearer {token}' {api}/api/v1/charge-points\n"
             f"site tree: curl -H 'Authorization: Bearer {token}' {api}/api/v1/site-tree\n"
+            f"load sharing on a {DEMO_CIRCUIT_AMPS:.0f} A circuit: curl -H 'Authorization: Bearer "
+            f"{token}' {api}/api/v1/circuits/{setup.circuit_id}/allocation\n"
         )
         common = FleetOptions(
             chargers=chargers,

@@ -71,6 +71,10 @@ async def _check_setup(running: RunningCsms, setup: DemoSetup) -> None:
         site = await services.sites.get_site(site_id)
         assert site is not None and site.network_id == DEMO_NETWORK_ID and site.type == "site"
 
+    circuit, members = await services.circuits.get_circuit(setup.circuit_id)
+    assert circuit.max_current == 32.0 and circuit.phases.value == "three_phase"
+    assert sorted(m.charge_point_id for m in members) == sorted(setup.chargers)
+
     for version, model in MODELS.items():
         entries = await _models(running.system, model)
         assert [e.id for e in entries] == [setup.model_ids[version]]  # one entry, not two
