@@ -188,10 +188,12 @@ def _fill(
     minimums up.
 
     Each constraint keeps its total at level ``at`` and its slope (the weights of the sessions
-    rising on it). Events at one level are applied together and each constraint they touch is
-    rescheduled once: most sessions start rising at one of a few levels (6 A over a few
-    priorities), so the heap stays small. Plain lists indexed by number, loops written out:
-    this runs on every change of every session of the fleet."""
+    rising on it). Sessions that share their constraints (one circuit, one set of phases) form
+    a *bucket*: what changes at one level is summed per bucket and applied to the bucket's
+    constraints once, and each constraint touched is rescheduled once. So a circuit becoming
+    full, or many sessions starting at one level (6 A over a few priorities), costs an update
+    per bucket rather than per session. Plain lists indexed by number, loops written out: this
+    runs on every change of every session of the fleet."""
     size = len(room)
     total = [0.0] * size
     slope = [0.0] * size
@@ -199,18 +201,33 @@ def _fill(
     version = [0] * size
     full = [False] * size
     dirty = [False] * size
-    members: list[list[int]] = [[] for _ in range(size)]
+    buckets_on: list[list[int]] = [[] for _ in range(size)]  # constraint -> its buckets
 
     count = len(admitted)
     weights = [session.priority for session, _, _ in admitted]
     mins = [session.min_current for session, _, _ in admitted]
     caps = [cap for _, _, cap in admitted]
-    keys_of = [keys for _, keys, _ in admitted]
-    for index in range(count):
-        minimum = mins[index]
-        for number in keys_of[index]:
-            members[number].append(index)
-            total[number] += minimum
+    # Buckets: the sessions whose constraint lists are the same list (allocate shares them).
+    bucket_keys: list[list[int]] = []
+    bucket_sessions: list[list[int]] = []
+    bucket_of = [0] * count
+    numbering: dict[int, int] = {}
+    for index, (_, keys, _) in enumerate(admitted):
+        bucket = numbering.get(id(keys))
+        if bucket is None:
+            bucket = numbering[id(keys)] = len(bucket_keys)
+            bucket_keys.append(keys)
+            bucket_sessions.append([])
+            for number in keys:
+                buckets_on[number].append(bucket)
+        bucket_sessions[bucket].append(index)
+        bucket_of[index] = bucket
+    for bucket, keys in enumerate(bucket_keys):
+        floor = sum(mins[index] for index in bucket_sessions[bucket])
+        for number in keys:
+            total[number] += floor
+    change = [0.0] * len(bucket_keys)  # slope change of each bucket at the current level
+    changed: list[int] = []
 
     frozen = [False] * count
     rising = [False] * count
@@ -229,6 +246,12 @@ def _fill(
     heap: list[tuple[float, int, int]] = []
     touched: list[int] = []
 
+    def shift(index: int, delta: float) -> None:
+        bucket = bucket_of[index]
+        if change[bucket] == 0.0:
+            changed.append(bucket)
+        change[bucket] += delta
+
     position, total_events = 0, len(events)
     while True:
         while heap and (full[heap[0][2]] or heap[0][1] != version[heap[0][2]]):
@@ -239,8 +262,7 @@ def _fill(
         if level == math.inf:
             break
         # Sessions that start rising or reach their cap at this level, then constraints that
-        # are full at it: each changes the slope of the constraints it draws on.
-        changes: list[tuple[int, float]] = []
+        # are full at it: each changes the slope of its bucket's constraints.
         while position < total_events and events[position][0] == level:
             _, kind, index = events[position]
             position += 1
@@ -248,33 +270,39 @@ def _fill(
                 continue
             if kind == 0:
                 rising[index] = True
-                changes.append((index, weights[index]))
+                shift(index, weights[index])
             else:
                 frozen[index] = True
                 level_of[index] = level
                 if rising[index]:
                     rising[index] = False
-                    changes.append((index, -weights[index]))
+                    shift(index, -weights[index])
         while heap and heap[0][0] <= level:
             _, seen, number = heapq.heappop(heap)
             if full[number] or seen != version[number]:
                 continue
             full[number] = True
-            for index in members[number]:
-                if not frozen[index]:
-                    frozen[index] = True
-                    level_of[index] = level
-                    if rising[index]:
-                        rising[index] = False
-                        changes.append((index, -weights[index]))
-        for index, delta in changes:
-            for number in keys_of[index]:
+            for bucket in buckets_on[number]:
+                for index in bucket_sessions[bucket]:
+                    if not frozen[index]:
+                        frozen[index] = True
+                        level_of[index] = level
+                        if rising[index]:
+                            rising[index] = False
+                            shift(index, -weights[index])
+        for bucket in changed:
+            delta = change[bucket]
+            change[bucket] = 0.0
+            if delta == 0.0:
+                continue
+            for number in bucket_keys[bucket]:
                 total[number] += slope[number] * (level - at[number])
                 at[number] = level
                 slope[number] += delta
                 if not dirty[number]:
                     dirty[number] = True
                     touched.append(number)
+        changed.clear()
         for number in touched:
             dirty[number] = False
             if full[number]:
