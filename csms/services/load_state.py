@@ -126,13 +126,19 @@ def allocation_view(
     supply_lines: Mapping[str, tuple[str, ...]],
     in_force: Mapping[str, SentProfile],
     where: Where,
-    allocated: Mapping[str, Mapping[str, float]],
     uncontrolled: Mapping[str, Mapping[str, float]],
     drawn: Mapping[str, Mapping[str, float]],
     targets: Mapping[str, float],
     at: datetime,
 ) -> dict[str, dict[str, Any]]:
-    """Per circuit: the API's allocation document, phases named as the circuit names them."""
+    """Per circuit: the API's allocation document, phases named as the circuit names them.
+    ``allocated`` sums the limits chargers have accepted below the circuit (what the invariant
+    is about), not the allocator's unrounded shares."""
+    allocated: dict[str, dict[str, float]] = {}
+    for key, (charger, _, session_lines) in where.items():
+        sent = in_force.get(key)
+        if sent is not None:  # an offline charger goes on applying it
+            add_drawn(allocated, circuits, charger.member.circuit_id, sent.limit, session_lines)
     view: dict[str, dict[str, Any]] = {}
     for circuit in circuits.values():
         own, lines = own_lines(circuit.phases), supply_lines[circuit.id]

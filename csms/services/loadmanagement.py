@@ -389,7 +389,6 @@ class LoadManager:
             self._lines,
             self._in_force,
             where,
-            result.allocated,
             uncontrolled,
             drawn_below,
             targets,
