@@ -111,6 +111,11 @@ class Outlet:
         self._advance()
         return self._draw(self._applied)
 
+    def followed(self) -> tuple[EffectiveLimit, Draw]:
+        """The limit the car follows now and what it draws under it, read at one instant."""
+        self._advance()
+        return self._applied, self._draw(self._applied)
+
     @property
     def current_a(self) -> float:
         """A per phase the car draws now."""

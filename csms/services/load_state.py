@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from csms.domain.circuits import Circuit, Member, own_lines
-from csms.domain.evses import Evse
+from csms.domain.circuits import Circuit, Member, evse_supply_lines, own_lines
+from csms.domain.evses import Evse, resolve_evse
 from csms.domain.models import MeterSample
 from csms.domain.paging import Page, Paged
 from csms.domain.transactions import Transaction
@@ -27,11 +27,14 @@ __all__ = [
     "add_drawn",
     "allocation_view",
     "currents_of",
+    "evse_of",
     "session_key",
+    "session_lines",
     "uncontrolled_load",
 ]
 
 _LINES = ("L1", "L2", "L3")
+_DRAWING_A = 1.0  # a phase carrying more than this is one the car uses
 
 
 class CircuitSource(Protocol):
@@ -103,6 +106,29 @@ Where = dict[str, tuple[ChargerState, SessionState, tuple[str, ...]]]
 
 def session_key(cp_id: str, evse_id: int) -> str:
     return f"{cp_id.lower()}/{evse_id}"
+
+
+def evse_of(charger: ChargerState, evse_id: int) -> Evse:
+    """The EVSE as recorded and resolved, else the defaults (three phases, no maximum)."""
+    return charger.evses.get(evse_id) or resolve_evse(
+        charger.member.charge_point_id, evse_id, None, None, ()
+    )
+
+
+def session_lines(
+    charger: ChargerState, session: SessionState, circuit_lines: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The supply phases a session loads: its car's phases (those carrying more than 1 A once
+    it has reported, else the EVSE's) through the EVSE's wiring onto its circuit's lines."""
+    evse = evse_of(charger, session.evse_id)
+    car = sum(1 for amps in session.measured.values() if amps > _DRAWING_A)
+    return evse_supply_lines(
+        circuit_lines,
+        evse.power.phases,
+        evse.power.phase_rotation,
+        evse.power.connected_phase,
+        car or None,
+    )
 
 
 def currents_of(samples: Iterable[object]) -> dict[str, float]:

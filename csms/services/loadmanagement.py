@@ -29,7 +29,6 @@ from csms.domain.circuits import (
     evse_supply_lines,
 )
 from csms.domain.clock import Clock
-from csms.domain.evses import Evse, resolve_evse
 from csms.domain.paging import Page
 from csms.domain.profile_plan import plan_profiles, whole_amps
 from csms.domain.transactions import transaction_pk
@@ -46,7 +45,9 @@ from csms.services.load_state import (
     add_drawn,
     allocation_view,
     currents_of,
+    evse_of,
     session_key,
+    session_lines,
     uncontrolled_load,
 )
 from csms.services.profile_sender import SentProfile, Target
@@ -62,7 +63,6 @@ LEND_MARGIN_A = 2.0
 """'Well below': this much under its limit; it keeps this much above what it draws."""
 RETRY_S = 2.0
 """When a profile could not be delivered (not refused), the next attempt comes this much later."""
-_DRAWING_A = 1.0  # a phase carrying more than this is one the car uses
 _ACTIVE_PAGE = 1000
 
 
@@ -100,6 +100,7 @@ class LoadManager:
         self._limits: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._retry: asyncio.TimerHandle | None = None
+        self._silence: dict[str, asyncio.TimerHandle] = {}
         self._reload = True
         self._lending_only = True
         self.last_allocation: dict[str, dict[str, Any]] = {}
@@ -119,6 +120,13 @@ class LoadManager:
     def on_circuit_event(self, event: CircuitEvent) -> None:
         if event.kind is CircuitEventKind.CONSUMPTION and event.reading is not None:
             self._readings[event.circuit_id] = Reading(event.reading, self._monotonic())
+            # Silent for the timeout: allocate again, on the reserve (it may be the larger).
+            silent = self._silence.pop(event.circuit_id, None)
+            if silent is not None:
+                silent.cancel()
+            self._silence[event.circuit_id] = asyncio.get_running_loop().call_later(
+                self._meter_timeout + 0.05, lambda: self.wake(lending=False)
+            )
         else:
             self._reload = True
         self.wake(lending=False)
@@ -283,25 +291,6 @@ class LoadManager:
 
     # --- allocating ----------------------------------------------------------------------------
 
-    def _evse(self, charger: ChargerState, evse_id: int) -> Evse:
-        return charger.evses.get(evse_id) or resolve_evse(
-            charger.member.charge_point_id, evse_id, None, None, ()
-        )
-
-    def _session_lines(
-        self, charger: ChargerState, session: SessionState, circuit: Circuit
-    ) -> tuple[str, ...]:
-        evse = self._evse(charger, session.evse_id)
-        fresh = session.measured_at is not None
-        car = sum(1 for amps in session.measured.values() if amps > _DRAWING_A) if fresh else 0
-        return evse_supply_lines(
-            self._lines[circuit.id],
-            evse.power.phases,
-            evse.power.phase_rotation,
-            evse.power.connected_phase,
-            car or None,
-        )
-
     async def _reallocate(self, lending: bool) -> None:
         now = self._monotonic()
         circuits = self._circuits
@@ -328,7 +317,7 @@ class LoadManager:
                 continue
             cp_id = charger.member.charge_point_id
             if charger.unmanaged:
-                for evse in charger.evses.values() or [self._evse(charger, 1)]:
+                for evse in charger.evses.values() or [evse_of(charger, 1)]:
                     lines = evse_supply_lines(
                         self._lines[circuit.id],
                         evse.power.phases,
@@ -339,11 +328,15 @@ class LoadManager:
                     held.append(HeldBack(circuit.id, dict.fromkeys(lines, amps)))
                 for key in by_charger.get(cp_id.lower(), ()):  # shown, not allocated
                     session = self._sessions[key]
-                    where[key] = (charger, session, self._session_lines(charger, session, circuit))
+                    where[key] = (
+                        charger,
+                        session,
+                        session_lines(charger, session, self._lines[circuit.id]),
+                    )
                 continue
             for key in by_charger.get(cp_id.lower(), ()):
                 session = self._sessions[key]
-                lines = self._session_lines(charger, session, circuit)
+                lines = session_lines(charger, session, self._lines[circuit.id])
                 where[key] = (charger, session, lines)
                 add_drawn(drawn_below, self._circuits, circuit.id, session.drawn(), lines)
                 if not charger.connected:
@@ -351,7 +344,7 @@ class LoadManager:
                     if sent is not None:
                         held.append(HeldBack(circuit.id, dict.fromkeys(lines, sent.limit)))
                     continue
-                evse = self._evse(charger, session.evse_id)
+                evse = evse_of(charger, session.evse_id)
                 limit = self._limits.get(key, 0.0)
                 expected = None
                 if session.low_since is not None and now - session.low_since >= LEND_AFTER_S:

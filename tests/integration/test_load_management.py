@@ -4,12 +4,14 @@ accept, and the shares following sessions that start and stop."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from csms.config import LoadManagementSettings
 from simulators import ChargePoint16Simulator, ChargePoint201Simulator
-from tests.conftest import RunningCsms
+from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
 
 TAG = "LM-TAG"
 
@@ -87,3 +89,51 @@ async def test_sessions_share_a_circuit_by_priority_and_take_back_what_a_stop_fr
     commands = (await api.get("/api/v1/commands", params={"chargePointId": "LM-B"})).json()
     actors = {item["requestedBy"] for item in commands["data"]["items"]}
     assert actors == {"loadmanagement"}
+
+
+async def test_a_building_load_on_the_meter_is_left_free_and_a_silent_meter_holds_the_reserve(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path / "csms.db").model_copy(
+        update={"loadmanagement": LoadManagementSettings(meter_timeout_s=1.0)}
+    )
+    running = await start_csms(settings)
+    api = running.api()
+    try:
+        await running.add_id_tag(TAG)
+        await running.register("LM-M")
+        circuit = {
+            "id": "house",
+            "name": "House",
+            "phases": "three_phase",
+            "maxCurrent": 32,
+            "offlineReservedCurrent": 4,
+        }
+        assert (await api.post("/api/v1/circuits", json=circuit)).status_code == 201
+        attach = {"chargePointId": "LM-M"}
+        assert (
+            await api.post("/api/v1/circuits/house/attach-charge-point", json=attach)
+        ).status_code == 200
+        sim = ChargePoint16Simulator("LM-M", running.ocpp_url, connectors=1, limit_delay=0)
+        await sim.start()
+        try:
+            await sim.wait_booted(timeout=5)
+            await sim.start_transaction(connector_id=1, id_tag=TAG, meter_start=0)
+            # Never reported: the reserve is held back (32 - 4).
+            await _settled(api, "house", {"LM-M": 28.0})
+            # The building draws 20 A on every line (the session draws nothing yet): 12 A left.
+            reading = {"currentL1": 20_000, "currentL2": 20_000, "currentL3": 20_000}
+            response = await api.post("/api/v1/circuits/house/report-consumption", json=reading)
+            assert response.status_code == 202, response.text
+            view = await _settled(api, "house", {"LM-M": 12.0})
+            assert view["uncontrolled"] == {"L1": 20.0, "L2": 20.0, "L3": 20.0}
+            # The meter goes silent: after the timeout, the reserve again, with nothing else
+            # happening.
+            await _settled(api, "house", {"LM-M": 28.0}, seconds=4.0)
+            bad = {"currentL1": -1, "currentL2": 0, "currentL3": 0}
+            refused = await api.post("/api/v1/circuits/house/report-consumption", json=bad)
+            assert refused.status_code == 422 and "currentL1" in refused.text
+        finally:
+            await sim.stop()
+    finally:
+        await stop_csms(running)

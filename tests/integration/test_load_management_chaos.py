@@ -52,9 +52,10 @@ def _loads(sims: dict[str, Simulator]) -> tuple[dict[str, dict[str, float]], lis
         phases = min(outlet.car.phases, outlet.phases)
         amps, used = outlet.target.resolve(phases)
         accepted = car_max if amps is None else min(amps, car_max)
-        followed, _ = outlet.limit.resolve(phases)
-        if followed is not None and outlet.current_a > followed + 0.05:
-            over.append(f"{cp_id} draws {outlet.current_a} A over {followed} A")
+        limit, draw = outlet.followed()
+        followed, _ = limit.resolve(phases)
+        if followed is not None and draw.current_a > followed + 0.05:
+            over.append(f"{cp_id} draws {draw.current_a} A over {followed} A")
         for line in ("L1", "L2", "L3")[:used]:
             loads[circuit][line] += accepted
             loads["main"][line] += accepted
