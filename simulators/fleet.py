@@ -177,52 +177,37 @@ class _HintedStation201(ChargePoint201Simulator):
 def build_fleet(options: FleetOptions, hint: IdTagHint | None = None) -> list[Simulator]:
     """The chargers of one group; they report refused id-tags to ``hint``."""
     if options.ocpp == "2.0.1":
-        return [_build_201(options, i, hint) for i in range(1, options.chargers + 1)]
+        return [_build(options, i, hint) for i in range(1, options.chargers + 1)]
     if options.ocpp != "1.6":
         raise ValueError(f"unsupported OCPP version {options.ocpp!r}; supported: {SUPPORTED_OCPP}")
-    return [_build_16(options, i, hint) for i in range(1, options.chargers + 1)]
+    return [_build(options, i, hint) for i in range(1, options.chargers + 1)]
 
 
-def _build_16(options: FleetOptions, i: int, hint: IdTagHint | None) -> ChargePoint16Simulator:
-    charger = _HintedCharger16(
-        identity=f"{options.prefix}{i}",
-        url=options.url,
-        password=options.password,
-        connectors=options.connectors,
-        auto=True,
-        meter_interval=options.meter_interval,
-        session_seconds=options.session_seconds,
-        idle_seconds=options.idle_seconds,
-        id_tag=options.id_tag,
-        power_w=options.power_w,
-        car_max_current=options.car_max_current,
-        car_phases=options.car_phases_of(i),
-        limit_delay=options.limit_delay,
-    )
+def _build(options: FleetOptions, i: int, hint: IdTagHint | None) -> Simulator:
+    common: dict[str, Any] = {
+        "identity": f"{options.prefix}{i}",
+        "url": options.url,
+        "password": options.password,
+        "auto": True,
+        "meter_interval": options.meter_interval,
+        "session_seconds": options.session_seconds,
+        "idle_seconds": options.idle_seconds,
+        "id_tag": options.id_tag,
+        "power_w": options.power_w,
+        "car_max_current": options.car_max_current,
+        "car_phases": options.car_phases_of(i),
+        "limit_delay": options.limit_delay,
+    }
+    charger: _HintedCharger16 | _HintedStation201
+    if options.ocpp == "2.0.1":
+        # --connectors means EVSEs here: each 2.0.1 EVSE has one connector.
+        charger = _HintedStation201(
+            evses=options.connectors, id_token_type=options.id_token_type, **common
+        )
+    else:
+        charger = _HintedCharger16(connectors=options.connectors, **common)
     charger.hint = hint
     return charger
-
-
-def _build_201(options: FleetOptions, i: int, hint: IdTagHint | None) -> ChargePoint201Simulator:
-    # --connectors means EVSEs here: each 2.0.1 EVSE has one connector.
-    station = _HintedStation201(
-        identity=f"{options.prefix}{i}",
-        url=options.url,
-        password=options.password,
-        evses=options.connectors,
-        auto=True,
-        meter_interval=options.meter_interval,
-        session_seconds=options.session_seconds,
-        idle_seconds=options.idle_seconds,
-        id_tag=options.id_tag,
-        id_token_type=options.id_token_type,
-        power_w=options.power_w,
-        car_max_current=options.car_max_current,
-        car_phases=options.car_phases_of(i),
-        limit_delay=options.limit_delay,
-    )
-    station.hint = hint
-    return station
 
 
 def _install_signal_handlers(stop: asyncio.Event) -> None:
