@@ -44,6 +44,7 @@ from csms.services.circuits import CircuitService
 from csms.services.commands import CommandService
 from csms.services.events import EventBus
 from csms.services.evses import EvseService
+from csms.services.history import HistoryService
 from csms.services.id_tags import IdTagService
 from csms.services.loadmanagement import LoadManager
 from csms.services.message_log import MessageLog
@@ -103,6 +104,7 @@ class _Services:
     evses: EvseService
     circuits: CircuitService
     load_manager: LoadManager
+    history: HistoryService
     events: EventBus
 
 
@@ -175,6 +177,12 @@ class CentralSystem:
                 meter_timeout=settings.loadmanagement.meter_timeout_s,
                 is_connected=self._is_connected,
             ),
+            history=HistoryService(
+                store.history,
+                store.chargers,
+                clock,
+                retention=timedelta(days=settings.monitoring.history_retention_days),
+            ),
             events=events,
         )
         services = self.services
@@ -221,6 +229,7 @@ class CentralSystem:
                 evses=self.services.evses,
                 circuits=self.services.circuits,
                 load_manager=self.services.load_manager,
+                history=self.services.history,
                 sessions=self.sessions,
                 events=events,
                 version=__version__,
@@ -278,6 +287,7 @@ class CentralSystem:
         self._spawn(self.services.message_log.run(), "message-log")
         self._spawn(self._housekeeping(), "housekeeping")
         self._spawn(self.services.load_manager.run(), "load-manager")
+        self._spawn(self.services.history.run(), "history")
         await self.gateway.start()
         config = uvicorn.Config(
             self.api,

@@ -142,6 +142,11 @@ class LoadManagementSettings(_Section):
     meter_timeout_s: float = Field(default=60.0, gt=0)
 
 
+class MonitoringSettings(_Section):
+    # How long connection and status intervals are kept once they have ended.
+    history_retention_days: float = Field(default=400.0, gt=0)
+
+
 class LogSettings(_Section):
     format: Literal["console", "json"] = "console"
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -157,6 +162,7 @@ class Settings(_Section):
     api: ApiSettings = ApiSettings()
     database: DatabaseSettings = DatabaseSettings()
     loadmanagement: LoadManagementSettings = LoadManagementSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     log: LogSettings = LogSettings()
     runtime: RuntimeSettings = RuntimeSettings()
 

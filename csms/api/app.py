@@ -20,6 +20,7 @@ from csms.api.routes import (
     events,
     evses,
     health,
+    history,
     id_tags,
     messages,
     sites,
@@ -89,6 +90,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
         circuits,
         allocation,
         api_tokens,
+        history,
     )
     for module in routers:
         app.include_router(

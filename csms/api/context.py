@@ -14,6 +14,7 @@ from csms.services.circuits import CircuitService
 from csms.services.commands import CommandService
 from csms.services.events import EventBus
 from csms.services.evses import EvseService
+from csms.services.history import HistoryService
 from csms.services.id_tags import IdTagService
 from csms.services.loadmanagement import LoadManager
 from csms.services.messages import MessageQueryService
@@ -39,6 +40,7 @@ class ApiContext:
     evses: EvseService
     circuits: CircuitService
     load_manager: LoadManager
+    history: HistoryService
     sessions: SessionRegistry
     events: EventBus
     version: str

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from csms.domain.clock import Clock, format_timestamp
 from csms.domain.errors import Conflict
+from csms.domain.history import close_reason
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState
 from csms.domain.paging import Page, Paged
 from csms.domain.secrets import VerifiedPasswords, hash_password, verify_password
@@ -167,7 +168,11 @@ class ChargerService:
 
     async def disconnected(self, cp_id: str, ocpp_version: str, close_code: int | None) -> None:
         await self._store.record_connection(
-            cp_id, ocpp_version=ocpp_version, connected=False, at=self._clock()
+            cp_id,
+            ocpp_version=ocpp_version,
+            connected=False,
+            at=self._clock(),
+            reason=close_reason(close_code),
         )
         self._events.publish("charger.disconnected", cp_id, closeCode=close_code)
 

@@ -48,6 +48,7 @@ from csms.domain.updates import (
     IdTagChanges,
 )
 from csms.store.estate_repositories import CatalogueStore, CircuitStore, EvseStore, SiteStore
+from csms.store.monitoring_repositories import HistoryStore
 
 __all__ = [
     "ApiTokenStore",
@@ -59,6 +60,7 @@ __all__ = [
     "CommandStore",
     "DeviceModelStore",
     "EvseStore",
+    "HistoryStore",
     "IdTagStore",
     "MessageLogStore",
     "SiteStore",
@@ -111,14 +113,31 @@ class ChargerStore(Protocol):
         it has a model already."""
         ...
 
-    async def record_connector_status(self, cp_id: str, state: ConnectorState) -> None: ...
+    async def record_connector_status(self, cp_id: str, state: ConnectorState) -> None:
+        """Unless a newer status is known; a new status or error also starts a status
+        interval (and ends the one before)."""
+        ...
+
     async def record_connection(
-        self, cp_id: str, *, ocpp_version: str, connected: bool, at: datetime
-    ) -> None: ...
+        self,
+        cp_id: str,
+        *,
+        ocpp_version: str,
+        connected: bool,
+        at: datetime,
+        reason: str | None = None,
+    ) -> None:
+        """Also opens the charger's connection interval, or closes it with ``reason``."""
+        ...
+
     async def record_last_seen(self, seen: Sequence[tuple[str, datetime]]) -> None: ...
     async def record_firmware_status(self, cp_id: str, status: str) -> None: ...
     async def record_diagnostics_status(self, cp_id: str, status: str) -> None: ...
-    async def mark_all_disconnected(self) -> None: ...
+    async def mark_all_disconnected(self) -> None:
+        """At start: also closes the connection intervals a stop left open, at the moment each
+        charger was last heard."""
+        ...
+
     async def chargers_by_site(self) -> dict[str | None, list[str]]:
         """Every charger's id under its siteId (None: no site), for the site tree."""
         ...
@@ -355,6 +374,8 @@ class Store(Protocol):
     def reports(self) -> ChargerReportStore: ...
     @property
     def message_log(self) -> MessageLogStore: ...
+    @property
+    def history(self) -> HistoryStore: ...
     @property
     def commands(self) -> CommandStore: ...
     @property

@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from csms.app import open_store
 from csms.config import DatabaseSettings
 from csms.domain.clock import format_timestamp
+from csms.domain.history import SERVER_STOPPED
 from csms.domain.paging import Page
 from csms.store.repositories import Store
 from tests.conftest import make_settings
@@ -279,5 +280,18 @@ async def test_every_acknowledged_message_survives_kill_9_exactly_once(
             }
             stored = await store.transactions.list_transactions(Page(1000), cp_id=cp_id)
             assert len(stored.items) == len(transactions), cp_id
+        # The history: the connection the kill cut was closed by the next start, when the
+        # charger was last heard; the replay's was closed by the graceful stop; none is open.
+        connections, _ = await store.history.intervals(
+            None, start=T0 - timedelta(days=1), end=datetime.now(UTC) + timedelta(hours=1)
+        )
+        by_charger: dict[str, list[str | None]] = {}
+        for interval in sorted(connections, key=lambda c: c.connected_at):
+            assert interval.disconnected_at is not None, interval
+            assert interval.disconnected_at >= interval.connected_at, interval
+            by_charger.setdefault(interval.charge_point_id, []).append(interval.reason)
+        assert set(by_charger) == set(journal.sent)
+        for reasons in by_charger.values():
+            assert reasons[0] == SERVER_STOPPED and SERVER_STOPPED not in reasons[1:], reasons
     finally:
         await store.close()

@@ -14,6 +14,7 @@ from csms.store.postgres.commands import PostgresCommands
 from csms.store.postgres.database import PostgresDatabase
 from csms.store.postgres.device_model import PostgresDeviceModel
 from csms.store.postgres.evses import PostgresEvses
+from csms.store.postgres.history import PostgresHistory
 from csms.store.postgres.id_tags import PostgresIdTags
 from csms.store.postgres.message_log import PostgresMessageLog
 from csms.store.postgres.reports import PostgresReports
@@ -54,6 +55,7 @@ class PostgresStore:
         self.device_model = PostgresDeviceModel(db)
         self.reports = PostgresReports(db)
         self.message_log = PostgresMessageLog(db)
+        self.history = PostgresHistory(db)
         self.commands = PostgresCommands(db)
         self.charger_state = PostgresChargerState(db)
 

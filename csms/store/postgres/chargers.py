@@ -9,10 +9,16 @@ from typing import Any
 import asyncpg
 
 from csms.domain.errors import Conflict, Invalid, NotFound
+from csms.domain.history import SERVER_STOPPED
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credentials
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.updates import ChargePointChanges, changed_fields
 from csms.store.postgres.database import PostgresDatabase
+from csms.store.postgres.history import (
+    close_open_connections,
+    record_connection_change,
+    record_status_change,
+)
 from csms.store.repositories import SocketReport
 from csms.store.rows import (
     CHARGE_POINT_COLUMNS,
@@ -211,7 +217,7 @@ class PostgresChargers:
 
     async def record_connector_status(self, cp_id: str, state: ConnectorState) -> None:
         async def op(conn: asyncpg.Connection) -> None:
-            await conn.execute(
+            changed = await conn.fetchval(
                 "INSERT INTO connectors AS c (charge_point_id, evse_id, connector_id, status,"
                 " error_code, info, vendor_error_code, updated_at)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -219,7 +225,7 @@ class PostgresChargers:
                 " status = excluded.status, error_code = excluded.error_code, info = excluded.info,"
                 " vendor_error_code = excluded.vendor_error_code, updated_at = excluded.updated_at"
                 # A status queued offline can arrive after a newer one: keep the newest.
-                " WHERE excluded.updated_at >= c.updated_at",
+                " WHERE excluded.updated_at >= c.updated_at RETURNING true",
                 cp_id,
                 state.evse_id,
                 state.connector_id,
@@ -229,13 +235,30 @@ class PostgresChargers:
                 state.vendor_error_code,
                 state.updated_at,
             )
+            if changed:
+                await record_status_change(
+                    conn,
+                    cp_id,
+                    state.evse_id,
+                    state.connector_id,
+                    state.status,
+                    state.error_code,
+                    state.updated_at,
+                )
 
         await self._db.write(op)
 
     async def record_connection(
-        self, cp_id: str, *, ocpp_version: str, connected: bool, at: datetime
+        self,
+        cp_id: str,
+        *,
+        ocpp_version: str,
+        connected: bool,
+        at: datetime,
+        reason: str | None = None,
     ) -> None:
         async def op(conn: asyncpg.Connection) -> None:
+            await record_connection_change(conn, cp_id, connected=connected, at=at, reason=reason)
             if connected:
                 await conn.execute(
                     "UPDATE charge_points SET connected = true, connected_since = $2,"
@@ -284,6 +307,7 @@ class PostgresChargers:
 
     async def mark_all_disconnected(self) -> None:
         async def op(conn: asyncpg.Connection) -> None:
+            await close_open_connections(conn, SERVER_STOPPED)
             await conn.execute(
                 "UPDATE charge_points SET connected = false, connected_since = NULL WHERE connected"
             )

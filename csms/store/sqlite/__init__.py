@@ -14,6 +14,7 @@ from csms.store.sqlite.commands import SqliteCommands
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.device_model import SqliteDeviceModel
 from csms.store.sqlite.evses import SqliteEvses
+from csms.store.sqlite.history import SqliteHistory
 from csms.store.sqlite.id_tags import SqliteIdTags
 from csms.store.sqlite.message_log import SqliteMessageLog
 from csms.store.sqlite.reports import SqliteReports
@@ -56,6 +57,7 @@ class SqliteStore:
         self.device_model = SqliteDeviceModel(db)
         self.reports = SqliteReports(db)
         self.message_log = SqliteMessageLog(db)
+        self.history = SqliteHistory(db)
         self.commands = SqliteCommands(db)
         self.charger_state = SqliteChargerState(db)
 

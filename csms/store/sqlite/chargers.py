@@ -11,12 +11,18 @@ import orjson
 
 from csms.domain.clock import format_timestamp, parse_timestamp
 from csms.domain.errors import Conflict, Invalid, NotFound
+from csms.domain.history import SERVER_STOPPED
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credentials
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.updates import ChargePointChanges, changed_fields
 from csms.store.repositories import SocketReport
 from csms.store.rows import CHARGE_POINT_COLUMNS, charge_point_from_row, like_pattern
 from csms.store.sqlite.database import SqliteDatabase
+from csms.store.sqlite.history import (
+    close_open_connections,
+    record_connection_change,
+    record_status_change,
+)
 from csms.store.sqlite.values import json_text
 
 __all__ = ["SqliteChargers"]
@@ -239,7 +245,7 @@ class SqliteChargers:
         )
 
         def op(conn: sqlite3.Connection) -> None:
-            conn.execute(
+            changed = conn.execute(
                 "INSERT INTO connectors (charge_point_id, evse_id, connector_id, status,"
                 " error_code, info, vendor_error_code, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (charge_point_id, evse_id, connector_id) DO UPDATE SET"
@@ -248,16 +254,33 @@ class SqliteChargers:
                 # A status queued offline can arrive after a newer one: keep the newest.
                 " WHERE excluded.updated_at >= connectors.updated_at",
                 row,
-            )
+            ).rowcount
+            if changed:
+                record_status_change(
+                    conn,
+                    cp_id,
+                    state.evse_id,
+                    state.connector_id,
+                    state.status,
+                    state.error_code,
+                    state.updated_at,
+                )
 
         await self._db.write(op)
 
     async def record_connection(
-        self, cp_id: str, *, ocpp_version: str, connected: bool, at: datetime
+        self,
+        cp_id: str,
+        *,
+        ocpp_version: str,
+        connected: bool,
+        at: datetime,
+        reason: str | None = None,
     ) -> None:
         stamp = format_timestamp(at)
 
         def op(conn: sqlite3.Connection) -> None:
+            record_connection_change(conn, cp_id, connected=connected, at=at, reason=reason)
             if connected:
                 conn.execute(
                     "UPDATE charge_points SET connected = 1, connected_since = ?, last_seen_at = ?,"
@@ -295,6 +318,7 @@ class SqliteChargers:
 
     async def mark_all_disconnected(self) -> None:
         def op(conn: sqlite3.Connection) -> None:
+            close_open_connections(conn, SERVER_STOPPED)
             conn.execute(
                 "UPDATE charge_points SET connected = 0, connected_since = NULL WHERE connected = 1"
             )

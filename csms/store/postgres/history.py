@@ -1,0 +1,200 @@
+"""Connection and status history on PostgreSQL.
+
+The intervals are written by the chargers repository (csms.store.postgres.chargers), in the
+commit of the change that causes them; here they are read and purged."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+import asyncpg
+
+from csms.domain.history import REPLACED, ConnectionInterval, StatusInterval
+from csms.domain.paging import Page, Paged, paged
+from csms.store.postgres.database import PostgresDatabase
+
+__all__ = [
+    "PostgresHistory",
+    "close_open_connections",
+    "record_connection_change",
+    "record_status_change",
+]
+
+
+async def record_connection_change(
+    conn: asyncpg.Connection, cp_id: str, *, connected: bool, at: datetime, reason: str | None
+) -> None:
+    """Inside the write that records the connection: open an interval, or close the open one."""
+    # Connecting, what is still open is the connection this one replaces (the newest wins, and
+    # the replaced one's late close is not recorded).
+    await conn.execute(
+        "UPDATE connection_history SET disconnected_at = greatest(connected_at, $2), reason = $3"
+        " WHERE charge_point_id = $1 AND disconnected_at IS NULL",
+        cp_id,
+        at,
+        REPLACED if connected else reason,
+    )
+    if connected:
+        # The charger's id as registered, whatever the case the connection used.
+        await conn.execute(
+            "INSERT INTO connection_history (charge_point_id, connected_at)"
+            " SELECT id, $2 FROM charge_points WHERE id = $1",
+            cp_id,
+            at,
+        )
+
+
+async def close_open_connections(conn: asyncpg.Connection, reason: str) -> None:
+    """At start, before any charger connects: what is still open was cut by a stop that wrote
+    nothing; it ended when the charger was last heard (persisted once a minute)."""
+    await conn.execute(
+        "UPDATE connection_history h SET reason = $1, disconnected_at ="
+        " greatest(h.connected_at, coalesce(cp.last_seen_at, h.connected_at))"
+        " FROM charge_points cp WHERE cp.id = h.charge_point_id AND h.disconnected_at IS NULL",
+        reason,
+    )
+
+
+async def record_status_change(
+    conn: asyncpg.Connection,
+    cp_id: str,
+    evse_id: int,
+    connector_id: int,
+    status: str,
+    error_code: str | None,
+    at: datetime,
+) -> None:
+    """Inside the write that made this the connector's status: close the open interval and open
+    a new one, unless the status and error are the same (a repeat is not a new interval)."""
+    # One round trip: both statements see the open interval as it was before either ran.
+    await conn.execute(
+        "WITH closed AS (UPDATE status_history SET to_at = greatest(from_at, $6)"
+        "  WHERE charge_point_id = $1 AND evse_id = $2 AND connector_id = $3 AND to_at IS NULL"
+        "  AND (status, error_code) IS DISTINCT FROM ($4, $5))"
+        " INSERT INTO status_history (charge_point_id, evse_id, connector_id, status, error_code,"
+        " from_at) SELECT id, $2, $3, $4, $5, $6 FROM charge_points WHERE id = $1"
+        " AND NOT EXISTS (SELECT 1 FROM status_history"
+        "  WHERE charge_point_id = $1 AND evse_id = $2 AND connector_id = $3 AND to_at IS NULL"
+        "  AND status = $4 AND error_code IS NOT DISTINCT FROM $5)",
+        cp_id,
+        evse_id,
+        connector_id,
+        status,
+        error_code,
+        at,
+    )
+
+
+def _connection(row: asyncpg.Record) -> ConnectionInterval:
+    return ConnectionInterval(
+        row["charge_point_id"], row["connected_at"], row["disconnected_at"], row["reason"]
+    )
+
+
+def _status(row: asyncpg.Record) -> StatusInterval:
+    return StatusInterval(
+        row["charge_point_id"],
+        row["evse_id"],
+        row["connector_id"],
+        row["status"],
+        row["error_code"],
+        row["from_at"],
+        row["to_at"],
+    )
+
+
+_CONNECTIONS = (
+    "SELECT id, charge_point_id, connected_at, disconnected_at, reason FROM connection_history"
+)
+_STATUSES = (
+    "SELECT id, charge_point_id, evse_id, connector_id, status, error_code, from_at, to_at"
+    " FROM status_history"
+)
+
+
+class PostgresHistory:
+    def __init__(self, db: PostgresDatabase) -> None:
+        self._db = db
+
+    async def list_connections(
+        self, cp_id: str, page: Page[int], *, start: datetime, end: datetime
+    ) -> Paged[tuple[int, ConnectionInterval]]:
+        async def read(conn: asyncpg.Connection) -> Paged[tuple[int, ConnectionInterval]]:
+            rows = await conn.fetch(
+                f"{_CONNECTIONS} WHERE charge_point_id = $1 AND connected_at < $2"
+                " AND (disconnected_at IS NULL OR disconnected_at > $3) AND id > $4"
+                " ORDER BY id LIMIT $5",
+                cp_id,
+                end,
+                start,
+                page.starting_after or 0,
+                page.fetch,
+            )
+            return paged([(r["id"], _connection(r)) for r in rows], page)
+
+        return await self._db.read(read)
+
+    async def list_statuses(
+        self,
+        cp_id: str,
+        page: Page[int],
+        *,
+        start: datetime,
+        end: datetime,
+        evse_id: int | None = None,
+    ) -> Paged[tuple[int, StatusInterval]]:
+        async def read(conn: asyncpg.Connection) -> Paged[tuple[int, StatusInterval]]:
+            rows = await conn.fetch(
+                f"{_STATUSES} WHERE charge_point_id = $1 AND from_at < $2"
+                " AND (to_at IS NULL OR to_at > $3) AND id > $4"
+                " AND ($5::integer IS NULL OR evse_id = $5) ORDER BY id LIMIT $6",
+                cp_id,
+                end,
+                start,
+                page.starting_after or 0,
+                evse_id,
+                page.fetch,
+            )
+            return paged([(r["id"], _status(r)) for r in rows], page)
+
+        return await self._db.read(read)
+
+    async def intervals(
+        self, cp_ids: Collection[str] | None, *, start: datetime, end: datetime
+    ) -> tuple[list[ConnectionInterval], list[StatusInterval]]:
+        ids = None if cp_ids is None else list(cp_ids)
+
+        async def read(
+            conn: asyncpg.Connection,
+        ) -> tuple[list[ConnectionInterval], list[StatusInterval]]:
+            which = " AND ($3::citext[] IS NULL OR charge_point_id = ANY($3::citext[]))"
+            connections = await conn.fetch(
+                f"{_CONNECTIONS} WHERE connected_at < $1"
+                f" AND (disconnected_at IS NULL OR disconnected_at > $2){which}",
+                end,
+                start,
+                ids,
+            )
+            statuses = await conn.fetch(
+                f"{_STATUSES} WHERE from_at < $1 AND (to_at IS NULL OR to_at > $2){which}",
+                end,
+                start,
+                ids,
+            )
+            return [_connection(r) for r in connections], [_status(r) for r in statuses]
+
+        return await self._db.read(read)
+
+    async def purge_history(self, before: datetime) -> int:
+        async def op(conn: asyncpg.Connection) -> int:
+            gone = await conn.fetchval(
+                "WITH a AS (DELETE FROM connection_history WHERE disconnected_at < $1 RETURNING 1),"
+                " b AS (DELETE FROM status_history WHERE to_at < $1 RETURNING 1)"
+                " SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)",
+                before,
+            )
+            return int(gone)
+
+        result: int = await self._db.write(op)
+        return result

@@ -1,0 +1,211 @@
+"""Connection and status history on SQLite (moments as milliseconds since the epoch).
+
+The intervals are written by the chargers repository (csms.store.sqlite.chargers), in the
+commit of the change that causes them; here they are read and purged."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection
+from datetime import datetime
+
+from csms.domain.history import REPLACED, ConnectionInterval, StatusInterval
+from csms.domain.paging import Page, Paged, paged
+from csms.store.sqlite.database import SqliteDatabase
+from csms.store.sqlite.values import epoch_ms, from_epoch_ms
+
+__all__ = [
+    "SqliteHistory",
+    "close_open_connections",
+    "record_connection_change",
+    "record_status_change",
+]
+
+_LAST_SEEN_MS = (
+    "(SELECT strftime('%s', cp.last_seen_at) * 1000 + CAST(substr(cp.last_seen_at, 21, 3)"
+    " AS INTEGER) FROM charge_points cp WHERE cp.id = connection_history.charge_point_id)"
+)
+
+
+def record_connection_change(
+    conn: sqlite3.Connection, cp_id: str, *, connected: bool, at: datetime, reason: str | None
+) -> None:
+    """Inside the write that records the connection: open an interval, or close the open one."""
+    moment = epoch_ms(at)
+    if connected:
+        # Still open: the connection this one replaces (the newest wins, and the replaced one's
+        # late close is not recorded).
+        conn.execute(
+            "UPDATE connection_history SET disconnected_at = max(connected_at, ?), reason = ?"
+            " WHERE charge_point_id = ? AND disconnected_at IS NULL",
+            (moment, REPLACED, cp_id),
+        )
+        # The charger's id as registered, whatever the case the connection used.
+        conn.execute(
+            "INSERT INTO connection_history (charge_point_id, connected_at)"
+            " SELECT id, ? FROM charge_points WHERE id = ?",
+            (moment, cp_id),
+        )
+    else:
+        conn.execute(
+            "UPDATE connection_history SET disconnected_at = max(connected_at, ?), reason = ?"
+            " WHERE charge_point_id = ? AND disconnected_at IS NULL",
+            (moment, reason, cp_id),
+        )
+
+
+def close_open_connections(conn: sqlite3.Connection, reason: str) -> None:
+    """At start, before any charger connects: what is still open was cut by a stop that wrote
+    nothing; it ended when the charger was last heard (persisted once a minute)."""
+    conn.execute(
+        f"UPDATE connection_history SET reason = ?, disconnected_at = max(connected_at,"
+        f" coalesce({_LAST_SEEN_MS}, connected_at)) WHERE disconnected_at IS NULL",
+        (reason,),
+    )
+
+
+def record_status_change(
+    conn: sqlite3.Connection,
+    cp_id: str,
+    evse_id: int,
+    connector_id: int,
+    status: str,
+    error_code: str | None,
+    at: datetime,
+) -> None:
+    """Inside the write that made this the connector's status: close the open interval and open
+    a new one, unless the status and error are the same (a repeat is not a new interval)."""
+    key = (cp_id, evse_id, connector_id)
+    current = conn.execute(
+        "SELECT id, status, error_code FROM status_history WHERE charge_point_id = ?"
+        " AND evse_id = ? AND connector_id = ? AND to_at IS NULL",
+        key,
+    ).fetchone()
+    if current is not None and (current[1], current[2]) == (status, error_code):
+        return
+    moment = epoch_ms(at)
+    if current is not None:
+        conn.execute(
+            "UPDATE status_history SET to_at = max(from_at, ?) WHERE id = ?", (moment, current[0])
+        )
+    conn.execute(
+        "INSERT INTO status_history (charge_point_id, evse_id, connector_id, status, error_code,"
+        " from_at) SELECT id, ?, ?, ?, ?, ? FROM charge_points WHERE id = ?",
+        (evse_id, connector_id, status, error_code, moment, cp_id),
+    )
+
+
+def _ms(moment: int | None) -> datetime | None:
+    return None if moment is None else from_epoch_ms(moment)
+
+
+class SqliteHistory:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def list_connections(
+        self, cp_id: str, page: Page[int], *, start: datetime, end: datetime
+    ) -> Paged[tuple[int, ConnectionInterval]]:
+        after = page.starting_after or 0
+        args = (cp_id, epoch_ms(end), epoch_ms(start), after, page.fetch)
+
+        def read(conn: sqlite3.Connection) -> Paged[tuple[int, ConnectionInterval]]:
+            rows = conn.execute(
+                "SELECT id, charge_point_id, connected_at, disconnected_at, reason"
+                " FROM connection_history WHERE charge_point_id = ? AND connected_at < ?"
+                " AND (disconnected_at IS NULL OR disconnected_at > ?) AND id > ?"
+                " ORDER BY id LIMIT ?",
+                args,
+            ).fetchall()
+            return paged(
+                [
+                    (r[0], ConnectionInterval(r[1], from_epoch_ms(r[2]), _ms(r[3]), r[4]))
+                    for r in rows
+                ],
+                page,
+            )
+
+        return await self._db.read(read)
+
+    async def list_statuses(
+        self,
+        cp_id: str,
+        page: Page[int],
+        *,
+        start: datetime,
+        end: datetime,
+        evse_id: int | None = None,
+    ) -> Paged[tuple[int, StatusInterval]]:
+        after = page.starting_after or 0
+        sql = (
+            "SELECT id, charge_point_id, evse_id, connector_id, status, error_code, from_at, to_at"
+            " FROM status_history WHERE charge_point_id = ? AND from_at < ?"
+            " AND (to_at IS NULL OR to_at > ?) AND id > ?"
+        )
+        args: list[object] = [cp_id, epoch_ms(end), epoch_ms(start), after]
+        if evse_id is not None:
+            sql += " AND evse_id = ?"
+            args.append(evse_id)
+        args.append(page.fetch)
+
+        def read(conn: sqlite3.Connection) -> Paged[tuple[int, StatusInterval]]:
+            rows = conn.execute(sql + " ORDER BY id LIMIT ?", args).fetchall()
+            return paged([(r[0], _status(r, 1)) for r in rows], page)
+
+        return await self._db.read(read)
+
+    async def intervals(
+        self, cp_ids: Collection[str] | None, *, start: datetime, end: datetime
+    ) -> tuple[list[ConnectionInterval], list[StatusInterval]]:
+        window = (epoch_ms(end), epoch_ms(start))
+
+        def read(conn: sqlite3.Connection) -> tuple[list[ConnectionInterval], list[StatusInterval]]:
+            connections = conn.execute(
+                "SELECT charge_point_id, connected_at, disconnected_at, reason"
+                " FROM connection_history WHERE connected_at < ?"
+                " AND (disconnected_at IS NULL OR disconnected_at > ?)",
+                window,
+            ).fetchall()
+            statuses = conn.execute(
+                "SELECT charge_point_id, evse_id, connector_id, status, error_code, from_at, to_at"
+                " FROM status_history WHERE from_at < ? AND (to_at IS NULL OR to_at > ?)",
+                window,
+            ).fetchall()
+            wanted = None if cp_ids is None else {c.lower() for c in cp_ids}
+            return (
+                [
+                    ConnectionInterval(r[0], from_epoch_ms(r[1]), _ms(r[2]), r[3])
+                    for r in connections
+                    if wanted is None or r[0].lower() in wanted
+                ],
+                [_status(r) for r in statuses if wanted is None or r[0].lower() in wanted],
+            )
+
+        return await self._db.read(read)
+
+    async def purge_history(self, before: datetime) -> int:
+        moment = epoch_ms(before)
+
+        def op(conn: sqlite3.Connection) -> int:
+            gone = conn.execute(
+                "DELETE FROM connection_history WHERE disconnected_at < ?", (moment,)
+            ).rowcount
+            gone += conn.execute("DELETE FROM status_history WHERE to_at < ?", (moment,)).rowcount
+            return int(gone)
+
+        result: int = await self._db.write(op)
+        return result
+
+
+def _status(row: sqlite3.Row, at: int = 0) -> StatusInterval:
+    """The interval in ``row``'s columns from ``at`` on: charger, EVSE, connector, status, error,
+    from, to."""
+    return StatusInterval(
+        row[at],
+        row[at + 1],
+        row[at + 2],
+        row[at + 3],
+        row[at + 4],
+        from_epoch_ms(row[at + 5]),
+        _ms(row[at + 6]),
+    )
