@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a car takes to follow a new charging limit",
     )
     p.add_argument(
+        "--no-smart-charging",
+        dest="smart_charging",
+        action="store_false",
+        help="chargers that refuse every charging profile (Rejected) and ignore limits",
+    )
+    p.add_argument(
         "--duration", type=_positive_float, default=None, help="seconds (default: until Ctrl-C)"
     )
     p.add_argument("--log-level", choices=LEVELS, default="info")
@@ -148,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         car_phases=args.car_phases,
         single_phase_every=args.single_phase_every,
         limit_delay=args.limit_delay,
+        smart_charging=args.smart_charging,
         duration=args.duration,
         ocpp=args.ocpp,
         id_token_type=args.id_token_type,

@@ -58,6 +58,8 @@ class FleetOptions:
     single_phase_every: int = 0
     # Seconds a car takes to follow a new charging limit.
     limit_delay: float = 2.0
+    # False: chargers without smart charging, which refuse every charging profile.
+    smart_charging: bool = True
 
     def car_phases_of(self, i: int) -> int:
         """The phases the cars of charger ``i`` (1-based) use."""
@@ -197,6 +199,7 @@ def _build(options: FleetOptions, i: int, hint: IdTagHint | None) -> Simulator:
         "car_max_current": options.car_max_current,
         "car_phases": options.car_phases_of(i),
         "limit_delay": options.limit_delay,
+        "smart_charging": options.smart_charging,
     }
     charger: _HintedCharger16 | _HintedStation201
     if options.ocpp == "2.0.1":

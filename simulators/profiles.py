@@ -135,11 +135,18 @@ def profile_limit_w(
 
 
 class ProfileStore:
-    def __init__(self, phases: int = 3) -> None:
+    """A station's installed profiles. Without ``smart_charging`` (a charger that cannot do
+    it) it keeps none: every profile is refused and the cars draw all they can."""
+
+    def __init__(self, phases: int = 3, *, smart_charging: bool = True) -> None:
         self.phases = phases
+        self.smart_charging = smart_charging
         self._installed: list[Installed] = []
 
-    def install(self, connector_id: int, profile: dict[str, Any]) -> None:
+    def install(self, connector_id: int, profile: dict[str, Any]) -> bool:
+        """Keep the profile; False (refused, nothing kept) without smart charging."""
+        if not self.smart_charging:
+            return False
         new = Installed(connector_id, profile)
         # Same id, or same purpose+stack level on the connector, is replaced.
         self._installed = [
@@ -153,6 +160,7 @@ class ProfileStore:
             )
         ]
         self._installed.append(new)
+        return True
 
     def clear(
         self,

@@ -232,7 +232,8 @@ class ChargePoint16Simulator(ChargePoint16Sessions):
             conn = self.connectors.get(connector_id)
             if conn is None or conn.tx is None:
                 return rejected
-        self.profiles.install(connector_id, cs_charging_profiles)
+        if not self.profiles.install(connector_id, cs_charging_profiles):
+            return rejected  # a charger without smart charging
         self.refresh_limits()
         return call_result.SetChargingProfile(status="Accepted")
 

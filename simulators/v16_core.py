@@ -51,6 +51,7 @@ class ChargePoint16Core(QueuedDelivery, ChargePoint16Base):
         car_max_current: float = 32.0,
         car_phases: int = 3,
         limit_delay: float = DEFAULT_LIMIT_DELAY,
+        smart_charging: bool = True,
     ) -> None:
         super().__init__(
             identity,
@@ -70,7 +71,8 @@ class ChargePoint16Core(QueuedDelivery, ChargePoint16Base):
         self.finishing_seconds = finishing_seconds
 
         self.power_w = power_w
-        self.profiles = ProfileStore(phases)
+        # Without smart charging every profile is refused and the cars ignore limits.
+        self.profiles = ProfileStore(phases, smart_charging=smart_charging)
         car = Car(car_max_current, car_phases)
         # The connector's rating: power_w on the charger's phases at the nominal voltage.
         rating = power_w / (NOMINAL_VOLTAGE * phases)

@@ -286,7 +286,8 @@ class ChargePoint201Simulator(ChargePoint201Sessions):
                 return rejected
         if purpose == "ChargingStationExternalConstraints":
             return rejected  # only the station itself sets those
-        self.profiles.install(evse_id, profile)
+        if not self.profiles.install(evse_id, profile):
+            return rejected  # a charger without smart charging
         self.refresh_limits()
         return result.SetChargingProfile(status="Accepted")
 

@@ -58,6 +58,7 @@ class ChargePoint201Core(QueuedDelivery, ChargePoint201Base):
         car_max_current: float = 32.0,
         car_phases: int = 3,
         limit_delay: float = DEFAULT_LIMIT_DELAY,
+        smart_charging: bool = True,
     ) -> None:
         super().__init__(
             identity,
@@ -76,7 +77,8 @@ class ChargePoint201Core(QueuedDelivery, ChargePoint201Base):
         self.id_token_type = id_token_type
         self.phases = phases
         self.power_w = power_w
-        self.profiles = ProfileStore(phases)
+        # Without smart charging every profile is refused and the cars ignore limits.
+        self.profiles = ProfileStore(phases, smart_charging=smart_charging)
         car = Car(car_max_current, car_phases)
         # The EVSE's rating: power_w on the station's phases at the nominal voltage.
         rating = power_w / (NOMINAL_VOLTAGE * phases)

@@ -4,6 +4,7 @@ accept, and the shares following sessions that start and stop."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +138,100 @@ async def test_a_building_load_on_the_meter_is_left_free_and_a_silent_meter_hold
             await sim.stop()
     finally:
         await stop_csms(running)
+
+
+EVSE_MAX_A = 16.0  # the refusing charger's EVSE: what is held back for it
+
+
+def _session(view: dict[str, Any], cp_id: str) -> dict[str, Any]:
+    return next(s for s in view["sessions"] if s["chargePointId"] == cp_id)
+
+
+async def _until(
+    api: httpx.AsyncClient, circuit: str, check: Callable[[dict[str, Any]], bool], what: str
+) -> dict[str, Any]:
+    """The allocation once ``check`` holds, bounded (10 s)."""
+    view: dict[str, Any] = {}
+    for _ in range(100):
+        view = await _allocation(api, circuit)
+        if check(view):
+            return view
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never {what}: {view}")
+
+
+async def test_a_charger_that_refuses_profiles_is_held_back_at_its_maximum_and_the_other_follows(
+    csms: RunningCsms,
+) -> None:
+    api = csms.api()
+    await csms.add_id_tag(TAG)
+    unmanaged: list[tuple[str | None, dict[str, Any]]] = []
+    csms.system.services.events.listen(
+        "loadmanagement.unmanaged", lambda cp_id, data: unmanaged.append((cp_id, data))
+    )
+    for cp_id in ("LM-U", "LM-S"):
+        await csms.register(cp_id)
+    power = {"powerOptions": {"maxAmperage": EVSE_MAX_A}}
+    response = await api.patch("/api/v1/charge-points/LM-U/evses/1", json=power)
+    assert response.status_code == 200, response.text
+    circuit = {"id": "yard", "name": "Yard", "phases": "three_phase", "maxCurrent": 32}
+    assert (await api.post("/api/v1/circuits", json=circuit)).status_code == 201
+    for cp_id in ("LM-U", "LM-S"):
+        response = await api.post(
+            "/api/v1/circuits/yard/attach-charge-point", json={"chargePointId": cp_id}
+        )
+        assert response.status_code == 200, response.text
+
+    # Both cars could take 32 A; LM-U's outlet is rated 16 A (its EVSE's maximum), LM-S's 32 A.
+    options: dict[str, Any] = {"meter_interval": 0.5, "session_seconds": 120, "limit_delay": 1.0}
+    refusing = ChargePoint16Simulator(
+        "LM-U", csms.ocpp_url, connectors=1, power_w=11040, smart_charging=False, **options
+    )
+    accepting = ChargePoint201Simulator("LM-S", csms.ocpp_url, evses=1, power_w=22080, **options)
+    sims = (refusing, accepting)
+    for sim in sims:
+        await sim.start()
+    try:
+        for sim in sims:
+            await sim.wait_booted(timeout=5)
+        # The 0 A TxDefaultProfile, refused: LM-U is unmanaged before any session.
+        for _ in range(50):
+            if unmanaged:
+                break
+            await asyncio.sleep(0.1)
+        assert unmanaged == [("LM-U", {"reason": "TxDefaultProfile refused"})]
+        refusing.start_session(1, TAG)
+        accepting.start_session(1, TAG)
+
+        # LM-U's 16 A are held back: LM-S gets the other 16 A of the 32 A circuit.
+        await _settled(api, "yard", {"LM-S": 32.0 - EVSE_MAX_A})
+        view = await _until(api, "yard", lambda v: len(v["sessions"]) == 2, "both sessions")
+        u = _session(view, "LM-U")
+        assert (u["state"], u["allocatedA"], u["profile"]) == ("unmanaged", 0.0, None)
+        assert _session(view, "LM-S")["state"] == "charging"
+        assert view["allocated"] == dict.fromkeys(("L1", "L2", "L3"), 32.0 - EVSE_MAX_A)
+        assert all(amps + EVSE_MAX_A <= view["maxCurrent"] for amps in view["allocated"].values())
+        # LM-U was never sent a TxProfile, and it ignores limits: its car takes all 16 A.
+        purposes = {
+            p["csChargingProfiles"]["chargingProfilePurpose"]
+            for action, p in refusing.received
+            if action == "SetChargingProfile"
+        }
+        assert purposes == {"TxDefaultProfile"}
+
+        # Within the car's delay and a few samples, LM-S draws its limit, and reports it.
+        limit = float(_session(view, "LM-S")["allocatedA"])
+        outlet = accepting.evse(1).outlet
+
+        def followed(now: dict[str, Any]) -> bool:
+            _, draw = outlet.followed()
+            measured = float(_session(now, "LM-S")["measuredA"])
+            return abs(measured - limit) <= 1.0 and abs(draw.current_a - limit) <= 1.0
+
+        await _until(api, "yard", followed, f"LM-S drawing its {limit} A")
+        # LM-U ignores limits: its car takes all its outlet's 16 A; both together fit.
+        assert refusing.connector(1).outlet.current_a == EVSE_MAX_A
+        assert outlet.current_a + EVSE_MAX_A <= view["maxCurrent"] + 0.05
+    finally:
+        for sim in sims:
+            await sim.stop()

@@ -301,10 +301,11 @@ def test_car_options_reach_the_fleet_and_every_nth_charger_has_single_phase_cars
     monkeypatch.setattr(cli, "configure_logging", lambda level: None)
     argv = ["--chargers", "4", "--url", "ws://127.0.0.1:9/ocpp", "--ocpp", ocpp]
     extra = ["--car-max-current", "16", "--single-phase-every", "2", "--limit-delay", "0"]
-    assert cli.main([*argv, *extra]) == 0
+    assert cli.main([*argv, *extra, "--no-smart-charging"]) == 0
     (options,) = ran
     assert (options.car_max_current, options.car_phases, options.single_phase_every) == (16, 3, 2)
     fleet = build_fleet(options)
+    assert {sim.profiles.smart_charging for sim in fleet} == {False}
     cars = []
     for sim in fleet:
         outlets = (

@@ -166,6 +166,31 @@ async def test_a_tx_profile_is_followed_after_the_delay_and_below_6_a_nothing_is
             await sim.stop()
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_without_smart_charging_profiles_are_rejected_and_the_car_takes_all(
+    version: str,
+) -> None:
+    fake = _fake(version)
+    async with running(fake, _subprotocol(version)) as url:
+        sim = _simulator(version, url, car_max_current=32, limit_delay=0.1, smart_charging=False)
+        await sim.start()
+        try:
+            await sim.wait_booted(5)
+            task = sim.start_session(1, "TAG")
+            await _wait_for_sample(fake, version, lambda s: _currents(s).get("L3") == 32)
+            action, payload = _tx_profile(version, 10, "A", sim.transaction_id(1))
+            assert await fake.send_call(action, payload) == {"status": "Rejected"}
+            assert len(sim.profiles) == 0
+            # Well past the delay (ten samples of 50 ms), still the car's full 32 A.
+            seen = len(_samples(fake, version))
+            await fake.wait_until(lambda: len(_samples(fake, version)) >= seen + 10)
+            sampled = _samples(fake, version)[-1]
+            assert _currents(sampled) == {"L1": 32.0, "L2": 32.0, "L3": 32.0}
+            task.cancel()
+        finally:
+            await sim.stop()
+
+
 def _closes(fake: FakeCsms) -> list[int]:
     """Where in ``fake.wire`` each connection ended."""
     return [i for i, event in enumerate(fake.wire) if event[0] == "closed"]
