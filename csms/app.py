@@ -188,6 +188,7 @@ class CentralSystem:
         services = self.services
         services.load_manager.attach(events)
         services.circuits.on_change = services.load_manager.on_circuit_event
+        services.evses.on_change = services.load_manager.on_evse_change
         self._protocols = {
             "1.6": ProtocolSupport(
                 "1.6",

@@ -123,6 +123,7 @@ class OcppConnection:
         self.last_seen_at = self.connected_at
         self._call_lock = asyncio.Lock()
         self._pending: _PendingCall | None = None
+        self._answers_only = False  # the socket is closing: only answers are read
         self._follow_ups: list[FollowUp] = []
         self._follow_up_tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -150,7 +151,11 @@ class OcppConnection:
                 try:
                     await self._on_frame(message)
                 except ChargerUnavailable:
-                    break  # our answer could not be sent: the socket is gone
+                    # Our answer could not be sent: the socket is closing. Frames it delivered
+                    # before the close are still read, for an answer to our pending call (a
+                    # charger answers a Reset, then closes to reboot, while we were busy with
+                    # its previous call); calls among them are not handled.
+                    self._answers_only = True
         finally:
             self._mark_closed()
 
@@ -184,6 +189,8 @@ class OcppConnection:
             return
         message_type, unique_id = message[0], message[1]
         if message_type == MessageType.CALL:
+            if self._answers_only:
+                return
             await self._on_call(message, text)
         elif (message_type == MessageType.CALL_RESULT and len(message) == 3) or (
             message_type == MessageType.CALL_ERROR and len(message) == 5
@@ -348,8 +355,8 @@ class OcppConnection:
         await self._transport.close(code, reason)
 
     def _mark_closed(self) -> None:
-        if self._closed:
-            return
+        """No call goes out any more, and the pending one fails: at the end of the read loop,
+        or on our own close."""
         self._closed = True
         for task in self._follow_up_tasks:
             task.cancel()
@@ -389,5 +396,7 @@ class OcppConnection:
         try:
             await self._transport.send(frame)
         except Exception as exc:  # the socket went away under us
-            self._mark_closed()
+            # No new call goes out; the pending one fails only when the read loop ends, after
+            # the frames that arrived before the close (its answer may be among them).
+            self._closed = True
             raise ChargerUnavailable(f"{self._cp_id} connection closed") from exc

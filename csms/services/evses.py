@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from csms.domain.assets import ChargingStationModel, EvseRecord
 from csms.domain.clock import Clock
 from csms.domain.errors import NotFound
@@ -25,6 +27,8 @@ class EvseService:
         self._chargers = chargers
         self._catalogue = catalogue
         self._clock = clock
+        # Told the charger's id after a change of its EVSEs (the load manager reads them).
+        self.on_change: Callable[[str], None] | None = None
 
     async def list_evses(self, cp_id: str) -> list[Evse]:
         """Every EVSE the charger reported or the operator recorded (EVSE 0, the station
@@ -47,6 +51,7 @@ class EvseService:
 
     async def update(self, cp_id: str, evse_id: int, changes: EvseChanges) -> Evse:
         record = await self._evses.update_evse(cp_id, evse_id, changes, self._clock())
+        self._changed(cp_id)
         return await self._resolved(await self._charge_point(cp_id), evse_id, record)
 
     async def update_connector(
@@ -55,7 +60,12 @@ class EvseService:
         record = await self._evses.update_connector_spec(
             cp_id, evse_id, connector_id, changes, self._clock()
         )
+        self._changed(cp_id)
         return await self._resolved(await self._charge_point(cp_id), evse_id, record)
+
+    def _changed(self, cp_id: str) -> None:
+        if self.on_change is not None:
+            self.on_change(cp_id)
 
     async def _resolved(self, cp: ChargePoint, evse_id: int, record: EvseRecord | None) -> Evse:
         return resolve_evse(cp.id, evse_id, record, await self._model(cp), cp.connectors)

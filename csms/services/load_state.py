@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from csms.domain.allocation import HeldBack
 from csms.domain.circuits import Circuit, Member, evse_supply_lines, own_lines
 from csms.domain.evses import Evse, resolve_evse
 from csms.domain.models import MeterSample
@@ -152,21 +153,34 @@ def allocation_view(
     supply_lines: Mapping[str, tuple[str, ...]],
     in_force: Mapping[str, SentProfile],
     where: Where,
+    reserved: Iterable[HeldBack],
     uncontrolled: Mapping[str, Mapping[str, float]],
-    drawn: Mapping[str, Mapping[str, float]],
     targets: Mapping[str, float],
     at: datetime,
+    *,
+    only: str | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Per circuit: the API's allocation document, phases named as the circuit names them.
-    ``allocated`` sums the limits chargers have accepted below the circuit (what the invariant
-    is about), not the allocator's unrounded shares."""
+    """Per circuit (or ``only`` that one): the API's allocation document, phases named as the
+    circuit names them. ``allocated`` sums the limits chargers have accepted below the circuit
+    (what the invariant is about), not the allocator's unrounded shares; ``measured`` what the
+    sessions below it draw now; ``reserved`` what is held back below it for offline and
+    unmanaged chargers."""
     allocated: dict[str, dict[str, float]] = {}
-    for key, (charger, _, session_lines) in where.items():
+    measured: dict[str, dict[str, float]] = {}
+    for key, (charger, session, session_lines) in where.items():
+        circuit_id = charger.member.circuit_id
         sent = in_force.get(key)
         if sent is not None:  # an offline charger goes on applying it
-            add_drawn(allocated, circuits, charger.member.circuit_id, sent.limit, session_lines)
+            add_drawn(allocated, circuits, circuit_id, sent.limit, session_lines)
+        add_drawn(measured, circuits, circuit_id, session.drawn(), session_lines)
+    held: dict[str, dict[str, float]] = {}
+    for hold in reserved:
+        for line, amps in hold.per_line.items():
+            add_drawn(held, circuits, hold.circuit_id, amps, (line,))
     view: dict[str, dict[str, Any]] = {}
     for circuit in circuits.values():
+        if only is not None and circuit.id != only:
+            continue
         own, lines = own_lines(circuit.phases), supply_lines[circuit.id]
 
         def local(
@@ -209,7 +223,8 @@ def allocation_view(
             "circuitId": circuit.id,
             "maxCurrent": circuit.max_current,
             "allocated": local(allocated.get(circuit.id, {})),
-            "measured": local(drawn.get(circuit.id, {})),
+            "measured": local(measured.get(circuit.id, {})),
+            "reserved": local(held.get(circuit.id, {})),
             "uncontrolled": local(uncontrolled.get(circuit.id, {})),
             "updatedAt": at,
             "sessions": sorted(sessions, key=lambda s: (s["chargePointId"], s["evseId"])),

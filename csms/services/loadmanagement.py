@@ -17,16 +17,16 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from csms.domain.allocation import CircuitCapacity, HeldBack, SessionDemand, allocate
+from csms.domain.allocation import HeldBack, allocate
 from csms.domain.circuits import (
     Circuit,
     CircuitEvent,
     CircuitEventKind,
-    CircuitMode,
     circuit_supply_lines,
-    evse_supply_lines,
 )
 from csms.domain.clock import Clock
 from csms.domain.paging import Page
@@ -34,6 +34,7 @@ from csms.domain.profile_plan import plan_profiles, whole_amps
 from csms.domain.transactions import transaction_pk
 from csms.log import get_logger
 from csms.services.events import EventBus
+from csms.services.load_demands import LEND_AFTER_S, LEND_MARGIN_A, gather
 from csms.services.load_state import (
     ChargerState,
     CircuitSource,
@@ -42,12 +43,10 @@ from csms.services.load_state import (
     Reading,
     SessionSource,
     SessionState,
-    add_drawn,
+    Where,
     allocation_view,
     currents_of,
-    evse_of,
     session_key,
-    session_lines,
     uncontrolled_load,
 )
 from csms.services.profile_sender import SentProfile, Target
@@ -57,13 +56,20 @@ __all__ = ["LoadManager"]
 log = get_logger(__name__)
 
 COALESCE_S = 0.05  # a wake-up waits this long for more changes: a burst is one allocation
-LEND_AFTER_S = 60.0
-"""A session drawing well below its limit for this long lends the difference to the others."""
-LEND_MARGIN_A = 2.0
-"""'Well below': this much under its limit; it keeps this much above what it draws."""
 RETRY_S = 2.0
 """When a profile could not be delivered (not refused), the next attempt comes this much later."""
 _ACTIVE_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class _LastRound:
+    """What the last allocation decided, for its view."""
+
+    where: Where
+    reserved: list[HeldBack]
+    uncontrolled: dict[str, dict[str, float]]
+    targets: dict[str, float]
+    at: datetime
 
 
 class LoadManager:
@@ -102,8 +108,9 @@ class LoadManager:
         self._retry: asyncio.TimerHandle | None = None
         self._silence: dict[str, asyncio.TimerHandle] = {}
         self._reload = True
+        self._online: set[str] = set()  # lower-case ids of the chargers connected now
         self._lending_only = True
-        self.last_allocation: dict[str, dict[str, Any]] = {}
+        self._last: _LastRound | None = None
         self.on_unmanaged: Callable[[str, str], None] | None = None
 
     # --- wiring --------------------------------------------------------------------------------
@@ -130,6 +137,12 @@ class LoadManager:
         else:
             self._reload = True
         self.wake(lending=False)
+
+    def on_evse_change(self, cp_id: str) -> None:
+        """An EVSE's maximum, phases or wiring changed: read them again."""
+        if cp_id.lower() in self._chargers:
+            self._reload = True
+            self.wake(lending=False)
 
     def wake(self, *, lending: bool) -> None:
         if not lending:
@@ -210,8 +223,16 @@ class LoadManager:
             self.wake(lending=False)
 
     def _on_connection(self, cp_id: str | None, connected: bool) -> None:
+        if cp_id is None:
+            return
+        # Noted for every charger: one attached while _load runs is not known yet, and the
+        # gateway registers the session only after this event.
+        if connected:
+            self._online.add(cp_id.lower())
+        else:
+            self._online.discard(cp_id.lower())
         charger = self._charger(cp_id)
-        if charger is None or cp_id is None:
+        if charger is None:
             return
         charger.connected = connected
         if connected:
@@ -254,7 +275,7 @@ class LoadManager:
         chargers: dict[str, ChargerState] = {}
         for cp_key, member in members.items():
             known = self._chargers.get(cp_key)
-            charger = known or ChargerState(member, connected=self._is_connected(cp_key))
+            charger = known or ChargerState(member, connected=self._connected(cp_key))
             charger.member = member
             try:
                 charger.evses = {
@@ -267,7 +288,7 @@ class LoadManager:
             chargers[cp_key] = charger
         # After the last await: a charger that connected meanwhile is connected.
         for cp_key, charger in chargers.items():
-            charger.connected = self._is_connected(cp_key)
+            charger.connected = self._connected(cp_key)
         self._chargers = chargers
         for key in [k for k in self._in_force if k.split("/", 1)[0] not in chargers]:
             self._in_force.pop(key)  # detached: its profile is no longer ours to count
@@ -276,6 +297,9 @@ class LoadManager:
                 with contextlib.suppress(Exception):
                     found = await self._transactions.find(f"tx_{session.pk}")
                     session.priority = found.priority
+
+    def _connected(self, cp_key: str) -> bool:
+        return cp_key in self._online or self._is_connected(cp_key)
 
     async def _load_sessions(self, cp_id: str) -> None:
         active = await self._transactions.list_transactions(
@@ -293,101 +317,62 @@ class LoadManager:
 
     async def _reallocate(self, lending: bool) -> None:
         now = self._monotonic()
-        circuits = self._circuits
-        capacities = [
-            CircuitCapacity(
-                c.id,
-                c.parent_circuit_id,
-                c.max_current,
-                self._lines[c.id],
-                c.mode is CircuitMode.DYNAMIC,
-            )
-            for c in circuits.values()
-        ]
-        demands: list[SessionDemand] = []
-        held: list[HeldBack] = []
-        where: dict[str, tuple[ChargerState, SessionState, tuple[str, ...]]] = {}
-        drawn_below: dict[str, dict[str, float]] = {}
-        by_charger: dict[str, list[str]] = {}
-        for key in self._sessions:
-            by_charger.setdefault(key.split("/", 1)[0], []).append(key)
-        for charger in self._chargers.values():
-            circuit = circuits.get(charger.member.circuit_id)
-            if circuit is None:
-                continue
-            cp_id = charger.member.charge_point_id
-            if charger.unmanaged:
-                for evse in charger.evses.values() or [evse_of(charger, 1)]:
-                    lines = evse_supply_lines(
-                        self._lines[circuit.id],
-                        evse.power.phases,
-                        evse.power.phase_rotation,
-                        evse.power.connected_phase,
-                    )
-                    amps = evse.power.max_amperage or circuit.max_current
-                    held.append(HeldBack(circuit.id, dict.fromkeys(lines, amps)))
-                for key in by_charger.get(cp_id.lower(), ()):  # shown, not allocated
-                    session = self._sessions[key]
-                    where[key] = (
-                        charger,
-                        session,
-                        session_lines(charger, session, self._lines[circuit.id]),
-                    )
-                continue
-            for key in by_charger.get(cp_id.lower(), ()):
-                session = self._sessions[key]
-                lines = session_lines(charger, session, self._lines[circuit.id])
-                where[key] = (charger, session, lines)
-                add_drawn(drawn_below, self._circuits, circuit.id, session.drawn(), lines)
-                if not charger.connected:
-                    sent = self._in_force.get(key)
-                    if sent is not None:
-                        held.append(HeldBack(circuit.id, dict.fromkeys(lines, sent.limit)))
-                    continue
-                evse = evse_of(charger, session.evse_id)
-                limit = self._limits.get(key, 0.0)
-                expected = None
-                if session.low_since is not None and now - session.low_since >= LEND_AFTER_S:
-                    expected = session.drawn() + LEND_MARGIN_A
-                demands.append(
-                    SessionDemand(
-                        key,
-                        circuit.id,
-                        lines,
-                        max_current=evse.power.max_amperage or circuit.max_current,
-                        min_current=circuit.min_charge_point_current,
-                        priority=session.priority or charger.member.priority_of(session.evse_id),
-                        arrival=session.arrival,
-                        admitted=key in self._admitted and limit > 0,
-                        expected=expected,
-                        idle=session.suspended and circuit.set_session_limit_to_zero_on_idle,
-                    )
-                )
-        uncontrolled = uncontrolled_load(
-            self._circuits, self._lines, self._readings, drawn_below, now, self._meter_timeout
+        asked = gather(
+            self._circuits,
+            self._lines,
+            self._chargers,
+            self._sessions,
+            self._in_force,
+            self._limits,
+            self._admitted,
+            now,
         )
-        held.extend(HeldBack(circuit_id, per_line) for circuit_id, per_line in uncontrolled.items())
+        uncontrolled = uncontrolled_load(
+            self._circuits, self._lines, self._readings, asked.drawn_below, now, self._meter_timeout
+        )
+        held = [
+            *asked.reserved,
+            *(HeldBack(circuit_id, per_line) for circuit_id, per_line in uncontrolled.items()),
+        ]
         # Pure and on its own copies: on a worker thread, so that a large fleet's allocation
         # (tens of milliseconds for thousands of sessions) never holds up chargers' frames.
-        result = await asyncio.to_thread(allocate, capacities, demands, held)
-        minimums = {d.key: d.min_current for d in demands}
+        result = await asyncio.to_thread(allocate, asked.capacities, asked.demands, held)
+        minimums = {d.key: d.min_current for d in asked.demands}
         targets = {key: whole_amps(limit, minimums[key]) for key, limit in result.limits.items()}
-        await self._apply(targets, where, lending, now)
+        await self._apply(targets, asked.where, lending, now)
         self._limits = {
             key: self._in_force[key].limit if key in self._in_force else 0.0 for key in targets
         }
         self._admitted = {key for key, limit in targets.items() if limit > 0}
-        self.last_allocation = allocation_view(
+        self._last = _LastRound(asked.where, asked.reserved, uncontrolled, targets, self._clock())
+        await self._send_defaults()
+
+    @property
+    def last_allocation(self) -> dict[str, dict[str, Any]]:
+        """Every circuit's allocation document (see ``allocation``)."""
+        return self._view(None)
+
+    def allocation(self, circuit_id: str) -> dict[str, Any] | None:
+        """The circuit's allocation document, None before its first allocation: the last
+        round's limits and reserves, with what the sessions draw and the limits the chargers
+        have accepted as they are now."""
+        return self._view(circuit_id).get(circuit_id)
+
+    def _view(self, only: str | None) -> dict[str, dict[str, Any]]:
+        last = self._last
+        if last is None:
+            return {}
+        return allocation_view(
             self._circuits,
             self._lines,
             self._in_force,
-            where,
-            uncontrolled,
-            drawn_below,
-            targets,
-            self._clock(),
+            last.where,
+            last.reserved,
+            last.uncontrolled,
+            last.targets,
+            last.at,
+            only=only,
         )
-        await self._send_defaults()
 
     async def _apply(
         self,

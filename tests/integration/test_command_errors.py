@@ -232,6 +232,27 @@ async def test_a_disconnect_fails_the_command_at_once(csms: RunningCsms) -> None
     assert response.status_code == 409 and error_of(response)["code"] == "charger_offline"
 
 
+async def test_an_answer_sent_just_before_the_charger_closes_still_counts(
+    csms: RunningCsms,
+) -> None:
+    """A charger answers a Reset and closes to reboot while the server is still busy with a
+    call of its own: the server's answer to that call cannot go out any more, but the Reset's
+    answer, already received, must not be lost (it used to fail as charger_offline)."""
+    client = await connect(csms, "CP-REBOOT")
+    request = asyncio.create_task(
+        csms.api().post(action_url("CP-REBOOT", "reset"), json={"type": "Hard"})
+    )
+    reset = await client.recv()
+    assert reset[2] == "Reset"
+    status = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+    await client.send_raw(json.dumps([2, "status-1", "StatusNotification", status]))
+    await client.send_raw(json.dumps([3, reset[1], {"status": "Accepted"}]))
+    await client.close()
+    response = await request
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["status"] == "Accepted"
+
+
 async def test_disconnect_action_closes_the_socket(csms: RunningCsms) -> None:
     client = await connect(csms, "CP-BYE")
     response = await csms.api().post(

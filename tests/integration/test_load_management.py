@@ -195,7 +195,7 @@ async def test_a_charger_that_refuses_profiles_is_held_back_at_its_maximum_and_t
         for sim in sims:
             await sim.wait_booted(timeout=5)
         # The 0 A TxDefaultProfile, refused: LM-U is unmanaged before any session.
-        for _ in range(50):
+        for _ in range(100):  # bounded: 10 s, a busy machine's boot and first allocation
             if unmanaged:
                 break
             await asyncio.sleep(0.1)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from csms.domain.assets import EvseRecord
 from csms.domain.circuits import Circuit, CircuitEvent, CircuitEventKind, CircuitPhases, Member
 from csms.domain.clock import system_clock
 from csms.domain.evses import Evse, resolve_evse
@@ -41,8 +42,13 @@ class Sessions:
 
 
 class Evses:
+    def __init__(self) -> None:
+        self.max_amperage: dict[str, float] = {}  # by charger; none: no maximum recorded
+
     async def list_evses(self, cp_id: str) -> list[Evse]:
-        return [resolve_evse(cp_id, 1, None, None, ())]
+        amps = self.max_amperage.get(cp_id)
+        record = None if amps is None else EvseRecord(cp_id, 1, T, max_amperage=amps)
+        return [resolve_evse(cp_id, 1, record, None, ())]
 
 
 class Sender:
@@ -72,7 +78,11 @@ class Sender:
 
 
 def manager(
-    members: list[Member], *, max_current: float = 32.0, offline_reserved: float = 0.0
+    members: list[Member],
+    *,
+    max_current: float = 32.0,
+    offline_reserved: float = 0.0,
+    evses: Evses | None = None,
 ) -> tuple[LoadManager, EventBus, Sender, set[str]]:
     circuit = Circuit(
         "c",
@@ -89,7 +99,7 @@ def manager(
     lm = LoadManager(
         Circuits([circuit], members),
         Sessions(),
-        Evses(),
+        evses or Evses(),
         sender,
         events,
         system_clock,
@@ -207,3 +217,75 @@ async def test_a_profile_refused_for_a_session_that_just_ended_leaves_the_charge
     assert sender.batches[-1] == {"b/1": 32.0}  # A is not reserved: B takes the circuit
     states = {s["chargePointId"]: s["state"] for s in lm.last_allocation["c"]["sessions"]}
     assert states == {"B": "charging"}
+
+
+def draw(events: EventBus, cp_id: str, amps: float) -> None:
+    events.publish(
+        "meter.values",
+        cp_id,
+        evseId=1,
+        samples=tuple(
+            MeterSample(T, str(amps), "Current.Import", "A", phase=p) for p in ("L1", "L2", "L3")
+        ),
+    )
+
+
+async def test_an_unmanaged_chargers_draw_on_the_meter_is_not_counted_twice() -> None:
+    evses = Evses()
+    evses.max_amperage["U"] = 16.0
+    lm, events, sender, connected = manager([Member("c", "U"), Member("c", "S")], evses=evses)
+    connected.update({"u", "s"})
+    await lm._load()
+    start(events, "U", "1", 1)
+    sender.answers["U"] = "Rejected"
+    await allocate(lm)  # U refuses: unmanaged, its 16 A reserved
+    sender.answers.clear()
+    start(events, "S", "2", 2)
+    await allocate(lm)
+    assert sender.batches[-1] == {"s/1": 16.0}
+    # Both draw 16 A; the circuit's meter sees their 32 A and nothing else.
+    draw(events, "U", 16.0)
+    draw(events, "S", 16.0)
+    lm.on_circuit_event(
+        CircuitEvent(CircuitEventKind.CONSUMPTION, "c", T, reading=(32.0, 32.0, 32.0))
+    )
+    await allocate(lm)
+    view = lm.allocation("c")
+    assert view is not None
+    assert view["uncontrolled"] == {"L1": 0.0, "L2": 0.0, "L3": 0.0}
+    assert view["reserved"] == {"L1": 16.0, "L2": 16.0, "L3": 16.0}
+    assert view["measured"] == {"L1": 32.0, "L2": 32.0, "L3": 32.0}
+    assert sender.batches[-1] == {"s/1": 16.0}  # not cut to 0 by counting U twice
+    states = {s["chargePointId"]: s["state"] for s in view["sessions"]}
+    assert states == {"S": "charging", "U": "unmanaged"}
+
+
+async def test_the_view_shows_what_sessions_draw_now_and_evse_changes_are_read_again() -> None:
+    evses = Evses()
+    lm, events, sender, connected = manager([Member("c", "A")], evses=evses)
+    connected.add("a")
+    await lm._load()
+    start(events, "A", "1", 1)
+    await allocate(lm)
+    draw(events, "A", 12.5)  # no allocation runs for it
+    view = lm.allocation("c")
+    assert view is not None and view["sessions"][0]["measuredA"] == 12.5
+    assert view["measured"]["L2"] == 12.5
+    evses.max_amperage["A"] = 20.0
+    lm.on_evse_change("A")
+    await allocate(lm, reload=lm._reload)
+    assert sender.batches[-1] == {"a/1": 20.0}
+    lm.on_evse_change("not-on-a-circuit")  # ignored
+
+
+async def test_a_connection_seen_before_the_charger_is_loaded_still_counts() -> None:
+    # The gateway publishes charger.connected before it registers the session, and the event
+    # may come while the charger's circuit is still being read: neither may lose it.
+    lm, events, sender, _ = manager([Member("c", "A")])
+    events.publish("charger.connected", "A", ocppVersion="1.6")  # A is not loaded yet
+    await lm._load()  # is_connected still says no
+    await allocate(lm)
+    assert sender.defaults == ["A"]
+    events.publish("charger.disconnected", "A", closeCode=1006)
+    await lm._load()
+    assert not lm._chargers["a"].connected

@@ -42,7 +42,13 @@ class AllocationOut(ApiModel):
     circuit_id: str
     max_current: float
     allocated: dict[str, float] = Field(description="Per line: the sessions' limits below it.")
-    measured: dict[str, float] = Field(description="Per line: what the sessions below it draw.")
+    measured: dict[str, float] = Field(
+        description="Per line: what the sessions below it draw now (their latest Current.Import)."
+    )
+    reserved: dict[str, float] = Field(
+        description="Per line: held back below it for offline chargers (the limits they "
+        "accepted) and unmanaged ones (their EVSEs' maximum)."
+    )
     uncontrolled: dict[str, float] = Field(
         description="Per line: its meter's load the CSMS does not control, or what is held back "
         "while the meter is silent."
@@ -56,7 +62,7 @@ async def get_allocation(
     ctx: Ctx, circuit_id: Annotated[str, Path(max_length=64)]
 ) -> Envelope[AllocationOut]:
     circuit, _ = await ctx.circuits.get_circuit(circuit_id)  # 404 for an unknown circuit
-    view: dict[str, Any] | None = ctx.load_manager.last_allocation.get(circuit.id)
+    view: dict[str, Any] | None = ctx.load_manager.allocation(circuit.id)
     if view is None:  # not allocated yet (just created): nothing below it has a limit
         empty = {line: 0.0 for line in ("L1", "L2", "L3")}
         view = {
@@ -64,6 +70,7 @@ async def get_allocation(
             "maxCurrent": circuit.max_current,
             "allocated": empty,
             "measured": empty,
+            "reserved": empty,
             "uncontrolled": empty,
             "updatedAt": None,
             "sessions": [],
