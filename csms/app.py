@@ -46,6 +46,7 @@ from csms.services.events import EventBus
 from csms.services.evses import EvseService
 from csms.services.history import HistoryService
 from csms.services.id_tags import IdTagService
+from csms.services.kpis import KpiService
 from csms.services.loadmanagement import LoadManager
 from csms.services.message_log import MessageLog
 from csms.services.messages import MessageQueryService
@@ -105,6 +106,7 @@ class _Services:
     circuits: CircuitService
     load_manager: LoadManager
     history: HistoryService
+    kpis: KpiService
     events: EventBus
 
 
@@ -183,6 +185,7 @@ class CentralSystem:
                 clock,
                 retention=timedelta(days=settings.monitoring.history_retention_days),
             ),
+            kpis=KpiService(store.history, store.chargers, store.sites, clock),
             events=events,
         )
         services = self.services
@@ -230,6 +233,7 @@ class CentralSystem:
                 circuits=self.services.circuits,
                 load_manager=self.services.load_manager,
                 history=self.services.history,
+                kpis=self.services.kpis,
                 sessions=self.sessions,
                 events=events,
                 version=__version__,

@@ -22,6 +22,7 @@ from csms.api.routes import (
     health,
     history,
     id_tags,
+    kpis,
     messages,
     sites,
     transactions,
@@ -91,6 +92,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
         allocation,
         api_tokens,
         history,
+        kpis,
     )
     for module in routers:
         app.include_router(

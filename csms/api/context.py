@@ -16,6 +16,7 @@ from csms.services.events import EventBus
 from csms.services.evses import EvseService
 from csms.services.history import HistoryService
 from csms.services.id_tags import IdTagService
+from csms.services.kpis import KpiService
 from csms.services.loadmanagement import LoadManager
 from csms.services.messages import MessageQueryService
 from csms.services.reports import ReportService
@@ -41,6 +42,7 @@ class ApiContext:
     circuits: CircuitService
     load_manager: LoadManager
     history: HistoryService
+    kpis: KpiService
     sessions: SessionRegistry
     events: EventBus
     version: str

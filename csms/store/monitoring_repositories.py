@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from csms.domain.history import ConnectionInterval, StatusInterval
+from csms.domain.kpi_history import ChargerHistory
 from csms.domain.paging import Page, Paged
 
 __all__ = ["HistoryStore"]
@@ -39,6 +40,18 @@ class HistoryStore(Protocol):
         self, cp_ids: Collection[str] | None, *, start: datetime, end: datetime
     ) -> tuple[list[ConnectionInterval], list[StatusInterval]]:
         """Every interval overlapping [start, end) of these chargers (None: all), for the KPIs."""
+        ...
+
+    async def histories(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        cp_id: str | None = None,
+        site_ids: Collection[str] | None = None,
+    ) -> list[ChargerHistory]:
+        """For the KPIs: each charger in scope (``cp_id``; else those on ``site_ids``; else all)
+        with its registration and its intervals overlapping [start, end), open ones included."""
         ...
 
     async def purge_history(self, before: datetime) -> int:
