@@ -29,6 +29,7 @@ __all__ = [
     "DatabaseSettings",
     "LoadManagementSettings",
     "LogSettings",
+    "MonitoringSettings",
     "OcppSettings",
     "RuntimeSettings",
     "Settings",
@@ -142,6 +143,11 @@ class LoadManagementSettings(_Section):
     meter_timeout_s: float = Field(default=60.0, gt=0)
 
 
+class MonitoringSettings(_Section):
+    # Seconds a charger may stay disconnected before a CHARGER_DISCONNECTED alert is raised.
+    disconnected_alert_after_s: float = Field(default=300.0, gt=0)
+
+
 class LogSettings(_Section):
     format: Literal["console", "json"] = "console"
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -157,6 +163,7 @@ class Settings(_Section):
     api: ApiSettings = ApiSettings()
     database: DatabaseSettings = DatabaseSettings()
     loadmanagement: LoadManagementSettings = LoadManagementSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     log: LogSettings = LogSettings()
     runtime: RuntimeSettings = RuntimeSettings()
 

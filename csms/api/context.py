@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from csms.ocpp.sessions import SessionRegistry
+from csms.services.alerts import AlertService
 from csms.services.api_tokens import ApiTokenService
 from csms.services.catalogue import CatalogueService
 from csms.services.charger_state import ChargerStateService
@@ -39,6 +40,7 @@ class ApiContext:
     evses: EvseService
     circuits: CircuitService
     load_manager: LoadManager
+    alerts: AlertService
     sessions: SessionRegistry
     events: EventBus
     version: str

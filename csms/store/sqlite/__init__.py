@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from csms.store.sqlite.alerts import SqliteAlerts
 from csms.store.sqlite.api_tokens import SqliteApiTokens
 from csms.store.sqlite.catalogue import SqliteCatalogue
 from csms.store.sqlite.charger_state import SqliteChargerState
@@ -58,6 +59,7 @@ class SqliteStore:
         self.message_log = SqliteMessageLog(db)
         self.commands = SqliteCommands(db)
         self.charger_state = SqliteChargerState(db)
+        self.alerts = SqliteAlerts(db)
 
     async def open(self) -> None:
         await self.database.open()
