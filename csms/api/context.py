@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from csms.ocpp.sessions import SessionRegistry
+from csms.services.alerts import AlertService
 from csms.services.api_tokens import ApiTokenService
 from csms.services.catalogue import CatalogueService
 from csms.services.charger_state import ChargerStateService
@@ -43,6 +44,7 @@ class ApiContext:
     load_manager: LoadManager
     history: HistoryService
     kpis: KpiService
+    alerts: AlertService
     sessions: SessionRegistry
     events: EventBus
     version: str

@@ -1,6 +1,6 @@
 """The store interface: one small repository protocol per aggregate (those of the estate in
-csms.store.estate_repositories, re-exported here), and the ``Store`` that
-holds one of each.
+csms.store.estate_repositories and of monitoring in csms.store.monitoring_repositories,
+re-exported here), and the ``Store`` that holds one of each.
 
 Services depend on the narrowest repository they need. Two backends implement them all:
 ``csms.store.sqlite`` (one file, the default) and ``csms.store.postgres``. Every write method
@@ -48,9 +48,10 @@ from csms.domain.updates import (
     IdTagChanges,
 )
 from csms.store.estate_repositories import CatalogueStore, CircuitStore, EvseStore, SiteStore
-from csms.store.monitoring_repositories import HistoryStore
+from csms.store.monitoring_repositories import AlertStore, HistoryStore
 
 __all__ = [
+    "AlertStore",
     "ApiTokenStore",
     "CatalogueStore",
     "ChargerReportStore",
@@ -380,6 +381,8 @@ class Store(Protocol):
     def commands(self) -> CommandStore: ...
     @property
     def charger_state(self) -> ChargerStateStore: ...
+    @property
+    def alerts(self) -> AlertStore: ...
 
     async def open(self) -> None:
         """Connect and migrate; raises DatabaseUnavailable when the database cannot be reached."""
