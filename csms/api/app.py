@@ -23,6 +23,7 @@ from csms.api.routes import (
     history,
     id_tags,
     messages,
+    monitoring_queries,
     sites,
     transactions,
 )
@@ -91,6 +92,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
         allocation,
         api_tokens,
         history,
+        monitoring_queries,
     )
     for module in routers:
         app.include_router(
