@@ -25,6 +25,7 @@ from csms.api.routes import (
     id_tags,
     kpis,
     messages,
+    monitoring_queries,
     sites,
     transactions,
 )
@@ -95,6 +96,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
         api_tokens,
         history,
         kpis,
+        monitoring_queries,
     )
     for module in routers:
         app.include_router(
