@@ -46,10 +46,12 @@ clean:
 # a table with PASS/FAIL per target and writes bench/results/latest.json. `--quick` for a smoke run.
 # Then the site tree's read time (10,000 chargers on 500 sites; bench/results/site_tree.json) and
 # the load allocator's (2,000 sessions on 200 circuits; bench/results/allocation.json) and load
-# management's reaction (a session's start to its first TxProfile; bench/results/lm_latency.json).
+# management's reaction (a session's start to its first TxProfile; bench/results/lm_latency.json)
+# and the KPIs of 10,000 chargers over 7 days (bench/results/kpis.json).
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.site_tree
 	$(BIN)/python -m bench.allocation
 	$(BIN)/python -m bench.lm_latency
+	$(BIN)/python -m bench.kpis

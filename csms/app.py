@@ -1,7 +1,8 @@
 """Composition root: builds the store, services, gateway and API, and runs them in one event loop.
 
-Shutdown order (as uvicorn does it): stop accepting chargers → close their connections → stop the
-API → flush the message log → close the store, each bounded in time.
+Shutdown order (as uvicorn does it): stop accepting chargers → close their connections → finish
+commands → store the alerts noted → stop the API → flush the message log → close the store, each
+bounded in time.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from csms.ocpp.v16.handlers import V16Handlers
 from csms.ocpp.v201.handlers import ALLOWED_BEFORE_BOOT as V201_ALLOWED_BEFORE_BOOT
 from csms.ocpp.v201.handlers import V201Handlers
 from csms.ocpp.versions import ProtocolSupport
+from csms.services.alerts import AlertService
 from csms.services.api_tokens import ApiTokenService
 from csms.services.authorization import AuthorizationService
 from csms.services.catalogue import CatalogueService
@@ -46,6 +48,7 @@ from csms.services.events import EventBus
 from csms.services.evses import EvseService
 from csms.services.history import HistoryService
 from csms.services.id_tags import IdTagService
+from csms.services.kpis import KpiService
 from csms.services.loadmanagement import LoadManager
 from csms.services.message_log import MessageLog
 from csms.services.messages import MessageQueryService
@@ -105,6 +108,8 @@ class _Services:
     circuits: CircuitService
     load_manager: LoadManager
     history: HistoryService
+    kpis: KpiService
+    alerts: AlertService
     events: EventBus
 
 
@@ -183,10 +188,19 @@ class CentralSystem:
                 clock,
                 retention=timedelta(days=settings.monitoring.history_retention_days),
             ),
+            kpis=KpiService(store.history, store.chargers, store.sites, clock),
+            alerts=AlertService(
+                store.alerts,
+                chargers,
+                events,
+                clock,
+                disconnected_after=settings.monitoring.disconnected_alert_after_s,
+            ),
             events=events,
         )
         services = self.services
         services.load_manager.attach(events)
+        services.alerts.attach(events)
         services.circuits.on_change = services.load_manager.on_circuit_event
         services.evses.on_change = services.load_manager.on_evse_change
         self._protocols = {
@@ -231,6 +245,8 @@ class CentralSystem:
                 circuits=self.services.circuits,
                 load_manager=self.services.load_manager,
                 history=self.services.history,
+                kpis=self.services.kpis,
+                alerts=self.services.alerts,
                 sessions=self.sessions,
                 events=events,
                 version=__version__,
@@ -284,6 +300,8 @@ class CentralSystem:
         # Nothing is connected to a process that just started, whatever the last one recorded.
         await self.store.chargers.mark_all_disconnected()
         self.sockets.load(await self.store.chargers.list_socket_states())
+        # Before the gateway: the chargers offline now are all of them, none connected yet.
+        await self.services.alerts.start()
         await self.services.api_tokens.install(self.settings.api.tokens)
         self._spawn(self.services.message_log.run(), "message-log")
         self._spawn(self._housekeeping(), "housekeeping")
@@ -333,6 +351,8 @@ class CentralSystem:
         await self.gateway.close_connections(timeout)
         # Commands still waiting fail at once now that their chargers are gone; record that.
         await self.services.commands.drain(timeout)
+        # After the last command.completed, before the store closes: alerts noted get stored.
+        await self.services.alerts.stop(timeout)
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
             with contextlib.suppress(Exception):

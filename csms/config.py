@@ -29,6 +29,7 @@ __all__ = [
     "DatabaseSettings",
     "LoadManagementSettings",
     "LogSettings",
+    "MonitoringSettings",
     "OcppSettings",
     "RuntimeSettings",
     "Settings",
@@ -145,6 +146,8 @@ class LoadManagementSettings(_Section):
 class MonitoringSettings(_Section):
     # How long connection and status intervals are kept once they have ended.
     history_retention_days: float = Field(default=400.0, gt=0)
+    # Seconds a charger may stay disconnected before a CHARGER_DISCONNECTED alert is raised.
+    disconnected_alert_after_s: float = Field(default=300.0, gt=0)
 
 
 class LogSettings(_Section):

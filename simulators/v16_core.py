@@ -160,6 +160,7 @@ class ChargePoint16Core(QueuedDelivery, ChargePoint16Base):
         status: str,
         error_code: str = "NoError",
         info: str | None = None,
+        vendor_error_code: str | None = None,
     ) -> Any:
         """Record ``status`` for the connector and report it to the server."""
         if connector_id != 0:
@@ -172,6 +173,7 @@ class ChargePoint16Core(QueuedDelivery, ChargePoint16Base):
                 status=status,
                 timestamp=utc_now_iso(),
                 info=info,
+                vendor_error_code=vendor_error_code,
             )
         )
 

@@ -10,6 +10,7 @@ from csms.api.auth import authenticate
 from csms.api.context import ApiContext
 from csms.api.errors import install_error_handlers
 from csms.api.routes import (
+    alerts,
     allocation,
     api_tokens,
     catalogue,
@@ -22,7 +23,9 @@ from csms.api.routes import (
     health,
     history,
     id_tags,
+    kpis,
     messages,
+    monitoring_queries,
     sites,
     transactions,
 )
@@ -35,9 +38,9 @@ API_PREFIX = "/api/v1"
 _DESCRIPTION = """\
 The operator API of the central system: charge points and their EVSEs, transactions and meter
 values, id-tags, the OCPP message log, networks and sites (the live site tree), the
-charging-station model catalogue, and circuits for load management (the chargers on them, their
-priorities, the circuit meters' readings). The same requests work whether a charger speaks OCPP 1.6
-or 2.0.1.
+charging-station model catalogue, circuits for load management (the chargers on them, their
+priorities, the circuit meters' readings), and alerts. The same requests work whether a charger
+speaks OCPP 1.6 or 2.0.1.
 
 * **Auth**: `Authorization: Bearer <token>`. `viewer` tokens may only read (GET); `operator`
   tokens may do everything but the admin-only routes (the model catalogue's writes, API
@@ -89,8 +92,11 @@ def create_api(ctx: ApiContext) -> FastAPI:
         catalogue,
         circuits,
         allocation,
+        alerts,
         api_tokens,
         history,
+        kpis,
+        monitoring_queries,
     )
     for module in routers:
         app.include_router(

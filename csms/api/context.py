@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from csms.ocpp.sessions import SessionRegistry
+from csms.services.alerts import AlertService
 from csms.services.api_tokens import ApiTokenService
 from csms.services.catalogue import CatalogueService
 from csms.services.charger_state import ChargerStateService
@@ -16,6 +17,7 @@ from csms.services.events import EventBus
 from csms.services.evses import EvseService
 from csms.services.history import HistoryService
 from csms.services.id_tags import IdTagService
+from csms.services.kpis import KpiService
 from csms.services.loadmanagement import LoadManager
 from csms.services.messages import MessageQueryService
 from csms.services.reports import ReportService
@@ -41,6 +43,8 @@ class ApiContext:
     circuits: CircuitService
     load_manager: LoadManager
     history: HistoryService
+    kpis: KpiService
+    alerts: AlertService
     sessions: SessionRegistry
     events: EventBus
     version: str

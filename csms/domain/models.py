@@ -33,6 +33,7 @@ __all__ = [
     "Reservation",
     "Role",
     "StoredChargingProfile",
+    "StoredSample",
     "TokenSource",
 ]
 
@@ -157,6 +158,19 @@ class MeterSample:
     location: str = "Outlet"
     phase: str | None = None
     format: str = "Raw"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSample:
+    """A meter sample as stored, with where it came from: the charger's transactionId when the
+    sample belongs to a transaction (a 2.0.1 one is unique only per charger)."""
+
+    id: int
+    charge_point_id: str
+    evse_id: int
+    connector_id: int
+    transaction_id: str | None
+    sample: MeterSample
 
 
 class TokenSource(StrEnum):
@@ -288,8 +302,9 @@ class ChargerReport:
     id: int
     charge_point_id: str
     kind: str
-    timestamp: datetime
+    timestamp: datetime  # the charger's, when the report carries one
     data: dict[str, Any]
+    received_at: datetime | None = None  # None: stored before receipt times were kept
 
 
 @dataclass(frozen=True, slots=True)

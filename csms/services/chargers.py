@@ -206,6 +206,8 @@ class ChargerService:
             connectorId=state.connector_id,
             status=state.status,
             errorCode=state.error_code,
+            vendorErrorCode=state.vendor_error_code,
+            info=state.info,
             # Fixed width, so it orders as text: a status queued offline may arrive after a
             # newer one, and the store and the site tree keep the newest.
             updatedAt=format_timestamp(state.updated_at),

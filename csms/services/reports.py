@@ -6,8 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from csms.domain.charger_events import (
+    EVENT_KINDS,
+    SECURITY_EVENT,
+    ChargerEvent,
+    SecurityEvent,
+    charger_event,
+    check_window,
+    security_event,
+)
 from csms.domain.clock import Clock
 from csms.domain.models import ChargerReport, DeviceVariable
+from csms.domain.paging import Page, Paged
 from csms.log import get_logger
 from csms.services.events import EventBus
 from csms.store.repositories import ChargerReportStore, DeviceModelStore
@@ -60,10 +70,44 @@ class ReportService:
     async def record(
         self, cp_id: str, kind: str, data: dict[str, Any], timestamp: datetime | None = None
     ) -> None:
-        await self._reports.add_charger_report(cp_id, kind, timestamp or self._clock(), data)
-        if kind == "security_event":
+        """Keep a report whole; ``timestamp``: the charger's time for it (default: now)."""
+        now = self._clock()
+        await self._reports.add_charger_report(cp_id, kind, timestamp or now, data, received_at=now)
+        if kind == SECURITY_EVENT:
             log.warning("security event", charge_point_id=cp_id, **data)
         self._events.publish(f"charger.{kind}", cp_id, **data)
 
+    async def record_parts(
+        self,
+        cp_id: str,
+        kind: str,
+        parts: Sequence[tuple[datetime, dict[str, Any]]],
+        message: dict[str, Any],
+    ) -> None:
+        """One message that reports several things (a NotifyEvent's events): each part kept on
+        its own, with its own time, in one commit; the message published once, whole."""
+        await self._reports.add_charger_reports(cp_id, kind, parts, received_at=self._clock())
+        self._events.publish(f"charger.{kind}", cp_id, **message)
+
     async def list_reports(self, cp_id: str, kind: str | None = None) -> list[ChargerReport]:
         return await self._reports.list_charger_reports(cp_id, kind=kind)
+
+    async def security_events(
+        self, cp_id: str, page: Page[int], start: datetime | None, end: datetime | None
+    ) -> Paged[SecurityEvent]:
+        """Newest first, by the charger's time, within ``[start, end)``."""
+        check_window(start, end)
+        found = await self._reports.page_charger_reports(
+            cp_id, (SECURITY_EVENT,), page, start=start, end=end
+        )
+        return Paged([security_event(r) for r in found.items], found.has_more)
+
+    async def events(
+        self, cp_id: str, page: Page[int], start: datetime | None, end: datetime | None
+    ) -> Paged[ChargerEvent]:
+        """2.0.1 NotifyEvent events and 1.6 StatusNotification errors, newest first."""
+        check_window(start, end)
+        found = await self._reports.page_charger_reports(
+            cp_id, EVENT_KINDS, page, start=start, end=end
+        )
+        return Paged([charger_event(r) for r in found.items], found.has_more)

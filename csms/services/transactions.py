@@ -12,7 +12,8 @@ from datetime import datetime
 
 from csms.domain.clock import format_timestamp
 from csms.domain.errors import Ambiguous, NotFound
-from csms.domain.models import MeterSample
+from csms.domain.metering import check_sample_window
+from csms.domain.models import MeterSample, StoredSample
 from csms.domain.paging import Page, Paged
 from csms.domain.transactions import (
     EventOutcome,
@@ -223,3 +224,27 @@ class TransactionService:
         self, transaction: Transaction, page: Page[int]
     ) -> Paged[tuple[int, MeterSample]]:
         return await self._store.list_meter_values(transaction.pk, page)
+
+    async def query_meter_values(
+        self,
+        page: Page[int],
+        *,
+        start: datetime,
+        end: datetime,
+        cp_id: str | None = None,
+        site_ids: Collection[str] | None = None,
+        evse_id: int | None = None,
+        measurand: str | None = None,
+    ) -> Paged[StoredSample]:
+        """Every stored sample in ``[start, end)`` (csms.domain.metering.MAX_SAMPLE_WINDOW at
+        most): TransactionStore.query_meter_values."""
+        check_sample_window(start, end)
+        return await self._store.query_meter_values(
+            page,
+            start=start,
+            end=end,
+            cp_id=cp_id,
+            site_ids=site_ids,
+            evse_id=evse_id,
+            measurand=measurand,
+        )

@@ -1,16 +1,19 @@
-"""The repositories of monitoring: the connection and status history. Part of the store
-interface (csms.store.repositories, which re-exports them and holds the ``Store``)."""
+"""The repositories of monitoring: the connection and status history, and alerts. Part of the
+store interface (csms.store.repositories, which re-exports them and holds the ``Store``)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from csms.domain.alerts import Alert, AlertFilter, AlertName, Occurrence, OperatorChange, Target
 from csms.domain.history import ConnectionInterval, StatusInterval
+from csms.domain.kpi_history import ChargerHistory
 from csms.domain.paging import Page, Paged
 
-__all__ = ["HistoryStore"]
+__all__ = ["AlertStore", "HistoryStore", "Raised"]
 
 
 class HistoryStore(Protocol):
@@ -41,6 +44,58 @@ class HistoryStore(Protocol):
         """Every interval overlapping [start, end) of these chargers (None: all), for the KPIs."""
         ...
 
+    async def histories(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        cp_id: str | None = None,
+        site_ids: Collection[str] | None = None,
+    ) -> list[ChargerHistory]:
+        """For the KPIs: each charger in scope (``cp_id``; else those on ``site_ids``; else all)
+        with its registration and its intervals overlapping [start, end), open ones included."""
+        ...
+
     async def purge_history(self, before: datetime) -> int:
         """Delete the intervals that ended before ``before``; how many."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Raised:
+    alert: Alert
+    created: bool  # False: the open alert of that name and target was repeated
+
+
+class AlertStore(Protocol):
+    """Alerts, at most one open (not Resolved) per name and target: a partial unique index
+    holds that in the database too. An alert's charger must exist (NotFound otherwise), and
+    deleting a charger deletes its alerts.
+
+    What causes do (``raise_alert``, ``resolve_open``) is written beside the writes chargers wait
+    for, never in their commit (as the message log is): nobody waits on it but the alert service.
+    """
+
+    async def raise_alert(self, occurrence: Occurrence) -> Raised:
+        """Open an alert for the occurrence (csms.domain.alerts.opened), or repeat the open one
+        of its name and target (csms.domain.alerts.repeated), in one transaction."""
+        ...
+
+    async def resolve_open(self, name: AlertName, target: Target, at: datetime) -> Alert | None:
+        """Resolve the open alert of this name and target by its cause; None when none is."""
+        ...
+
+    async def change_alert(self, alert_id: int, change: OperatorChange) -> tuple[Alert, Alert]:
+        """Apply an operator's change (csms.domain.alerts.apply_operator_change, which raises
+        Invalid) in one transaction: the alert (before, after). NotFound when unknown."""
+        ...
+
+    async def get_alert(self, alert_id: int) -> Alert | None: ...
+    async def list_alerts(self, page: Page[int], criteria: AlertFilter) -> Paged[Alert]:
+        """Newest first (by id); the cursor is an id."""
+        ...
+
+    async def open_alerts(self) -> list[Alert]: ...
+    async def last_triggered(self, name: AlertName) -> dict[str, datetime]:
+        """When an alert of this name was last raised, per charger (id lower-cased)."""
         ...

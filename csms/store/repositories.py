@@ -1,6 +1,6 @@
 """The store interface: one small repository protocol per aggregate (those of the estate in
-csms.store.estate_repositories, re-exported here), and the ``Store`` that
-holds one of each.
+csms.store.estate_repositories and of monitoring in csms.store.monitoring_repositories,
+re-exported here), and the ``Store`` that holds one of each.
 
 Services depend on the narrowest repository they need. Two backends implement them all:
 ``csms.store.sqlite`` (one file, the default) and ``csms.store.postgres``. Every write method
@@ -33,6 +33,7 @@ from csms.domain.models import (
     OcppMessage,
     Reservation,
     StoredChargingProfile,
+    StoredSample,
 )
 from csms.domain.paging import Page, Paged
 from csms.domain.transactions import (
@@ -48,9 +49,10 @@ from csms.domain.updates import (
     IdTagChanges,
 )
 from csms.store.estate_repositories import CatalogueStore, CircuitStore, EvseStore, SiteStore
-from csms.store.monitoring_repositories import HistoryStore
+from csms.store.monitoring_repositories import AlertStore, HistoryStore
 
 __all__ = [
+    "AlertStore",
     "ApiTokenStore",
     "CatalogueStore",
     "ChargerReportStore",
@@ -257,6 +259,26 @@ class TransactionStore(Protocol):
         """In time order (ties by arrival). Cursor: the id of the last sample seen."""
         ...
 
+    async def query_meter_values(
+        self,
+        page: Page[int],
+        *,
+        start: datetime,
+        end: datetime,
+        cp_id: str | None = None,
+        site_ids: Collection[str] | None = None,
+        evse_id: int | None = None,
+        measurand: str | None = None,
+    ) -> Paged[StoredSample]:
+        """Every stored sample with ``start <= timestamp < end``, in a transaction or not: of the
+        charger ``cp_id`` (registered or not: a deleted charger's samples stay), of the chargers
+        now on one of ``site_ids`` (empty: none), or (neither given) of every registered charger.
+        Ordered by (charger, timestamp, evseId, connectorId, kind): the order of the key that
+        stores a sample once, so a page is a range of that index. Cursor: the id of the last
+        sample seen; an unknown one, or one outside the chargers asked for, is
+        Invalid("startingAfter")."""
+        ...
+
 
 class DeviceModelStore(Protocol):
     async def upsert_device_variables(
@@ -266,12 +288,48 @@ class DeviceModelStore(Protocol):
 
 
 class ChargerReportStore(Protocol):
+    """What a charger reports that has no table of its own, kept whole by kind; ``timestamp``
+    is the charger's time for it, ``received_at`` when it arrived."""
+
     async def add_charger_report(
-        self, cp_id: str, kind: str, timestamp: datetime, data: dict[str, Any]
+        self,
+        cp_id: str,
+        kind: str,
+        timestamp: datetime,
+        data: dict[str, Any],
+        *,
+        received_at: datetime | None = None,
     ) -> None: ...
+    async def add_charger_reports(
+        self,
+        cp_id: str,
+        kind: str,
+        reports: Sequence[tuple[datetime, dict[str, Any]]],
+        *,
+        received_at: datetime,
+    ) -> None:
+        """Several (timestamp, data) of one kind, in one commit, stored in this order."""
+        ...
+
     async def list_charger_reports(
         self, cp_id: str, *, kind: str | None = None, limit: int = 100
-    ) -> list[ChargerReport]: ...
+    ) -> list[ChargerReport]:
+        """In the order they were stored."""
+        ...
+
+    async def page_charger_reports(
+        self,
+        cp_id: str,
+        kinds: Collection[str],
+        page: Page[int],
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Paged[ChargerReport]:
+        """Newest first by ``timestamp`` (ties: the last stored first), with ``start <=
+        timestamp < end`` (either bound optional). Cursor: the id of the last report seen; one
+        that is not this charger's, of these kinds, is Invalid("startingAfter")."""
+        ...
 
 
 class MessageLogStore(Protocol):
@@ -380,6 +438,8 @@ class Store(Protocol):
     def commands(self) -> CommandStore: ...
     @property
     def charger_state(self) -> ChargerStateStore: ...
+    @property
+    def alerts(self) -> AlertStore: ...
 
     async def open(self) -> None:
         """Connect and migrate; raises DatabaseUnavailable when the database cannot be reached."""

@@ -17,6 +17,7 @@ from csms.domain.models import (
     DeviceVariable,
     MessageExchange,
     MeterSample,
+    StoredSample,
 )
 from csms.domain.transactions import MeterReading, SeqNos, Transaction
 from csms.store.message_frames import encode_body
@@ -26,6 +27,7 @@ __all__ = [
     "DEVICE_VARIABLE_COLUMNS",
     "EXCHANGE_COLUMNS",
     "SAMPLE_COLUMNS",
+    "STORED_SAMPLE_ORDER",
     "TRANSACTION_COLUMNS",
     "TRANSACTION_SAVED",
     "charge_point_from_row",
@@ -34,6 +36,7 @@ __all__ = [
     "exchange_values",
     "like_pattern",
     "sample_from_row",
+    "stored_sample",
     "transaction_from_row",
     "transaction_values",
     "unchanged",
@@ -122,6 +125,16 @@ def sample_from_row(row: Sequence[Any], time: Callable[[Any], datetime]) -> Mete
         location=row[6],
         format=row[7],
     )
+
+
+# The order of meter_values_position, the key that stores a sample once.
+STORED_SAMPLE_ORDER = "m.charge_point_id, m.at, m.evse_id, m.connector_id, m.kind"
+
+
+def stored_sample(row: Sequence[Any], time: Callable[[Any], datetime]) -> StoredSample:
+    """A row read as ``SELECT m.id, m.charge_point_id, m.evse_id, m.connector_id,
+    t.transaction_id, <SAMPLE_COLUMNS>``."""
+    return StoredSample(row[0], row[1], row[2], row[3], row[4], sample_from_row(row[5:], time))
 
 
 # --- transactions ------------------------------------------------------------------------------

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from csms.domain.assets import Site
 from csms.domain.history import REPLACED, SERVER_STOPPED, ConnectionInterval
 from csms.domain.models import ConnectorState
 from csms.domain.paging import Page
+from csms.domain.updates import ChargePointChanges
 from csms.store.repositories import Store
 from tests.store.conftest import NOW, add_charge_point
 
@@ -124,3 +126,32 @@ async def test_purge_removes_only_intervals_that_ended_before(store: Store) -> N
     connections, statuses = await store.history.intervals(None, start=NOW - 9 * DAY, end=NOW)
     assert [c.disconnected_at for c in connections] == [None]
     assert [s.status for s in statuses] == ["Charging"]
+
+
+async def test_histories_for_the_kpis_by_charger_site_or_all(store: Store) -> None:
+    await store.sites.add_site(Site("s1", "S1", "site", NOW, NOW))
+    await add_charge_point(store, "CP-1")
+    await add_charge_point(store, "CP-2")
+    await store.chargers.update_charge_point("CP-2", ChargePointChanges(site_id="s1"))
+    record = store.chargers.record_connection
+    await record("CP-1", ocpp_version="1.6", connected=True, at=NOW)
+    await record("CP-1", ocpp_version="1.6", connected=False, at=NOW + MIN)
+    await record("CP-2", ocpp_version="1.6", connected=True, at=NOW + 2 * MIN)
+    await _status(store, "CP-2", "Faulted", 3 * MIN)
+    start, end = NOW + 30 * timedelta(seconds=1), NOW + DAY
+    every = {h.charge_point_id: h for h in await store.history.histories(start=start, end=end)}
+    assert set(every) == {"CP-1", "CP-2"}
+    assert every["CP-1"].registered_at == NOW
+    assert every["CP-1"].connections == (ConnectionInterval("CP-1", NOW, NOW + MIN),)
+    assert [s.status for s in every["CP-2"].statuses] == ["Faulted"]
+    [one] = await store.history.histories(cp_id="cp-2", start=start, end=end)
+    assert one.charge_point_id == "CP-2" and len(one.connections) == 1
+    on_site = await store.history.histories(site_ids={"s1"}, start=start, end=end)
+    assert [h.charge_point_id for h in on_site] == ["CP-2"]
+    assert await store.history.histories(site_ids=set(), start=start, end=end) == []
+    # Nothing overlaps a window after CP-1's only connection: it is still listed, empty.
+    later = {
+        h.charge_point_id: h
+        for h in await store.history.histories(start=NOW + 2 * MIN, end=NOW + DAY)
+    }
+    assert later["CP-1"].connections == ()

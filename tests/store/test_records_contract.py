@@ -134,11 +134,13 @@ async def test_device_model_and_charger_reports(store: Store) -> None:
         variables[1],
     ]
     await store.reports.add_charger_report("CP", "security_event", NOW, {"type": "X", "n": [1]})
-    await store.reports.add_charger_report("cp", "notify_event", NOW, {"seqNo": 0})
+    await store.reports.add_charger_report(
+        "cp", "notify_event", NOW, {"seqNo": 0}, received_at=NOW + timedelta(seconds=1)
+    )
     reports = await store.reports.list_charger_reports("CP")
-    assert [(r.kind, r.data) for r in reports] == [
-        ("security_event", {"type": "X", "n": [1]}),
-        ("notify_event", {"seqNo": 0}),
+    assert [(r.kind, r.data, r.received_at) for r in reports] == [
+        ("security_event", {"type": "X", "n": [1]}, None),
+        ("notify_event", {"seqNo": 0}, NOW + timedelta(seconds=1)),
     ]
     only = await store.reports.list_charger_reports("CP", kind="notify_event")
     assert [r.timestamp for r in only] == [NOW]

@@ -24,7 +24,10 @@ router = APIRouter(tags=["events"])
     summary="Live events (text/event-stream)",
     description="`charger.connected`, `charger.disconnected`, `connector.status`, "
     "`transaction.started`, `transaction.updated`, `transaction.ended`, `meter.values`, "
-    "`firmware.status`, `command.completed` (and `report.completed`, `charger.*` reports). "
+    "`firmware.status`, `command.completed`, `alert.triggered`, `alert.updated`, "
+    "`alert.resolved` (their data: the alert as `GET /alerts/{id}` answers it), "
+    "`loadmanagement.allocated`, `loadmanagement.unmanaged` (and `report.completed`, "
+    "`charger.*` reports). "
     "Each event's `data` is `{type, chargePointId, timestamp, ...}`. A client that reads too "
     "slowly loses its oldest events (a `stream.lagged` event says how many) rather than slowing "
     "the chargers down.",

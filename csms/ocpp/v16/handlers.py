@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from csms.domain.authorization import Authorization
+from csms.domain.charger_events import SECURITY_EVENT, STATUS_ERROR, is_connector_error
 from csms.domain.clock import format_timestamp, parse_timestamp
 from csms.domain.models import BootInfo, ConnectorState, MeterSample
 from csms.domain.transactions import TransactionStart, TransactionStop
@@ -117,18 +118,20 @@ class V16Handlers:
     async def status_notification(self, ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
         connector_id = p["connectorId"]
         timestamp = p.get("timestamp")
-        await self._chargers.connector_status(
-            ctx.charge_point_id,
-            ConnectorState(
-                evse_id=connector_id,
-                connector_id=connector_id,
-                status=p["status"],
-                error_code=p["errorCode"],
-                updated_at=parse_timestamp(timestamp) if timestamp else self._chargers.now(),
-                info=_optional_str(p, "info"),
-                vendor_error_code=_optional_str(p, "vendorErrorCode"),
-            ),
+        state = ConnectorState(
+            evse_id=connector_id,
+            connector_id=connector_id,
+            status=p["status"],
+            error_code=p["errorCode"],
+            updated_at=parse_timestamp(timestamp) if timestamp else self._chargers.now(),
+            info=_optional_str(p, "info"),
+            vendor_error_code=_optional_str(p, "vendorErrorCode"),
         )
+        await self._chargers.connector_status(ctx.charge_point_id, state)
+        # An error is also an event (GET .../events): one more write, only when there is one,
+        # after the status (a retry after a failure here records the status again, harmlessly).
+        if is_connector_error(state.error_code, state.vendor_error_code):
+            await self._reports.record(ctx.charge_point_id, STATUS_ERROR, p, state.updated_at)
         return {}
 
     async def authorize(self, ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -205,6 +208,6 @@ class V16Handlers:
         self, ctx: ChargerContext, p: dict[str, Any]
     ) -> dict[str, Any]:
         await self._reports.record(
-            ctx.charge_point_id, "security_event", p, parse_timestamp(p["timestamp"])
+            ctx.charge_point_id, SECURITY_EVENT, p, parse_timestamp(p["timestamp"])
         )
         return {}

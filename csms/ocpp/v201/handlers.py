@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from csms.domain.authorization import Authorization
+from csms.domain.charger_events import NOTIFY_EVENT, SECURITY_EVENT
 from csms.domain.clock import format_timestamp, parse_timestamp
 from csms.domain.metering import energy_register_wh
 from csms.domain.models import (
@@ -35,9 +36,8 @@ log = get_logger(__name__)
 # (and what the CSMS itself asks for while Pending: the report parts of GetBaseReport/GetReport).
 ALLOWED_BEFORE_BOOT = frozenset({"BootNotification", "NotifyReport", "NotifyMonitoringReport"})
 
-# Reports kept whole (charger_reports), by action → kind.
+# Reports kept whole (charger_reports), by action → kind (NotifyEvent: one per event, below).
 _STORED_REPORTS = {
-    "NotifyEvent": "event",
     "NotifyChargingLimit": "charging_limit",
     "ClearedChargingLimit": "charging_limit_cleared",
     "ReportChargingProfiles": "charging_profiles",
@@ -144,6 +144,7 @@ class V201Handlers:
             "TransactionEvent": self.transaction_event,
             "MeterValues": self.meter_values,
             "NotifyReport": self.notify_report,
+            "NotifyEvent": self.notify_event,
             "FirmwareStatusNotification": self.firmware_status_notification,
             "LogStatusNotification": self.log_status_notification,
             "SecurityEventNotification": self.security_event_notification,
@@ -265,6 +266,16 @@ class V201Handlers:
         )
         return {}
 
+    async def notify_event(self, ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
+        # Each EventData on its own, at its own time, so that events page and filter by time
+        # one by one; the message's generatedAt and seqNo go beside each one's fields.
+        message = {"generatedAt": p["generatedAt"], "seqNo": p["seqNo"]}
+        parts = [
+            (parse_timestamp(event["timestamp"]), {**event, **message}) for event in p["eventData"]
+        ]
+        await self._reports.record_parts(ctx.charge_point_id, NOTIFY_EVENT, parts, p)
+        return {}
+
     async def firmware_status_notification(
         self, ctx: ChargerContext, p: dict[str, Any]
     ) -> dict[str, Any]:
@@ -281,7 +292,7 @@ class V201Handlers:
         self, ctx: ChargerContext, p: dict[str, Any]
     ) -> dict[str, Any]:
         await self._reports.record(
-            ctx.charge_point_id, "security_event", p, parse_timestamp(p["timestamp"])
+            ctx.charge_point_id, SECURITY_EVENT, p, parse_timestamp(p["timestamp"])
         )
         return {}
 

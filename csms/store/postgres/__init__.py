@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from csms.store.postgres.alerts import PostgresAlerts
 from csms.store.postgres.api_tokens import PostgresApiTokens
 from csms.store.postgres.catalogue import PostgresCatalogue
 from csms.store.postgres.charger_state import PostgresChargerState
@@ -58,6 +59,7 @@ class PostgresStore:
         self.history = PostgresHistory(db)
         self.commands = PostgresCommands(db)
         self.charger_state = PostgresChargerState(db)
+        self.alerts = PostgresAlerts(db)
 
     async def open(self) -> None:
         await self.database.open()

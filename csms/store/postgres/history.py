@@ -11,6 +11,7 @@ from datetime import datetime
 import asyncpg
 
 from csms.domain.history import REPLACED, ConnectionInterval, StatusInterval
+from csms.domain.kpi_history import ChargerHistory
 from csms.domain.paging import Page, Paged, paged
 from csms.store.postgres.database import PostgresDatabase
 
@@ -183,6 +184,59 @@ class PostgresHistory:
                 ids,
             )
             return [_connection(r) for r in connections], [_status(r) for r in statuses]
+
+        return await self._db.read(read)
+
+    async def histories(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        cp_id: str | None = None,
+        site_ids: Collection[str] | None = None,
+    ) -> list[ChargerHistory]:
+        # The scope as a condition on charge_points with its one argument at $n.
+        scope_arg: object
+        if cp_id is not None:
+            scope, scope_arg = "id = ${n}::citext", cp_id
+        elif site_ids is not None:
+            scope, scope_arg = "site_id = ANY(${n}::text[])", sorted(site_ids)
+        else:
+            scope, scope_arg = "${n}::text IS NULL", None
+        within = f"charge_point_id IN (SELECT id FROM charge_points WHERE {scope.format(n=3)})"
+
+        async def read(conn: asyncpg.Connection) -> list[ChargerHistory]:
+            chargers = await conn.fetch(
+                f"SELECT id, created_at FROM charge_points WHERE {scope.format(n=1)}", scope_arg
+            )
+            connections: dict[str, list[ConnectionInterval]] = {}
+            for row in await conn.fetch(
+                f"{_CONNECTIONS} WHERE connected_at < $1"
+                f" AND (disconnected_at IS NULL OR disconnected_at > $2) AND {within}"
+                " ORDER BY connected_at",
+                end,
+                start,
+                scope_arg,
+            ):
+                connections.setdefault(row["charge_point_id"].lower(), []).append(_connection(row))
+            statuses: dict[str, list[StatusInterval]] = {}
+            for row in await conn.fetch(
+                f"{_STATUSES} WHERE from_at < $1 AND (to_at IS NULL OR to_at > $2) AND {within}"
+                " ORDER BY from_at",
+                end,
+                start,
+                scope_arg,
+            ):
+                statuses.setdefault(row["charge_point_id"].lower(), []).append(_status(row))
+            return [
+                ChargerHistory(
+                    row["id"],
+                    row["created_at"],
+                    tuple(connections.get(row["id"].lower(), ())),
+                    tuple(statuses.get(row["id"].lower(), ())),
+                )
+                for row in chargers
+            ]
 
         return await self._db.read(read)
 

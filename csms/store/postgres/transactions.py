@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from csms.domain.models import MeterSample
+from csms.domain.models import MeterSample, StoredSample
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.transactions import (
     EventOutcome,
@@ -28,7 +28,7 @@ from csms.domain.transactions import (
     TransactionStop,
 )
 from csms.store.postgres.database import PostgresDatabase
-from csms.store.postgres.meter_values import list_samples, sample_kinds
+from csms.store.postgres.meter_values import list_samples, query_samples, sample_kinds
 from csms.store.postgres.transaction_writes import (
     COLUMNS,
     MeterValuesWrite,
@@ -150,3 +150,28 @@ class PostgresTransactions:
         self, transaction_pk: int, page: Page[int]
     ) -> Paged[tuple[int, MeterSample]]:
         return await self._db.read(lambda conn: list_samples(conn, transaction_pk, page))
+
+    async def query_meter_values(
+        self,
+        page: Page[int],
+        *,
+        start: datetime,
+        end: datetime,
+        cp_id: str | None = None,
+        site_ids: Collection[str] | None = None,
+        evse_id: int | None = None,
+        measurand: str | None = None,
+    ) -> Paged[StoredSample]:
+        async def read(conn: asyncpg.Connection) -> Paged[StoredSample]:
+            return await query_samples(
+                conn,
+                page,
+                start=start,
+                end=end,
+                cp_id=cp_id,
+                site_ids=site_ids,
+                evse_id=evse_id,
+                measurand=measurand,
+            )
+
+        return await self._db.read(read)

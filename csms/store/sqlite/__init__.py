@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from csms.store.sqlite.alerts import SqliteAlerts
 from csms.store.sqlite.api_tokens import SqliteApiTokens
 from csms.store.sqlite.catalogue import SqliteCatalogue
 from csms.store.sqlite.charger_state import SqliteChargerState
@@ -60,6 +61,7 @@ class SqliteStore:
         self.history = SqliteHistory(db)
         self.commands = SqliteCommands(db)
         self.charger_state = SqliteChargerState(db)
+        self.alerts = SqliteAlerts(db)
 
     async def open(self) -> None:
         await self.database.open()

@@ -9,10 +9,12 @@ import sqlite3
 from collections.abc import Collection
 from datetime import datetime
 
+from csms.domain.clock import parse_timestamp
 from csms.domain.history import REPLACED, ConnectionInterval, StatusInterval
+from csms.domain.kpi_history import ChargerHistory
 from csms.domain.paging import Page, Paged, paged
 from csms.store.sqlite.database import SqliteDatabase
-from csms.store.sqlite.values import epoch_ms, from_epoch_ms
+from csms.store.sqlite.values import epoch_ms, from_epoch_ms, json_text
 
 __all__ = [
     "SqliteHistory",
@@ -180,6 +182,61 @@ class SqliteHistory:
                 ],
                 [_status(r) for r in statuses if wanted is None or r[0].lower() in wanted],
             )
+
+        return await self._db.read(read)
+
+    async def histories(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        cp_id: str | None = None,
+        site_ids: Collection[str] | None = None,
+    ) -> list[ChargerHistory]:
+        scope_args: list[object]
+        if cp_id is not None:
+            scope, scope_args = "id = ?", [cp_id]
+        elif site_ids is not None:
+            scope = "site_id IN (SELECT value FROM json_each(?))"
+            scope_args = [json_text(sorted(site_ids))]
+        else:
+            scope, scope_args = "1", []
+        within = f"charge_point_id IN (SELECT id FROM charge_points WHERE {scope})"
+        window: list[object] = [epoch_ms(end), epoch_ms(start)]
+
+        def read(conn: sqlite3.Connection) -> list[ChargerHistory]:
+            chargers = conn.execute(
+                f"SELECT id, created_at FROM charge_points WHERE {scope}", scope_args
+            ).fetchall()
+            connections: dict[str, list[ConnectionInterval]] = {}
+            for cp, a, b in conn.execute(
+                "SELECT charge_point_id, connected_at, disconnected_at FROM connection_history"
+                f" WHERE connected_at < ? AND (disconnected_at IS NULL OR disconnected_at > ?)"
+                f" AND {within} ORDER BY connected_at",
+                window + scope_args,
+            ):
+                connections.setdefault(cp.lower(), []).append(
+                    ConnectionInterval(
+                        cp, from_epoch_ms(a), None if b is None else from_epoch_ms(b)
+                    )
+                )
+            statuses: dict[str, list[StatusInterval]] = {}
+            for row in conn.execute(
+                "SELECT charge_point_id, evse_id, connector_id, status, error_code, from_at, to_at"
+                " FROM status_history WHERE from_at < ? AND (to_at IS NULL OR to_at > ?)"
+                f" AND {within} ORDER BY from_at",
+                window + scope_args,
+            ):
+                statuses.setdefault(row[0].lower(), []).append(_status(row))
+            return [
+                ChargerHistory(
+                    cp,
+                    parse_timestamp(created),
+                    tuple(connections.get(cp.lower(), ())),
+                    tuple(statuses.get(cp.lower(), ())),
+                )
+                for cp, created in chargers
+            ]
 
         return await self._db.read(read)
 

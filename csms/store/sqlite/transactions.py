@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from csms.domain.clock import format_timestamp, parse_timestamp
-from csms.domain.models import MeterSample
+from csms.domain.models import MeterSample, StoredSample
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.transactions import (
     EventOutcome,
@@ -37,7 +37,12 @@ from csms.store.rows import (
 )
 from csms.store.sqlite.charger_state import drop_transaction_profiles, use_reservation
 from csms.store.sqlite.database import SqliteDatabase
-from csms.store.sqlite.meter_values import insert_samples, list_samples, sample_kinds
+from csms.store.sqlite.meter_values import (
+    insert_samples,
+    list_samples,
+    query_samples,
+    sample_kinds,
+)
 from csms.store.sqlite.values import json_text
 
 __all__ = ["SqliteTransactions"]
@@ -276,3 +281,27 @@ class SqliteTransactions:
         self, transaction_pk: int, page: Page[int]
     ) -> Paged[tuple[int, MeterSample]]:
         return await self._db.read(lambda conn: list_samples(conn, transaction_pk, page))
+
+    async def query_meter_values(
+        self,
+        page: Page[int],
+        *,
+        start: datetime,
+        end: datetime,
+        cp_id: str | None = None,
+        site_ids: Collection[str] | None = None,
+        evse_id: int | None = None,
+        measurand: str | None = None,
+    ) -> Paged[StoredSample]:
+        return await self._db.read(
+            lambda conn: query_samples(
+                conn,
+                page,
+                start=start,
+                end=end,
+                cp_id=cp_id,
+                site_ids=site_ids,
+                evse_id=evse_id,
+                measurand=measurand,
+            )
+        )

@@ -1,0 +1,291 @@
+"""The KPI arithmetic's time: the uptime of a whole network of 10,000 chargers over 7 days
+(target: under 200 ms), and its hourly series, from in-memory history.
+
+    python -m bench.kpis [--chargers 10000] [--days 7] [--runs 5] [--seed 1]
+                         [--drops-per-day 2] [--changes-per-day 3] [--down-share 0.05]
+
+The history, per charger: 1 to 4 sockets; registered long before the window (one in fifty during
+it); on average two disconnections a day, of 10 s to 2 h, the last connection still open; on
+average three status changes a day spread over its sockets, one in twenty of them to Faulted or
+Unavailable (the others to Available, Preparing, Charging, ...), each socket's last status still
+open, and a station-level (connector 0) report now and then. The intervals come in order, as a
+store returns them; now is the window's end. Only the arithmetic is timed (``report`` and
+``series`` of csms.domain.kpis, items included), not building the history; each figure is the
+median of the runs, with the fastest beside it (this machine is shared: the load average is
+recorded too). Writes bench/results/kpis.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from csms.domain.clock import format_timestamp
+from csms.domain.kpis import (
+    ChargerHistory,
+    ConnectionInterval,
+    Kpi,
+    Resolution,
+    StatusInterval,
+    report,
+    series,
+)
+from csms.store.sqlite import SqliteStore
+from csms.store.sqlite.values import epoch_ms
+
+__all__ = ["main"]
+
+T = TypeVar("T")
+
+TARGET_MS = 200.0
+_START = datetime(2026, 1, 1, tzinfo=UTC)
+_RESULTS = Path(__file__).parent / "results" / "kpis.json"
+_UP = ("Available", "Available", "Charging", "SuspendedEV", "Finishing", "Preparing")
+
+
+def _moments(rng: random.Random, per_day: float, start: datetime, end: datetime) -> list[datetime]:
+    """Uniform moments, ``per_day`` on average (0 to twice that a day, charger by charger)."""
+    days = (end - start) / timedelta(days=1)
+    count = round(rng.uniform(0, 2 * per_day) * days)
+    seconds = (end - start).total_seconds()
+    return sorted(start + timedelta(seconds=rng.uniform(0, seconds)) for _ in range(count))
+
+
+def _connections(
+    cp_id: str, rng: random.Random, per_day: float, start: datetime, end: datetime
+) -> list[ConnectionInterval]:
+    intervals = []
+    connected = start - timedelta(hours=rng.uniform(1, 48))
+    for drop in _moments(rng, per_day, start, end):
+        if drop <= connected:
+            continue
+        intervals.append(ConnectionInterval(cp_id, connected, drop))
+        connected = drop + timedelta(seconds=rng.uniform(10, 7200))
+    if connected < end:
+        intervals.append(ConnectionInterval(cp_id, connected, None))
+    return intervals
+
+
+def _statuses(
+    cp_id: str, rng: random.Random, sockets: int, shape: Shape, start: datetime, end: datetime
+) -> list[StatusInterval]:
+    spread: dict[int, list[datetime]] = {n: [] for n in range(sockets + 1)}
+    for moment in _moments(rng, shape.changes_per_day, start, end):
+        # Connector 0 (the station) now and then, the sockets the rest of the time.
+        spread[0 if rng.random() < 0.05 else rng.randint(1, sockets)].append(moment)
+    intervals = []
+    for connector, moments in spread.items():
+        begun = start - timedelta(hours=rng.uniform(1, 48))
+        status = "Available"
+        for moment in moments:
+            intervals.append(
+                StatusInterval(cp_id, connector, connector, status, None, begun, moment)
+            )
+            begun = moment
+            if rng.random() < shape.down_share:
+                status = rng.choice(("Faulted", "Unavailable"))
+            else:
+                status = rng.choice(_UP)
+        intervals.append(StatusInterval(cp_id, connector, connector, status, None, begun, None))
+    intervals.sort(key=lambda s: s.started_at)
+    return intervals
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    drops_per_day: float
+    changes_per_day: float
+    down_share: float
+
+
+def build(chargers: int, days: int, shape: Shape, seed: int) -> list[ChargerHistory]:
+    rng = random.Random(seed)
+    end = _START + timedelta(days=days)
+    fleet = []
+    for n in range(chargers):
+        if rng.random() < 0.02:
+            registered = _START + timedelta(days=rng.uniform(0, days))
+        else:
+            registered = _START - timedelta(days=rng.uniform(1, 300))
+        since = max(_START, registered)
+        cp_id = f"KPI-{n:05d}"
+        fleet.append(
+            ChargerHistory(
+                cp_id,
+                registered,
+                tuple(_connections(cp_id, rng, shape.drops_per_day, since, end)),
+                tuple(_statuses(cp_id, rng, rng.randint(1, 4), shape, since, end)),
+            )
+        )
+    return fleet
+
+
+def _timed(runs: int, work: Callable[[], T]) -> tuple[float, float, T]:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = work()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), min(timings), result
+
+
+def _fill_store(path: Path, fleet: list[ChargerHistory]) -> None:
+    """The fleet's history in a migrated SQLite file, written directly (fast)."""
+    store = SqliteStore(path)
+    asyncio.run(_open_and_close(store))
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.executemany(
+            "INSERT INTO charge_points (id, created_at) VALUES (?, ?)",
+            [(c.charge_point_id, format_timestamp(c.registered_at)) for c in fleet],
+        )
+        conn.executemany(
+            "INSERT INTO connection_history (charge_point_id, connected_at, disconnected_at)"
+            " VALUES (?, ?, ?)",
+            [
+                (i.charge_point_id, epoch_ms(i.connected_at), _ms(i.disconnected_at))
+                for c in fleet
+                for i in c.connections
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO status_history (charge_point_id, evse_id, connector_id, status,"
+            " error_code, from_at, to_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    i.charge_point_id,
+                    i.evse_id,
+                    i.connector_id,
+                    i.status,
+                    i.error_code,
+                    epoch_ms(i.started_at),
+                    _ms(i.ended_at),
+                )
+                for c in fleet
+                for i in c.statuses
+            ],
+        )
+    conn.close()
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return None if moment is None else epoch_ms(moment)
+
+
+async def _open_and_close(store: SqliteStore) -> None:
+    await store.open()
+    await store.close()
+
+
+async def _read_and_compute(
+    path: Path, start: datetime, end: datetime, runs: int
+) -> tuple[float, float, float, float]:
+    """(median, fastest) of reading the history from the store, and of reading it and
+    computing the network's uptime by connector: what ``GET /kpis/uptime?networkId=`` costs."""
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        reads, totals = [], []
+        for _ in range(runs):
+            started = time.perf_counter()
+            fleet = await store.history.histories(start=start, end=end)
+            read = time.perf_counter()
+            report(Kpi.UPTIME_BY_CONNECTOR, fleet, start, end, end)
+            done = time.perf_counter()
+            reads.append((read - started) * 1000)
+            totals.append((done - started) * 1000)
+    finally:
+        await store.close()
+    return statistics.median(reads), min(reads), statistics.median(totals), min(totals)
+
+
+def run(chargers: int, days: int, runs: int, shape: Shape, seed: int) -> dict[str, object]:
+    fleet = build(chargers, days, shape, seed)
+    end = _START + timedelta(days=days)
+    now = end
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "kpis.db"
+        _fill_store(path, fleet)
+        read, read_fastest, total, total_fastest = asyncio.run(
+            _read_and_compute(path, _START, end, runs)
+        )
+    figures["store_read_ms"] = round(read, 1)
+    figures["store_read_fastest_ms"] = round(read_fastest, 1)
+    figures["read_and_uptime_ms"] = round(total, 1)
+    figures["read_and_uptime_fastest_ms"] = round(total_fastest, 1)
+    values: dict[str, float | None] = {}
+    for kpi in Kpi:
+        median, fastest, result = _timed(runs, partial(report, kpi, fleet, _START, end, now))
+        figures[f"{kpi.value}_ms"] = round(median, 1)
+        figures[f"{kpi.value}_fastest_ms"] = round(fastest, 1)
+        values[kpi.value] = None if result.value is None else round(result.value, 4)
+    hourly = partial(series, Kpi.UPTIME_BY_CONNECTOR, fleet, _START, end, Resolution.HOUR, now)
+    median, fastest, points = _timed(runs, hourly)
+    figures["series_1h_ms"] = round(median, 1)
+    figures["series_1h_fastest_ms"] = round(fastest, 1)
+    return {
+        "chargers": chargers,
+        "days": days,
+        **asdict(shape),
+        "connections": sum(len(c.connections) for c in fleet),
+        "statuses": sum(len(c.statuses) for c in fleet),
+        "runs": runs,
+        **figures,
+        "values": values,
+        "series_points": len(points),
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "target_ms": TARGET_MS,
+        "passed": figures["read_and_uptime_ms"] < TARGET_MS,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.kpis",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--chargers", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--drops-per-day", type=float, default=2.0)
+    parser.add_argument("--changes-per-day", type=float, default=3.0)
+    parser.add_argument("--down-share", type=float, default=0.05)
+    args = parser.parse_args(argv)
+    shape = Shape(args.drops_per_day, args.changes_per_day, args.down_share)
+    result = run(args.chargers, args.days, args.runs, shape, args.seed)
+    verdict = "PASS" if result["passed"] else "FAIL"
+    print(
+        f"kpis, {result['chargers']:,} chargers x {result['days']} days "
+        f"({result['connections']:,} connections, {result['statuses']:,} statuses): "
+        f"uptime by connector {result['uptime_by_connector_ms']} ms, "
+        f"any connector {result['uptime_any_connector_ms']} ms, "
+        f"connectivity {result['connectivity_ms']} ms, "
+        f"1h series {result['series_1h_ms']} ms ({result['series_points']} points); "
+        f"from SQLite: read {result['store_read_ms']} ms, read + uptime "
+        f"{result['read_and_uptime_ms']} ms; "
+        f"network {result['values']}; load {result['load_average']} "
+        f"[{verdict}: read + uptime < {TARGET_MS:.0f} ms]"
+    )
+    _RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    _RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    return 0 if result["passed"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
