@@ -200,6 +200,15 @@ async def test_a_charger_that_refuses_profiles_is_held_back_at_its_maximum_and_t
                 break
             await asyncio.sleep(0.1)
         assert unmanaged == [("LM-U", {"reason": "TxDefaultProfile refused"})]
+        # ... and raises a PROFILE_REJECTED alert (written by the alert service's own task).
+        alerts: list[dict[str, Any]] = []
+        for _ in range(50):
+            response = await api.get("/api/v1/alerts", params={"name": "PROFILE_REJECTED"})
+            alerts = response.json()["data"]["items"]
+            if alerts:
+                break
+            await asyncio.sleep(0.1)
+        assert [(a["chargePointId"], a["status"]) for a in alerts] == [("LM-U", "Triggered")]
         refusing.start_session(1, TAG)
         accepting.start_session(1, TAG)
 
