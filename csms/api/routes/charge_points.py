@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from csms.api.context import ApiContext
-from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
+from csms.api.deps import DEFAULT_LIMIT, CpId, Ctx, Limit
 from csms.api.errors import ApiError
-from csms.api.schemas.base import CP_ID_MAX, Envelope, ItemPage
+from csms.api.schemas.base import Envelope, ItemPage
 from csms.api.schemas.charge_points import (
     BootInfoOut,
     ChargePointCreate,
@@ -30,8 +30,6 @@ __all__ = ["router"]
 log = get_logger(__name__)
 
 router = APIRouter(prefix="/charge-points", tags=["charge points"])
-
-CpId = Annotated[str, Path(max_length=CP_ID_MAX, description="The charge point's OCPP identity.")]
 
 
 def charge_point_out(ctx: ApiContext, cp: ChargePoint) -> ChargePointOut:

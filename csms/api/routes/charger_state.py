@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Path
-
-from csms.api.deps import Ctx
+from csms.api.deps import CpId, Ctx
 from csms.api.errors import ApiError
 from csms.api.schemas.base import Envelope
 from csms.api.schemas.commands import (
@@ -20,8 +18,6 @@ from csms.api.schemas.commands import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/charge-points/{cp_id}", tags=["charge points"])
-
-CpId = Annotated[str, Path(max_length=48)]
 
 
 async def _known(ctx: Ctx, cp_id: str) -> str:

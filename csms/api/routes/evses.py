@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from csms.api.deps import Ctx
-from csms.api.schemas.base import CP_ID_MAX, Envelope
+from csms.api.deps import CpId, Ctx
+from csms.api.schemas.base import Envelope
 from csms.api.schemas.catalogue import ConnectorSpecUpdate, EvseOut, EvseUpdate
 from csms.domain.updates import UNSET, ConnectorSpecChanges, EvseChanges
 
@@ -15,7 +15,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/charge-points/{cp_id}/evses", tags=["charge points"])
 
-CpId = Annotated[str, Path(max_length=CP_ID_MAX, description="The charge point's OCPP identity.")]
 EvseId = Annotated[int, Path(ge=1, le=1000, description="The EVSE (1.6: the connector) id.")]
 ConnectorId = Annotated[int, Path(ge=1, le=1000)]
 

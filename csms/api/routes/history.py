@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
-from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
-from csms.api.schemas.base import CP_ID_MAX, Envelope, ItemPage, UtcDatetime
+from csms.api.deps import DEFAULT_LIMIT, CpId, Ctx, IdCursor, Limit
+from csms.api.schemas.base import Envelope, ItemPage, UtcDatetime
 from csms.api.schemas.history import ConnectionOut, StatusIntervalOut
 from csms.domain.paging import Page
 
@@ -18,10 +18,6 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["monitoring"])
 
-CpId = Annotated[str, Path(max_length=CP_ID_MAX, description="The charge point's OCPP identity.")]
-Cursor = Annotated[
-    int | None, Query(alias="startingAfter", ge=0, description="The id of the last item seen.")
-]
 Start = Annotated[
     UtcDatetime | None,
     Query(description="The window's start (default: 7 days before `end`; no offset: UTC)."),
@@ -42,7 +38,7 @@ async def connection_history(
     start: Start = None,
     end: End = None,
     limit: Limit = DEFAULT_LIMIT,
-    starting_after: Cursor = None,
+    starting_after: IdCursor = None,
 ) -> Envelope[ItemPage[ConnectionOut]]:
     found = await ctx.history.connections(cp_id, Page(limit, starting_after), start, end)
     return Envelope(data=ItemPage.of(found, lambda row: ConnectionOut.from_domain(*row)))
@@ -59,7 +55,7 @@ async def status_history(
     end: End = None,
     evse_id: Annotated[int | None, Query(alias="evseId", ge=0)] = None,
     limit: Limit = DEFAULT_LIMIT,
-    starting_after: Cursor = None,
+    starting_after: IdCursor = None,
 ) -> Envelope[ItemPage[StatusIntervalOut]]:
     found = await ctx.history.statuses(cp_id, Page(limit, starting_after), start, end, evse_id)
     return Envelope(data=ItemPage.of(found, lambda row: StatusIntervalOut.from_domain(*row)))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
-from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
+from csms.api.deps import DEFAULT_LIMIT, CpId, Ctx, IdCursor, Limit
 from csms.api.errors import ApiError
 from csms.api.schemas.base import CP_ID_MAX, Envelope, ItemPage, UtcDatetime
 from csms.api.schemas.monitoring_queries import (
@@ -27,10 +27,6 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["monitoring"])
 
-CpId = Annotated[str, Path(max_length=CP_ID_MAX, description="The charge point's OCPP identity.")]
-Cursor = Annotated[
-    int | None, Query(alias="startingAfter", ge=0, description="The id of the last item seen.")
-]
 Start = Annotated[
     UtcDatetime | None, Query(description="Only from this moment on (no offset: UTC).")
 ]
@@ -63,7 +59,7 @@ async def query_meter_values(
     evse_id: Annotated[int | None, Query(alias="evseId", ge=0)] = None,
     measurand: Annotated[str | None, Query(max_length=50)] = None,
     limit: Limit = DEFAULT_LIMIT,
-    starting_after: Cursor = None,
+    starting_after: IdCursor = None,
 ) -> Envelope[ItemPage[StoredMeterValueOut]]:
     given = [
         name
@@ -100,7 +96,7 @@ async def list_security_events(
     start: Start = None,
     end: End = None,
     limit: Limit = DEFAULT_LIMIT,
-    starting_after: Cursor = None,
+    starting_after: IdCursor = None,
 ) -> Envelope[ItemPage[SecurityEventOut]]:
     await _known(ctx, cp_id)
     found = await ctx.reports.security_events(cp_id, Page(limit, starting_after), start, end)
@@ -119,7 +115,7 @@ async def list_events(
     start: Start = None,
     end: End = None,
     limit: Limit = DEFAULT_LIMIT,
-    starting_after: Cursor = None,
+    starting_after: IdCursor = None,
 ) -> Envelope[ItemPage[ChargerEventOut]]:
     await _known(ctx, cp_id)
     found = await ctx.reports.events(cp_id, Page(limit, starting_after), start, end)

@@ -14,9 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from csms.api.context import ApiContext
-from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
+from csms.api.deps import DEFAULT_LIMIT, CpId, Ctx, Limit
 from csms.api.errors import ApiError
-from csms.api.schemas.base import CP_ID_MAX, Envelope, ItemPage
+from csms.api.schemas.base import Envelope, ItemPage
 from csms.api.schemas.transactions import MeterValueOut, TransactionOut
 from csms.domain.paging import Page
 from csms.domain.transactions import Transaction, transaction_pk
@@ -29,7 +29,6 @@ Ref = Annotated[
     str,
     Path(max_length=64, description="The transaction's `id`, or a charger's `transactionId`."),
 ]
-CpId = Annotated[str, Path(max_length=CP_ID_MAX, description="The charge point's OCPP identity.")]
 TransactionId = Annotated[
     str, Path(max_length=64, description="The charger's transactionId (1.6: an integer).")
 ]
