@@ -1,8 +1,8 @@
 """Composition root: builds the store, services, gateway and API, and runs them in one event loop.
 
 Shutdown order (as uvicorn does it): stop accepting chargers → close their connections → finish
-commands → store the alerts noted → stop the API → flush the message log → close the store, each
-bounded in time.
+commands → store the alerts noted → stop the API → stop the webhook deliveries → flush the
+message log → close the store, each bounded in time.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from csms.api.app import create_api
 from csms.api.context import ApiContext
 from csms.config import Settings
 from csms.domain.clock import Clock, system_clock
+from csms.domain.webhooks import RetryPolicy
 from csms.gateway.server import OcppGateway
 from csms.log import get_logger
 from csms.metrics import Metrics
@@ -57,6 +58,7 @@ from csms.services.reports import ReportService
 from csms.services.sites import SiteService
 from csms.services.socket_index import SocketIndex
 from csms.services.transactions import TransactionService
+from csms.services.webhooks import WebhookService
 from csms.store.repositories import Store
 from csms.store.sqlite import SqliteStore
 
@@ -110,6 +112,7 @@ class _Services:
     history: HistoryService
     kpis: KpiService
     alerts: AlertService
+    webhooks: WebhookService
     events: EventBus
 
 
@@ -196,6 +199,13 @@ class CentralSystem:
                 clock,
                 disconnected_after=settings.monitoring.disconnected_alert_after_s,
             ),
+            webhooks=WebhookService(
+                store.webhooks,
+                clock,
+                policy=RetryPolicy(retry_for=timedelta(seconds=settings.webhooks.retry_for_s)),
+                request_timeout=settings.webhooks.request_timeout_s,
+                outbox_retention=timedelta(days=settings.webhooks.outbox_retention_days),
+            ),
             events=events,
         )
         services = self.services
@@ -247,6 +257,7 @@ class CentralSystem:
                 history=self.services.history,
                 kpis=self.services.kpis,
                 alerts=self.services.alerts,
+                webhooks=self.services.webhooks,
                 sessions=self.sessions,
                 events=events,
                 version=__version__,
@@ -307,6 +318,9 @@ class CentralSystem:
         self._spawn(self._housekeeping(), "housekeeping")
         self._spawn(self.services.load_manager.run(), "load-manager")
         self._spawn(self.services.history.run(), "history")
+        # After the store opened: resume the subscriptions left with undelivered events.
+        await self.services.webhooks.start()
+        self._spawn(self.services.webhooks.run(), "webhook-purge")
         await self.gateway.start()
         config = uvicorn.Config(
             self.api,
@@ -357,6 +371,8 @@ class CentralSystem:
             self._uvicorn.should_exit = True
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._uvicorn.shutdown(), timeout)
+        # Before the store closes; a request cut short stays pending and goes out after a restart.
+        await self.services.webhooks.stop(timeout)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -33,6 +33,7 @@ __all__ = [
     "OcppSettings",
     "RuntimeSettings",
     "Settings",
+    "WebhookSettings",
     "load_settings",
     "mask_password",
 ]
@@ -150,6 +151,16 @@ class MonitoringSettings(_Section):
     disconnected_alert_after_s: float = Field(default=300.0, gt=0)
 
 
+class WebhookSettings(_Section):
+    # Seconds after an event during which a failed delivery is retried (exponential backoff with
+    # full jitter); then the event is given up for that webhook.
+    retry_for_s: float = Field(default=86400.0, gt=0)
+    # The longest one POST to a receiver may take (connect, send, answer).
+    request_timeout_s: float = Field(default=10.0, gt=0)
+    # How long delivered and given-up events stay in the outbox (the attempts log: 30 days).
+    outbox_retention_days: float = Field(default=7.0, gt=0)
+
+
 class LogSettings(_Section):
     format: Literal["console", "json"] = "console"
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -166,6 +177,7 @@ class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     loadmanagement: LoadManagementSettings = LoadManagementSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     log: LogSettings = LogSettings()
     runtime: RuntimeSettings = RuntimeSettings()
 

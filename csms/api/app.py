@@ -28,6 +28,7 @@ from csms.api.routes import (
     monitoring_queries,
     sites,
     transactions,
+    webhooks,
 )
 from csms.api.schemas.base import ErrorEnvelope
 
@@ -97,6 +98,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
         history,
         kpis,
         monitoring_queries,
+        webhooks,
     )
     for module in routers:
         app.include_router(

@@ -23,6 +23,7 @@ from csms.services.messages import MessageQueryService
 from csms.services.reports import ReportService
 from csms.services.sites import SiteService
 from csms.services.transactions import TransactionService
+from csms.services.webhooks import WebhookService
 
 __all__ = ["ApiContext"]
 
@@ -45,6 +46,7 @@ class ApiContext:
     history: HistoryService
     kpis: KpiService
     alerts: AlertService
+    webhooks: WebhookService
     sessions: SessionRegistry
     events: EventBus
     version: str

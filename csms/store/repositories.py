@@ -1,6 +1,7 @@
 """The store interface: one small repository protocol per aggregate (those of the estate in
-csms.store.estate_repositories and of monitoring in csms.store.monitoring_repositories,
-re-exported here), and the ``Store`` that holds one of each.
+csms.store.estate_repositories, of monitoring in csms.store.monitoring_repositories and of
+webhooks in csms.store.webhook_repositories, re-exported here), and the ``Store`` that holds
+one of each.
 
 Services depend on the narrowest repository they need. Two backends implement them all:
 ``csms.store.sqlite`` (one file, the default) and ``csms.store.postgres``. Every write method
@@ -50,6 +51,7 @@ from csms.domain.updates import (
 )
 from csms.store.estate_repositories import CatalogueStore, CircuitStore, EvseStore, SiteStore
 from csms.store.monitoring_repositories import AlertStore, HistoryStore
+from csms.store.webhook_repositories import WebhookStore
 
 __all__ = [
     "AlertStore",
@@ -69,6 +71,7 @@ __all__ = [
     "SocketReport",
     "Store",
     "TransactionStore",
+    "WebhookStore",
 ]
 
 
@@ -440,6 +443,8 @@ class Store(Protocol):
     def charger_state(self) -> ChargerStateStore: ...
     @property
     def alerts(self) -> AlertStore: ...
+    @property
+    def webhooks(self) -> WebhookStore: ...
 
     async def open(self) -> None:
         """Connect and migrate; raises DatabaseUnavailable when the database cannot be reached."""

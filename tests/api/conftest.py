@@ -89,6 +89,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[ApiHarness]:
         for client in h.clients:
             await client.aclose()
         await ctx.sessions.close_all()
+        await ctx.webhooks.stop()  # workers a PATCH woke, before their store closes
         await store.close()
 
 

@@ -63,6 +63,13 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("GET", "/api/v1/api-tokens", None, ADMIN),
     ("POST", "/api/v1/api-tokens", {"role": "viewer"}, ADMIN),
     ("DELETE", "/api/v1/api-tokens/tok_none", None, ADMIN),
+    ("GET", "/api/v1/webhooks", None, ADMIN),
+    ("POST", "/api/v1/webhooks", {"url": "https://receiver.example/"}, ADMIN),
+    ("GET", "/api/v1/webhooks/wh_none", None, ADMIN),
+    ("PATCH", "/api/v1/webhooks/wh_none", {"enabled": False}, ADMIN),
+    ("DELETE", "/api/v1/webhooks/wh_none", None, ADMIN),
+    ("POST", "/api/v1/webhooks/wh_none/rotate-secret", None, ADMIN),
+    ("GET", "/api/v1/webhooks/wh_none/deliveries", None, ADMIN),
 ]
 
 

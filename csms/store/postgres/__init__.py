@@ -21,6 +21,7 @@ from csms.store.postgres.message_log import PostgresMessageLog
 from csms.store.postgres.reports import PostgresReports
 from csms.store.postgres.sites import PostgresSites
 from csms.store.postgres.transactions import PostgresTransactions
+from csms.store.postgres.webhooks import PostgresWebhooks
 
 __all__ = ["PostgresStore"]
 
@@ -60,6 +61,7 @@ class PostgresStore:
         self.commands = PostgresCommands(db)
         self.charger_state = PostgresChargerState(db)
         self.alerts = PostgresAlerts(db)
+        self.webhooks = PostgresWebhooks(db)
 
     async def open(self) -> None:
         await self.database.open()

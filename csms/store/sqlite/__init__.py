@@ -21,6 +21,7 @@ from csms.store.sqlite.message_log import SqliteMessageLog
 from csms.store.sqlite.reports import SqliteReports
 from csms.store.sqlite.sites import SqliteSites
 from csms.store.sqlite.transactions import SqliteTransactions
+from csms.store.sqlite.webhooks import SqliteWebhooks
 
 __all__ = ["SqliteStore"]
 
@@ -62,6 +63,7 @@ class SqliteStore:
         self.commands = SqliteCommands(db)
         self.charger_state = SqliteChargerState(db)
         self.alerts = SqliteAlerts(db)
+        self.webhooks = SqliteWebhooks(db)
 
     async def open(self) -> None:
         await self.database.open()
