@@ -22,53 +22,34 @@ from csms.domain.webhooks import (
     WebhookChanges,
 )
 from csms.store.postgres.database import PostgresDatabase, rows_affected
+from csms.store.webhook_rows import (
+    GONE_REASON,
+    OUTBOX_COLUMNS,
+    WEBHOOK_COLUMNS,
+    WebhookConversions,
+    delivery_from_row,
+    entry_from_row,
+    webhook_from_row,
+)
 
 __all__ = ["PostgresWebhooks", "insert_event", "insert_outbox"]
 
-_COLUMNS = "id, url, events, enabled, description, created_at, secret"
-_OUTBOX = (
-    "id, webhook_id, event_id, type, charge_point_id, body, created_at, attempts, next_attempt_at"
-)
-_GONE_REASON = "the receiver answered 410 Gone: the webhook was disabled"
+_COLUMNS, _OUTBOX = WEBHOOK_COLUMNS, OUTBOX_COLUMNS
+
+
+_CONVERT = WebhookConversions(time=lambda moment: moment, events=tuple)
 
 
 def _webhook(row: asyncpg.Record) -> Webhook:
-    return Webhook(
-        id=row["id"],
-        url=row["url"],
-        events=tuple(row["events"]),
-        enabled=row["enabled"],
-        description=row["description"],
-        created_at=row["created_at"],
-        secret=row["secret"],
-    )
+    return webhook_from_row(row, _CONVERT)
 
 
 def _entry(row: asyncpg.Record) -> OutboxEntry:
-    return OutboxEntry(
-        id=row["id"],
-        webhook_id=row["webhook_id"],
-        event_id=row["event_id"],
-        type=row["type"],
-        charge_point_id=row["charge_point_id"],
-        body=row["body"],
-        created_at=row["created_at"],
-        attempts=row["attempts"],
-        next_attempt_at=row["next_attempt_at"],
-    )
+    return entry_from_row(row, _CONVERT)
 
 
 def _delivery(row: asyncpg.Record) -> Delivery:
-    return Delivery(
-        id=row["id"],
-        event_id=row["event_id"],
-        type=row["type"],
-        attempt=row["attempt"],
-        status=DeliveryStatus(row["status"]),
-        response_code=row["response_code"],
-        error=row["error"],
-        at=row["at"],
-    )
+    return delivery_from_row(row, _CONVERT)
 
 
 async def insert_outbox(conn: asyncpg.Connection, rows: Sequence[OutboxRow]) -> None:
@@ -275,7 +256,7 @@ class PostgresWebhooks:
                     "UPDATE webhook_outbox SET state = 'failed', last_error = $2"
                     " WHERE webhook_id = $1 AND state = 'pending'",
                     attempt.webhook_id,
-                    _GONE_REASON,
+                    GONE_REASON,
                 )
 
         await self._db.write(op)

@@ -25,14 +25,19 @@ from csms.domain.webhooks import (
 )
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.values import dt
+from csms.store.webhook_rows import (
+    GONE_REASON,
+    OUTBOX_COLUMNS,
+    WEBHOOK_COLUMNS,
+    WebhookConversions,
+    delivery_from_row,
+    entry_from_row,
+    webhook_from_row,
+)
 
 __all__ = ["SqliteWebhooks", "insert_event", "insert_outbox"]
 
-_COLUMNS = "id, url, events, enabled, description, created_at, secret"
-_OUTBOX = (
-    "id, webhook_id, event_id, type, charge_point_id, body, created_at, attempts, next_attempt_at"
-)
-_GONE_REASON = "the receiver answered 410 Gone: the webhook was disabled"
+_COLUMNS, _OUTBOX = WEBHOOK_COLUMNS, OUTBOX_COLUMNS
 
 
 def _time(text: str) -> datetime:
@@ -41,43 +46,19 @@ def _time(text: str) -> datetime:
     return moment
 
 
+_CONVERT = WebhookConversions(time=_time, events=lambda text: tuple(orjson.loads(text)))
+
+
 def _webhook(row: sqlite3.Row) -> Webhook:
-    return Webhook(
-        id=row["id"],
-        url=row["url"],
-        events=tuple(orjson.loads(row["events"])),
-        enabled=bool(row["enabled"]),
-        description=row["description"],
-        created_at=_time(row["created_at"]),
-        secret=row["secret"],
-    )
+    return webhook_from_row(row, _CONVERT)
 
 
 def _entry(row: sqlite3.Row) -> OutboxEntry:
-    return OutboxEntry(
-        id=row["id"],
-        webhook_id=row["webhook_id"],
-        event_id=row["event_id"],
-        type=row["type"],
-        charge_point_id=row["charge_point_id"],
-        body=row["body"],
-        created_at=_time(row["created_at"]),
-        attempts=row["attempts"],
-        next_attempt_at=_time(row["next_attempt_at"]),
-    )
+    return entry_from_row(row, _CONVERT)
 
 
 def _delivery(row: sqlite3.Row) -> Delivery:
-    return Delivery(
-        id=row["id"],
-        event_id=row["event_id"],
-        type=row["type"],
-        attempt=row["attempt"],
-        status=DeliveryStatus(row["status"]),
-        response_code=row["response_code"],
-        error=row["error"],
-        at=_time(row["at"]),
-    )
+    return delivery_from_row(row, _CONVERT)
 
 
 def insert_outbox(conn: sqlite3.Connection, rows: Sequence[OutboxRow]) -> None:
@@ -284,7 +265,7 @@ class SqliteWebhooks:
                 conn.execute(
                     "UPDATE webhook_outbox SET state = 'failed', last_error = ?"
                     " WHERE webhook_id = ? AND state = 'pending'",
-                    (_GONE_REASON, attempt.webhook_id),
+                    (GONE_REASON, attempt.webhook_id),
                 )
 
         await self._db.write(op)
