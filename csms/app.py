@@ -160,6 +160,7 @@ class CentralSystem:
             max_timeout=settings.ocpp.command_timeout_max,
         )
         evses = EvseService(store.evses, store.chargers, store.catalogue, clock)
+        sites = SiteService(store.sites, store.chargers, self.sockets, clock)
         self.services = _Services(
             chargers=chargers,
             authorization=authorization,
@@ -171,7 +172,7 @@ class CentralSystem:
             reports=reports,
             state=state,
             commands=commands,
-            sites=SiteService(store.sites, store.chargers, self.sockets, clock),
+            sites=sites,
             catalogue=CatalogueService(store.catalogue, clock),
             evses=evses,
             circuits=CircuitService(store.circuits, transactions, clock),
@@ -191,7 +192,7 @@ class CentralSystem:
                 clock,
                 retention=timedelta(days=settings.monitoring.history_retention_days),
             ),
-            kpis=KpiService(store.history, store.chargers, store.sites, clock),
+            kpis=KpiService(store.history, store.chargers, sites, clock),
             alerts=AlertService(
                 store.alerts,
                 chargers,

@@ -11,8 +11,8 @@ from csms.domain.errors import Invalid, NotFound
 from csms.domain.history import window
 from csms.domain.kpi_history import ChargerHistory
 from csms.domain.kpis import Kpi, KpiReport, Resolution, report, series
-from csms.domain.site_tree import sites_in_network, subtree_site_ids
-from csms.store.repositories import ChargerStore, HistoryStore, SiteStore
+from csms.services.sites import SiteService
+from csms.store.repositories import ChargerStore, HistoryStore
 
 __all__ = ["KpiScope", "KpiService", "Series"]
 
@@ -35,7 +35,7 @@ class Series:
 
 class KpiService:
     def __init__(
-        self, history: HistoryStore, chargers: ChargerStore, sites: SiteStore, clock: Clock
+        self, history: HistoryStore, chargers: ChargerStore, sites: SiteService, clock: Clock
     ) -> None:
         self._history = history
         self._chargers = chargers
@@ -88,12 +88,12 @@ class KpiService:
         return await self._history.histories(start=start, end=end)
 
     async def _site_ids(self, scope: KpiScope) -> set[str]:
-        sites = {site.id: site for site in await self._sites.all_sites()}
-        if scope.site_id is not None:
-            if scope.site_id not in sites:
-                raise NotFound(f"site {scope.site_id!r} not found")
-            return subtree_site_ids(sites, scope.site_id)
-        assert scope.network_id is not None
-        if await self._sites.get_network(scope.network_id) is None:
+        """The sites the scope covers (SiteService.scope); an unknown site or network is a 404
+        here, not an empty report."""
+        if scope.site_id is not None and await self._sites.get_site(scope.site_id) is None:
+            raise NotFound(f"site {scope.site_id!r} not found")
+        if scope.network_id is not None and await self._sites.get_network(scope.network_id) is None:
             raise NotFound(f"network {scope.network_id!r} not found")
-        return sites_in_network(sites, scope.network_id)
+        covered = await self._sites.scope(site_id=scope.site_id, network_id=scope.network_id)
+        assert covered is not None  # one of them is given
+        return covered

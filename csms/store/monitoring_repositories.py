@@ -38,12 +38,6 @@ class HistoryStore(Protocol):
         """Its connectors' status intervals overlapping [start, end), oldest first."""
         ...
 
-    async def intervals(
-        self, cp_ids: Collection[str] | None, *, start: datetime, end: datetime
-    ) -> tuple[list[ConnectionInterval], list[StatusInterval]]:
-        """Every interval overlapping [start, end) of these chargers (None: all), for the KPIs."""
-        ...
-
     async def histories(
         self,
         *,

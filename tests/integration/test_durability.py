@@ -28,6 +28,7 @@ from csms.store.repositories import Store
 from tests.conftest import make_settings
 from tests.ocpp_client import RawClient
 from tests.processes import environment, free_port, start_server
+from tests.store.conftest import intervals
 
 CHARGERS = 16  # half 1.6, half 2.0.1
 LOAD_SECONDS = 1.5
@@ -282,8 +283,8 @@ async def test_every_acknowledged_message_survives_kill_9_exactly_once(
             assert len(stored.items) == len(transactions), cp_id
         # The history: the connection the kill cut was closed by the next start, when the
         # charger was last heard; the replay's was closed by the graceful stop; none is open.
-        connections, _ = await store.history.intervals(
-            None, start=T0 - timedelta(days=1), end=datetime.now(UTC) + timedelta(hours=1)
+        connections, _ = await intervals(
+            store, T0 - timedelta(days=1), datetime.now(UTC) + timedelta(hours=1)
         )
         by_charger: dict[str, list[str | None]] = {}
         for interval in sorted(connections, key=lambda c: c.connected_at):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from csms.domain.history import ConnectionInterval, StatusInterval
 from csms.store.postgres import PostgresStore
 from csms.store.repositories import Store
 from csms.store.sqlite import SqliteStore
@@ -51,3 +52,11 @@ async def add_charge_point(
         site_id=None,
         created_at=NOW,
     )
+
+
+async def intervals(
+    store: Store, start: datetime, end: datetime, cp_id: str | None = None
+) -> tuple[list[ConnectionInterval], list[StatusInterval]]:
+    """Every connection and status interval overlapping [start, end), of all chargers."""
+    found = await store.history.histories(start=start, end=end, cp_id=cp_id)
+    return [c for h in found for c in h.connections], [s for h in found for s in h.statuses]

@@ -11,7 +11,7 @@ from csms.domain.models import ConnectorState
 from csms.domain.paging import Page
 from csms.domain.updates import ChargePointChanges
 from csms.store.repositories import Store
-from tests.store.conftest import NOW, add_charge_point
+from tests.store.conftest import NOW, add_charge_point, intervals
 
 MIN = timedelta(minutes=1)
 DAY = timedelta(days=1)
@@ -107,10 +107,10 @@ async def test_windows_keep_what_overlaps_them_and_intervals_read_every_charger(
         "CP-1", Page(100), start=NOW + 5 * MIN, end=NOW + 25 * MIN
     )
     assert [i.connected_at for _, i in window.items] == [NOW, NOW + 20 * MIN]
-    connections, statuses = await store.history.intervals(None, start=NOW + 15 * MIN, end=NOW + DAY)
+    connections, statuses = await intervals(store, NOW + 15 * MIN, NOW + DAY)
     assert sorted(c.charge_point_id for c in connections) == ["CP-1", "CP-2"]
     assert statuses == []
-    connections, _ = await store.history.intervals(["cp-2"], start=NOW, end=NOW + DAY)
+    connections, _ = await intervals(store, NOW, NOW + DAY, "cp-2")
     assert [c.charge_point_id for c in connections] == ["CP-2"]
 
 
@@ -123,7 +123,7 @@ async def test_purge_removes_only_intervals_that_ended_before(store: Store) -> N
     await _status(store, "CP-1", "Available", -3 * DAY)
     await _status(store, "CP-1", "Charging", -2 * DAY)
     assert await store.history.purge_history(NOW - DAY) == 2
-    connections, statuses = await store.history.intervals(None, start=NOW - 9 * DAY, end=NOW)
+    connections, statuses = await intervals(store, NOW - 9 * DAY, NOW)
     assert [c.disconnected_at for c in connections] == [None]
     assert [s.status for s in statuses] == ["Charging"]
 

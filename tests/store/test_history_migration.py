@@ -15,6 +15,7 @@ from csms.store.postgres import PostgresStore
 from csms.store.repositories import Store
 from csms.store.sqlite import SqliteStore
 from tests.databases import PostgresServer
+from tests.store.conftest import intervals
 from tests.store.old_schemas import old_postgres, old_sqlite
 
 OLD_ROWS = """
@@ -31,7 +32,7 @@ END = datetime(2025, 1, 3, tzinfo=UTC)
 
 async def _check(store: Store) -> None:
     await store.chargers.mark_all_disconnected()  # what a start does first
-    connections, statuses = await store.history.intervals(None, start=START, end=END)
+    connections, statuses = await intervals(store, START, END)
     assert connections == [
         ConnectionInterval(
             "CP-ON",

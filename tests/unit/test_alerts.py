@@ -36,6 +36,7 @@ from csms.domain.alerts import (
 )
 from csms.domain.errors import Invalid
 from csms.domain.models import ConnectorState
+from tests.api.test_api_alerts import ALERT_KEYS
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=1)
@@ -45,24 +46,6 @@ TRIGGERED, ACKNOWLEDGED, RESOLVED = (
     AlertStatus.ACKNOWLEDGED,
     AlertStatus.RESOLVED,
 )
-
-API_KEYS = {
-    "id",
-    "name",
-    "category",
-    "urgency",
-    "status",
-    "chargePointId",
-    "evseId",
-    "connectorId",
-    "triggeredAt",
-    "acknowledgedAt",
-    "acknowledgedBy",
-    "resolvedAt",
-    "resolvedBy",
-    "notes",
-    "details",
-}
 
 
 def _alert(status: AlertStatus = TRIGGERED, **fields: object) -> Alert:
@@ -328,7 +311,7 @@ def test_the_window_defaults_to_24_hours() -> None:
 
 def test_the_document_is_the_api_shape() -> None:
     document = alert_document(_alert(notes="n"))
-    assert set(document) == API_KEYS
+    assert set(document) == ALERT_KEYS
     assert document["name"] == "FAULTED" and document["status"] == "Triggered"
     assert document["urgency"] == "high" and document["category"] == "hardware"
     assert document["triggeredAt"] == "2026-03-01T12:00:00.000Z"

@@ -161,32 +161,6 @@ class PostgresHistory:
 
         return await self._db.read(read)
 
-    async def intervals(
-        self, cp_ids: Collection[str] | None, *, start: datetime, end: datetime
-    ) -> tuple[list[ConnectionInterval], list[StatusInterval]]:
-        ids = None if cp_ids is None else list(cp_ids)
-
-        async def read(
-            conn: asyncpg.Connection,
-        ) -> tuple[list[ConnectionInterval], list[StatusInterval]]:
-            which = " AND ($3::citext[] IS NULL OR charge_point_id = ANY($3::citext[]))"
-            connections = await conn.fetch(
-                f"{_CONNECTIONS} WHERE connected_at < $1"
-                f" AND (disconnected_at IS NULL OR disconnected_at > $2){which}",
-                end,
-                start,
-                ids,
-            )
-            statuses = await conn.fetch(
-                f"{_STATUSES} WHERE from_at < $1 AND (to_at IS NULL OR to_at > $2){which}",
-                end,
-                start,
-                ids,
-            )
-            return [_connection(r) for r in connections], [_status(r) for r in statuses]
-
-        return await self._db.read(read)
-
     async def histories(
         self,
         *,

@@ -156,35 +156,6 @@ class SqliteHistory:
 
         return await self._db.read(read)
 
-    async def intervals(
-        self, cp_ids: Collection[str] | None, *, start: datetime, end: datetime
-    ) -> tuple[list[ConnectionInterval], list[StatusInterval]]:
-        window = (epoch_ms(end), epoch_ms(start))
-
-        def read(conn: sqlite3.Connection) -> tuple[list[ConnectionInterval], list[StatusInterval]]:
-            connections = conn.execute(
-                "SELECT charge_point_id, connected_at, disconnected_at, reason"
-                " FROM connection_history WHERE connected_at < ?"
-                " AND (disconnected_at IS NULL OR disconnected_at > ?)",
-                window,
-            ).fetchall()
-            statuses = conn.execute(
-                "SELECT charge_point_id, evse_id, connector_id, status, error_code, from_at, to_at"
-                " FROM status_history WHERE from_at < ? AND (to_at IS NULL OR to_at > ?)",
-                window,
-            ).fetchall()
-            wanted = None if cp_ids is None else {c.lower() for c in cp_ids}
-            return (
-                [
-                    ConnectionInterval(r[0], from_epoch_ms(r[1]), _ms(r[2]), r[3])
-                    for r in connections
-                    if wanted is None or r[0].lower() in wanted
-                ],
-                [_status(r) for r in statuses if wanted is None or r[0].lower() in wanted],
-            )
-
-        return await self._db.read(read)
-
     async def histories(
         self,
         *,
@@ -209,16 +180,15 @@ class SqliteHistory:
                 f"SELECT id, created_at FROM charge_points WHERE {scope}", scope_args
             ).fetchall()
             connections: dict[str, list[ConnectionInterval]] = {}
-            for cp, a, b in conn.execute(
-                "SELECT charge_point_id, connected_at, disconnected_at FROM connection_history"
+            for cp, a, b, reason in conn.execute(
+                "SELECT charge_point_id, connected_at, disconnected_at, reason"
+                " FROM connection_history"
                 f" WHERE connected_at < ? AND (disconnected_at IS NULL OR disconnected_at > ?)"
                 f" AND {within} ORDER BY connected_at",
                 window + scope_args,
             ):
                 connections.setdefault(cp.lower(), []).append(
-                    ConnectionInterval(
-                        cp, from_epoch_ms(a), None if b is None else from_epoch_ms(b)
-                    )
+                    ConnectionInterval(cp, from_epoch_ms(a), _ms(b), reason)
                 )
             statuses: dict[str, list[StatusInterval]] = {}
             for row in conn.execute(
