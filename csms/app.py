@@ -203,13 +203,17 @@ class CentralSystem:
             webhooks=WebhookService(
                 store.webhooks,
                 clock,
-                policy=RetryPolicy(retry_for=timedelta(seconds=settings.webhooks.retry_for_s)),
+                policy=RetryPolicy(
+                    retry_for=timedelta(seconds=settings.webhooks.retry_for_s),
+                    first_delay=settings.webhooks.retry_first_delay_s,
+                ),
                 request_timeout=settings.webhooks.request_timeout_s,
                 outbox_retention=timedelta(days=settings.webhooks.outbox_retention_days),
             ),
             events=events,
         )
         services = self.services
+        events.attach(services.webhooks)
         services.load_manager.attach(events)
         services.alerts.attach(events)
         services.circuits.on_change = services.load_manager.on_circuit_event
@@ -309,6 +313,9 @@ class CentralSystem:
 
     async def start(self) -> None:
         await self.store.open()
+        # First: what the webhooks want decides which events are written from now on; and the
+        # subscriptions left with undelivered events resume.
+        await self.services.webhooks.start()
         # Nothing is connected to a process that just started, whatever the last one recorded.
         await self.store.chargers.mark_all_disconnected()
         self.sockets.load(await self.store.chargers.list_socket_states())
@@ -319,8 +326,6 @@ class CentralSystem:
         self._spawn(self._housekeeping(), "housekeeping")
         self._spawn(self.services.load_manager.run(), "load-manager")
         self._spawn(self.services.history.run(), "history")
-        # After the store opened: resume the subscriptions left with undelivered events.
-        await self.services.webhooks.start()
         self._spawn(self.services.webhooks.run(), "webhook-purge")
         await self.gateway.start()
         config = uvicorn.Config(

@@ -155,6 +155,9 @@ class WebhookSettings(_Section):
     # Seconds after an event during which a failed delivery is retried (exponential backoff with
     # full jitter); then the event is given up for that webhook.
     retry_for_s: float = Field(default=86400.0, gt=0)
+    # The first retry waits a random time up to this many seconds, each later one up to twice as
+    # long as the one before (at most an hour).
+    retry_first_delay_s: float = Field(default=5.0, gt=0, le=3600)
     # The longest one POST to a receiver may take (connect, send, answer).
     request_timeout_s: float = Field(default=10.0, gt=0)
     # How long delivered and given-up events stay in the outbox (the attempts log: 30 days).

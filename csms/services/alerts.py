@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -48,10 +49,12 @@ from csms.domain.alerts import (
 )
 from csms.domain.clock import Clock, parse_timestamp
 from csms.domain.errors import DatabaseUnavailable, NotFound
+from csms.domain.events import CausedEvent
 from csms.domain.models import ChargePoint, ConnectorState
 from csms.domain.paging import Page, Paged
 from csms.log import get_logger
 from csms.services.events import EventBus
+from csms.store.monitoring_repositories import Raised
 from csms.store.repositories import AlertStore
 
 __all__ = ["AlertService", "ChargerDirectory"]
@@ -160,18 +163,17 @@ class AlertService:
     ) -> Alert:
         """Acknowledge or resolve; NotFound, or Invalid (``status``) for a move not allowed."""
         change = OperatorChange(status, by, self._clock(), notes, notes_given)
-        before, after = await self._store.change_alert(alert_id, change)
-        if after.status is AlertStatus.RESOLVED:
-            if self._open.get(after.key) == after.id:
-                del self._open[after.key]
-            self._publish("alert.resolved", after)
-        elif after != before:
-            self._publish("alert.updated", after)
+        _, after = await self._events.change(
+            lambda events: self._store.change_alert(alert_id, change, events=events),
+            _operator_change_events,
+        )
+        if after.status is AlertStatus.RESOLVED and self._open.get(after.key) == after.id:
+            del self._open[after.key]
         return after
 
     # --- listeners: note the change, nothing more ----------------------------------------------
 
-    def _on_connected(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_connected(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         if cp_id is None:
             return
         key = cp_id.lower()
@@ -181,14 +183,14 @@ class AlertService:
             timer.cancel()
         self._queue.put_nowait(reconnected(cp_id, self._clock()))
 
-    def _on_disconnected(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_disconnected(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         if cp_id is None:
             return
         self._connected.discard(cp_id.lower())
         close_code = data.get("closeCode")
         self._time(cp_id, self._clock(), close_code if isinstance(close_code, int) else None)
 
-    def _on_deleted(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_deleted(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         # Its alerts went with it (the store deletes them); what is still queued for it fails
         # with NotFound and is dropped.
         if cp_id is None:
@@ -203,7 +205,7 @@ class AlertService:
         for connector in [k for k in self._latest if k[0] == key]:
             del self._latest[connector]
 
-    def _on_status(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_status(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         evse_id, connector_id = data.get("evseId"), data.get("connectorId")
         status, updated_at = data.get("status"), data.get("updatedAt")
         if (
@@ -231,16 +233,16 @@ class AlertService:
         for change in status_changes(cp_id, state, self._clock()):
             self._queue.put_nowait(change)
 
-    def _on_command(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_command(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         if cp_id is not None:
             self._note(call_error(cp_id, data, self._clock()))
 
-    def _on_unmanaged(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_unmanaged(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         if cp_id is not None:
             reason = str(data.get("reason") or "")
             self._note(profile_rejected(cp_id, reason, self._clock()))
 
-    def _on_security_event(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_security_event(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         if cp_id is not None:
             self._note(security_event(cp_id, data, self._clock()))
 
@@ -314,20 +316,48 @@ class AlertService:
 
     async def _apply(self, change: Change) -> None:
         if isinstance(change, Occurrence):
-            raised = await self._store.raise_alert(change)
+            occurrence = change
+            raised = await self._events.change(
+                lambda events: self._store.raise_alert(occurrence, events=events),
+                _raised_events,
+            )
             self._open[raised.alert.key] = raised.alert.id
-            self._publish("alert.triggered" if raised.created else "alert.updated", raised.alert)
             return
         key = alert_key(change.name, change.target)
         if key not in self._open:
             return
-        alert = await self._store.resolve_open(change.name, change.target, change.at)
+        cause_ended = change
+        await self._events.change(
+            lambda events: self._store.resolve_open(
+                cause_ended.name, cause_ended.target, cause_ended.at, events=events
+            ),
+            _resolved_events,
+        )
         self._open.pop(key, None)  # an operator may have resolved it meanwhile
-        if alert is not None:
-            self._publish("alert.resolved", alert)
 
-    def _publish(self, type_: str, alert: Alert) -> None:
-        self._events.publish(type_, alert.charge_point_id, **alert_document(alert))
+
+# --- the events an alert's change causes (pure: they run inside the store's write) ------------
+
+
+def _alert_event(type_: str, alert: Alert) -> CausedEvent:
+    return CausedEvent(type_, alert.charge_point_id, alert_document(alert))
+
+
+def _raised_events(raised: Raised) -> tuple[CausedEvent, ...]:
+    return (_alert_event("alert.triggered" if raised.created else "alert.updated", raised.alert),)
+
+
+def _resolved_events(alert: Alert | None) -> tuple[CausedEvent, ...]:
+    return () if alert is None else (_alert_event("alert.resolved", alert),)
+
+
+def _operator_change_events(change: tuple[Alert, Alert]) -> tuple[CausedEvent, ...]:
+    before, after = change
+    if after.status is AlertStatus.RESOLVED:
+        return (_alert_event("alert.resolved", after),)
+    if after != before:
+        return (_alert_event("alert.updated", after),)
+    return ()
 
 
 def _text(value: object) -> str | None:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from csms.domain.clock import Clock, format_timestamp
 from csms.domain.errors import Conflict
+from csms.domain.events import CausedEvent
 from csms.domain.history import close_reason
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState
 from csms.domain.paging import Page, Paged
@@ -104,8 +105,10 @@ class ChargerService:
         await self._store.update_charge_point(cp_id, ChargePointChanges(password_hash=hashed))
 
     async def delete(self, cp_id: str) -> None:
-        await self._store.delete_charge_point(cp_id)
-        self._events.publish("charger.deleted", cp_id)
+        await self._events.change(
+            lambda events: self._store.delete_charge_point(cp_id, events=events),
+            lambda _: (CausedEvent("charger.deleted", cp_id, {}),),
+        )
 
     async def get(self, cp_id: str) -> ChargePoint | None:
         return await self._store.get_charge_point(cp_id)
@@ -159,22 +162,27 @@ class ChargerService:
             # A parallel first connection may have registered it already.
             with contextlib.suppress(Conflict):
                 await self.register(cp_id)
-        await self._store.record_connection(
-            cp_id, ocpp_version=ocpp_version, connected=True, at=self._clock()
+        await self._events.change(
+            lambda events: self._store.record_connection(
+                cp_id, ocpp_version=ocpp_version, connected=True, at=self._clock(), events=events
+            ),
+            lambda _: (CausedEvent("charger.connected", cp_id, {"ocppVersion": ocpp_version}),),
         )
-        self._events.publish("charger.connected", cp_id, ocppVersion=ocpp_version)
         charge_point = await self._store.get_charge_point(cp_id)
         return charge_point is not None and charge_point.boot_accepted
 
     async def disconnected(self, cp_id: str, ocpp_version: str, close_code: int | None) -> None:
-        await self._store.record_connection(
-            cp_id,
-            ocpp_version=ocpp_version,
-            connected=False,
-            at=self._clock(),
-            reason=close_reason(close_code),
+        await self._events.change(
+            lambda events: self._store.record_connection(
+                cp_id,
+                ocpp_version=ocpp_version,
+                connected=False,
+                at=self._clock(),
+                reason=close_reason(close_code),
+                events=events,
+            ),
+            lambda _: (CausedEvent("charger.disconnected", cp_id, {"closeCode": close_code}),),
         )
-        self._events.publish("charger.disconnected", cp_id, closeCode=close_code)
 
     async def record_last_seen(self, seen: list[tuple[str, datetime]]) -> None:
         if seen:
@@ -198,24 +206,31 @@ class ChargerService:
         return BootDecision(status, interval, now)
 
     async def connector_status(self, cp_id: str, state: ConnectorState) -> None:
-        await self._store.record_connector_status(cp_id, state)
-        self._events.publish(
+        event = CausedEvent(
             "connector.status",
             cp_id,
-            evseId=state.evse_id,
-            connectorId=state.connector_id,
-            status=state.status,
-            errorCode=state.error_code,
-            vendorErrorCode=state.vendor_error_code,
-            info=state.info,
-            # Fixed width, so it orders as text: a status queued offline may arrive after a
-            # newer one, and the store and the site tree keep the newest.
-            updatedAt=format_timestamp(state.updated_at),
+            {
+                "evseId": state.evse_id,
+                "connectorId": state.connector_id,
+                "status": state.status,
+                "errorCode": state.error_code,
+                "vendorErrorCode": state.vendor_error_code,
+                "info": state.info,
+                # Fixed width, so it orders as text: a status queued offline may arrive after a
+                # newer one, and the store and the site tree keep the newest.
+                "updatedAt": format_timestamp(state.updated_at),
+            },
+        )
+        await self._events.change(
+            lambda events: self._store.record_connector_status(cp_id, state, events=events),
+            lambda _: (event,),
         )
 
     async def firmware_status(self, cp_id: str, status: str) -> None:
-        await self._store.record_firmware_status(cp_id, status)
-        self._events.publish("firmware.status", cp_id, status=status)
+        await self._events.change(
+            lambda events: self._store.record_firmware_status(cp_id, status, events=events),
+            lambda _: (CausedEvent("firmware.status", cp_id, {"status": status}),),
+        )
 
     async def diagnostics_status(self, cp_id: str, status: str) -> None:
         await self._store.record_diagnostics_status(cp_id, status)

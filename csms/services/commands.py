@@ -26,6 +26,7 @@ from csms.domain.errors import (
     DomainError,
     NotFound,
 )
+from csms.domain.events import CausedEvent
 from csms.domain.models import (
     CommandOutcome,
     CommandRecord,
@@ -344,26 +345,29 @@ class CommandService:
         response: dict[str, Any] | None = None,
         error: dict[str, Any] | None = None,
     ) -> CommandRecord:
-        finished = await self._store.complete_command(
-            record.id,
-            CommandOutcome(
-                state="failed" if error else "completed",
-                completed_at=self._clock(),
-                duration_ms=(time.perf_counter() - started) * 1000,
-                status=status,
-                response=response,
-                error=error,
-            ),
-        )
-        self._events.publish(
-            "command.completed",
-            record.charge_point_id,
-            commandId=record.id,
-            action=record.action,
-            ocppAction=None if call is None else call.action,
-            state=finished.state,
+        outcome = CommandOutcome(
+            state="failed" if error else "completed",
+            completed_at=self._clock(),
+            duration_ms=(time.perf_counter() - started) * 1000,
             status=status,
+            response=response,
             error=error,
+        )
+
+        def events_of(finished: CommandRecord) -> tuple[CausedEvent, ...]:
+            data = {
+                "commandId": finished.id,
+                "action": finished.action,
+                "ocppAction": None if call is None else call.action,
+                "state": finished.state,
+                "status": status,
+                "error": error,
+            }
+            return (CausedEvent("command.completed", finished.charge_point_id, data),)
+
+        finished = await self._events.change(
+            lambda events: self._store.complete_command(record.id, outcome, events=events),
+            events_of,
         )
         if self.on_completed is not None:
             self.on_completed(finished)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,7 @@ from csms.domain.circuits import (
     circuit_supply_lines,
 )
 from csms.domain.clock import Clock
+from csms.domain.events import CausedEvent
 from csms.domain.paging import Page
 from csms.domain.profile_plan import plan_profiles, whole_amps
 from csms.domain.transactions import transaction_pk
@@ -172,7 +173,7 @@ class LoadManager:
     def _charger(self, cp_id: str | None) -> ChargerState | None:
         return None if cp_id is None else self._chargers.get(cp_id.lower())
 
-    def _on_started(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_started(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         # Every charger's, not only those on a circuit now: one attached a moment later (or
         # while the circuits reload) must not lose a session that already runs.
         if cp_id is None:
@@ -188,7 +189,7 @@ class LoadManager:
         self._sessions[session_key(cp_id, evse_id)] = session
         self.wake(lending=False)
 
-    def _on_ended(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_ended(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         if cp_id is None:
             return
         for key, session in list(self._sessions.items()):
@@ -199,7 +200,7 @@ class LoadManager:
                 self._in_force.pop(key, None)
                 self.wake(lending=False)
 
-    def _on_updated(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_updated(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         state = data.get("chargingState")
         if cp_id is None or state is None:
             return
@@ -209,7 +210,7 @@ class LoadManager:
             ):
                 self._set_suspended(session, state == "SuspendedEV")
 
-    def _on_status(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_status(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         evse_id, status = data.get("evseId"), data.get("status")
         if cp_id is None or not isinstance(evse_id, int):
             return
@@ -242,7 +243,7 @@ class LoadManager:
                 self._in_force.pop(key)
         self.wake(lending=False)
 
-    def _on_samples(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_samples(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         evse_id = data.get("evseId")
         if cp_id is None or not isinstance(evse_id, int):
             return
@@ -399,7 +400,7 @@ class LoadManager:
         decreases = await self._sender.send_all(
             {k: target(k, v) for k, v in plan.decreases.items()}
         )
-        if self._record(decreases, where):
+        if await self._record(decreases, where):
             self.wake(lending=False)  # a charger turned unmanaged: allocate again before raising
             return
         increases = await self._sender.send_all(
@@ -408,16 +409,15 @@ class LoadManager:
         for key, sent in increases.items():
             if sent.accepted:
                 self._last_raise[key] = now
-        if self._record(increases, where):
+        if await self._record(increases, where):
             self.wake(lending=False)
         if decreases or increases:
-            self._events.publish(
-                "loadmanagement.allocated",
-                None,
-                limits={k: v.limit for k, v in {**decreases, **increases}.items() if v.accepted},
+            limits = {k: v.limit for k, v in {**decreases, **increases}.items() if v.accepted}
+            await self._events.emit(
+                CausedEvent("loadmanagement.allocated", None, {"limits": limits})
             )
 
-    def _record(
+    async def _record(
         self,
         outcomes: dict[str, SentProfile],
         where: dict[str, tuple[ChargerState, SessionState, tuple[str, ...]]],
@@ -432,17 +432,17 @@ class LoadManager:
             if self._sessions.get(key) is not session:
                 continue  # it ended meanwhile: a TxProfile for it is refused, rightly
             if sent.refused and not charger.unmanaged:
-                self._mark_unmanaged(charger, sent.status)
+                await self._mark_unmanaged(charger, sent.status)
                 refused = True
             else:
                 self._retry_later()  # offline, booting or slow: its limit is unchanged
         return refused
 
-    def _mark_unmanaged(self, charger: ChargerState, reason: str) -> None:
+    async def _mark_unmanaged(self, charger: ChargerState, reason: str) -> None:
         charger.unmanaged = True
         cp_id = charger.member.charge_point_id
         log.warning("charger unmanaged: profile refused", charge_point_id=cp_id, reason=reason)
-        self._events.publish("loadmanagement.unmanaged", cp_id, reason=reason)
+        await self._events.emit(CausedEvent("loadmanagement.unmanaged", cp_id, {"reason": reason}))
         if self.on_unmanaged is not None:
             self.on_unmanaged(cp_id, reason)
 
@@ -458,7 +458,7 @@ class LoadManager:
         for charger, (accepted, refused) in zip(pending, outcomes, strict=True):
             charger.default_sent = accepted
             if refused:
-                self._mark_unmanaged(charger, "TxDefaultProfile refused")
+                await self._mark_unmanaged(charger, "TxDefaultProfile refused")
                 self.wake(lending=False)
             elif not accepted:
                 self._retry_later()

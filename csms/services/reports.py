@@ -16,6 +16,7 @@ from csms.domain.charger_events import (
     security_event,
 )
 from csms.domain.clock import Clock
+from csms.domain.events import CausedEvent
 from csms.domain.models import ChargerReport, DeviceVariable
 from csms.domain.paging import Page, Paged
 from csms.log import get_logger
@@ -54,10 +55,22 @@ class ReportService:
         Each part is answered and kept on its own, so a report cut off half-way still leaves
         what did arrive; ``report.completed`` tells waiters when the last part (tbc=false) is in.
         """
-        if variables:
-            await self._device_model.upsert_device_variables(cp_id, variables, self._clock())
-        if not more_to_come:
-            self._events.publish("report.completed", cp_id, requestId=request_id, seqNo=seq_no)
+        if more_to_come:
+            if variables:
+                await self._device_model.upsert_device_variables(cp_id, variables, self._clock())
+            return
+        completed = CausedEvent(
+            "report.completed", cp_id, {"requestId": request_id, "seqNo": seq_no}
+        )
+        if not variables:
+            await self._events.emit(completed)
+            return
+        await self._events.change(
+            lambda events: self._device_model.upsert_device_variables(
+                cp_id, variables, self._clock(), events=events
+            ),
+            lambda _: (completed,),
+        )
 
     async def remember_variables(self, cp_id: str, variables: Sequence[DeviceVariable]) -> None:
         """Values read back (GetVariables) or written (SetVariables) outside a report."""
@@ -72,10 +85,14 @@ class ReportService:
     ) -> None:
         """Keep a report whole; ``timestamp``: the charger's time for it (default: now)."""
         now = self._clock()
-        await self._reports.add_charger_report(cp_id, kind, timestamp or now, data, received_at=now)
+        await self._events.change(
+            lambda events: self._reports.add_charger_report(
+                cp_id, kind, timestamp or now, data, received_at=now, events=events
+            ),
+            lambda _: (CausedEvent(f"charger.{kind}", cp_id, data),),
+        )
         if kind == SECURITY_EVENT:
             log.warning("security event", charge_point_id=cp_id, **data)
-        self._events.publish(f"charger.{kind}", cp_id, **data)
 
     async def record_parts(
         self,
@@ -86,8 +103,12 @@ class ReportService:
     ) -> None:
         """One message that reports several things (a NotifyEvent's events): each part kept on
         its own, with its own time, in one commit; the message published once, whole."""
-        await self._reports.add_charger_reports(cp_id, kind, parts, received_at=self._clock())
-        self._events.publish(f"charger.{kind}", cp_id, **message)
+        await self._events.change(
+            lambda events: self._reports.add_charger_reports(
+                cp_id, kind, parts, received_at=self._clock(), events=events
+            ),
+            lambda _: (CausedEvent(f"charger.{kind}", cp_id, message),),
+        )
 
     async def list_reports(self, cp_id: str, kind: str | None = None) -> list[ChargerReport]:
         return await self._reports.list_charger_reports(cp_id, kind=kind)

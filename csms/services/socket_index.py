@@ -8,7 +8,7 @@ source on purpose: a cluster node that relays other nodes' events into it keeps 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,7 +101,7 @@ class SocketIndex:
             entry = self._chargers[key] = _ChargerSockets()
         return entry
 
-    def _on_status_event(self, cp_id: str | None, data: dict[str, Any]) -> None:
+    def _on_status_event(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         evse_id, connector_id = data.get("evseId"), data.get("connectorId")
         status, updated_at = data.get("status"), data.get("updatedAt")
         if cp_id is None or not isinstance(evse_id, int) or not isinstance(connector_id, int):

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from csms.domain.clock import format_timestamp
 from csms.domain.errors import Ambiguous, NotFound
+from csms.domain.events import CausedEvent
 from csms.domain.metering import check_sample_window
 from csms.domain.models import MeterSample, StoredSample
 from csms.domain.paging import Page, Paged
 from csms.domain.transactions import (
     EventOutcome,
+    StopOutcome,
     Transaction,
     TransactionEvent,
     TransactionStart,
@@ -27,21 +28,9 @@ from csms.log import get_logger
 from csms.services.events import EventBus
 from csms.store.repositories import TransactionStore
 
-__all__ = ["TransactionService", "sample_event"]
+__all__ = ["TransactionService"]
 
 log = get_logger(__name__)
-
-
-def sample_event(sample: MeterSample) -> dict[str, object]:
-    """A meter sample as the live events render it."""
-    return {
-        "timestamp": format_timestamp(sample.timestamp),
-        "measurand": sample.measurand,
-        "phase": sample.phase,
-        "unit": sample.unit,
-        "value": sample.value,
-        "context": sample.context,
-    }
 
 
 class TransactionService:
@@ -54,10 +43,11 @@ class TransactionService:
     async def start(
         self, start: TransactionStart, samples: Sequence[MeterSample] = ()
     ) -> Transaction:
-        transaction, created = await self._store.start_transaction(start, samples)
-        if created:
-            self._publish_started(transaction)
-        else:
+        transaction, created = await self._events.change(
+            lambda events: self._store.start_transaction(start, samples, events=events),
+            _start_events,
+        )
+        if not created:
             log.info(
                 "transaction start replayed",
                 charge_point_id=start.charge_point_id,
@@ -68,7 +58,10 @@ class TransactionService:
     async def stop(
         self, stop: TransactionStop, samples: Sequence[MeterSample] = ()
     ) -> Transaction | None:
-        outcome = await self._store.stop_transaction(stop, samples)
+        outcome = await self._events.change(
+            lambda events: self._store.stop_transaction(stop, samples, events=events),
+            _stop_events,
+        )
         if outcome is None:
             # A stop must still be acknowledged (the charger cannot be refused); flag it.
             log.warning(
@@ -77,15 +70,18 @@ class TransactionService:
                 transaction_id=stop.transaction_id,
             )
             return None
-        if outcome.ended:
-            self._publish_ended(outcome.transaction)
         return outcome.transaction
 
     async def record_event(
         self, event: TransactionEvent, samples: Sequence[MeterSample] = ()
     ) -> EventOutcome:
-        outcome = await self._store.record_transaction_event(event, samples)
-        transaction = outcome.transaction
+        def events_of(outcome: EventOutcome) -> list[CausedEvent]:
+            return _transaction_event_events(event, samples, outcome)
+
+        outcome = await self._events.change(
+            lambda events: self._store.record_transaction_event(event, samples, events=events),
+            events_of,
+        )
         if outcome.duplicate:
             log.info(
                 "transaction event replayed",
@@ -93,36 +89,12 @@ class TransactionService:
                 transaction_id=event.transaction_id,
                 seq_no=event.seq_no,
             )
-            return outcome
-        if outcome.missing_seq_nos:
+        elif outcome.missing_seq_nos:
             log.warning(
                 "transaction events missing",
                 charge_point_id=event.charge_point_id,
                 transaction_id=event.transaction_id,
                 missing=outcome.missing_seq_nos,
-            )
-        if outcome.created:
-            self._publish_started(transaction)
-        if outcome.ended:
-            self._publish_ended(transaction)
-        elif not outcome.created:
-            self._events.publish(
-                "transaction.updated",
-                event.charge_point_id,
-                id=transaction.id,
-                transactionId=transaction.transaction_id,
-                triggerReason=event.trigger_reason,
-                chargingState=event.charging_state,
-                seqNo=event.seq_no,
-            )
-        if samples and self._events.wants("meter.values"):
-            self._events.publish(
-                "meter.values",
-                event.charge_point_id,
-                evseId=transaction.evse_id,
-                connectorId=transaction.connector_id,
-                transactionId=transaction.transaction_id,
-                samples=tuple(samples),
             )
         return outcome
 
@@ -136,40 +108,24 @@ class TransactionService:
     ) -> None:
         if not samples:
             return
-        await self._store.add_meter_values(cp_id, evse_id, connector_id, transaction_id, samples)
-        if not self._events.wants("meter.values"):
-            return
-        # The samples as they are: a listener (the load manager) reads a few of them, and the
-        # event stream renders them only when someone reads it (sample_event).
-        self._events.publish(
+        # The samples as they are: a listener (the load manager) reads a few of them, and they
+        # are rendered only where they leave the process (csms.domain.events.data_json).
+        event = CausedEvent(
             "meter.values",
             cp_id,
-            evseId=evse_id,
-            connectorId=connector_id,
-            transactionId=transaction_id,
-            samples=tuple(samples),
+            {
+                "evseId": evse_id,
+                "connectorId": connector_id,
+                "transactionId": transaction_id,
+                "samples": tuple(samples),
+            },
         )
-
-    def _publish_started(self, transaction: Transaction) -> None:
-        self._events.publish(
-            "transaction.started",
-            transaction.charge_point_id,
-            id=transaction.id,
-            transactionId=transaction.transaction_id,
-            evseId=transaction.evse_id,
-            connectorId=transaction.connector_id,
-            idTag=transaction.id_tag,
-            meterStartWh=transaction.meter_start_wh,
-        )
-
-    def _publish_ended(self, transaction: Transaction) -> None:
-        self._events.publish(
-            "transaction.ended",
-            transaction.charge_point_id,
-            id=transaction.id,
-            transactionId=transaction.transaction_id,
-            energyWh=transaction.energy_wh,
-            stopReason=transaction.stop_reason,
+        await self._events.change(
+            lambda events: self._store.add_meter_values(
+                cp_id, evse_id, connector_id, transaction_id, samples, events=events
+            ),
+            # A replay (every sample stored already) changes nothing and tells nothing.
+            lambda added: (event,) if added else (),
         )
 
     # --- operators -----------------------------------------------------------------------------
@@ -248,3 +204,84 @@ class TransactionService:
             evse_id=evse_id,
             measurand=measurand,
         )
+
+
+# --- the events a message causes (pure: they run inside the store's write) ---------------------
+
+
+def _started(transaction: Transaction) -> CausedEvent:
+    return CausedEvent(
+        "transaction.started",
+        transaction.charge_point_id,
+        {
+            "id": transaction.id,
+            "transactionId": transaction.transaction_id,
+            "evseId": transaction.evse_id,
+            "connectorId": transaction.connector_id,
+            "idTag": transaction.id_tag,
+            "meterStartWh": transaction.meter_start_wh,
+        },
+    )
+
+
+def _ended(transaction: Transaction) -> CausedEvent:
+    return CausedEvent(
+        "transaction.ended",
+        transaction.charge_point_id,
+        {
+            "id": transaction.id,
+            "transactionId": transaction.transaction_id,
+            "energyWh": transaction.energy_wh,
+            "stopReason": transaction.stop_reason,
+        },
+    )
+
+
+def _start_events(result: tuple[Transaction, bool]) -> tuple[CausedEvent, ...]:
+    transaction, created = result
+    return (_started(transaction),) if created else ()
+
+
+def _stop_events(outcome: StopOutcome | None) -> tuple[CausedEvent, ...]:
+    return (_ended(outcome.transaction),) if outcome is not None and outcome.ended else ()
+
+
+def _transaction_event_events(
+    event: TransactionEvent, samples: Sequence[MeterSample], outcome: EventOutcome
+) -> list[CausedEvent]:
+    if outcome.duplicate:
+        return []
+    transaction = outcome.transaction
+    caused: list[CausedEvent] = []
+    if outcome.created:
+        caused.append(_started(transaction))
+    if outcome.ended:
+        caused.append(_ended(transaction))
+    elif not outcome.created:
+        caused.append(
+            CausedEvent(
+                "transaction.updated",
+                event.charge_point_id,
+                {
+                    "id": transaction.id,
+                    "transactionId": transaction.transaction_id,
+                    "triggerReason": event.trigger_reason,
+                    "chargingState": event.charging_state,
+                    "seqNo": event.seq_no,
+                },
+            )
+        )
+    if samples:
+        caused.append(
+            CausedEvent(
+                "meter.values",
+                event.charge_point_id,
+                {
+                    "evseId": transaction.evse_id,
+                    "connectorId": transaction.connector_id,
+                    "transactionId": transaction.transaction_id,
+                    "samples": tuple(samples),
+                },
+            )
+        )
+    return caused

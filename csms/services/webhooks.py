@@ -1,8 +1,14 @@
 """Webhooks: the subscriptions the admin manages, and the worker that delivers the outbox.
 
-Delivery. Events reach ``webhook_outbox`` in the commit of the change that causes them (the store's
-``insert_event`` or ``insert_outbox`` inside that write; not wired yet); the writer then calls
-``notify(webhook_id)`` for each subscription it wrote rows for. Each subscription with pending rows
+Events. This service is the event bus's sink (csms.services.events.EventSink): it keeps in memory
+which event types the enabled subscriptions want, so a change whose events nobody wants costs
+nothing, and the bus has the store write the wanted ones to ``webhook_outbox`` in the commit of
+the change that causes them (csms.store.outbox); after that commit ``wake`` starts the delivery of
+each subscription written to. The set may say yes too often (a subscription being created or
+changed counts with both its old and its new types), never too late: the rows themselves are
+chosen inside the change's transaction.
+
+Delivery. Each subscription with pending rows
 has one asyncio task that POSTs its rows strictly in id order, one at a time: a row waiting to be
 retried holds back every later row of that subscription (head of line), so a receiver never sees an
 event before the one that preceded it. Each task has its own HTTP client (at most ``MAX_IN_FLIGHT``
@@ -22,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,6 +39,7 @@ from csms.domain.errors import NotFound
 from csms.domain.paging import Page, Paged
 from csms.domain.updates import UNSET, Unset
 from csms.domain.webhooks import (
+    ALL_EVENTS,
     Attempt,
     Delivery,
     DeliveryStatus,
@@ -49,6 +56,7 @@ from csms.domain.webhooks import (
     validate_url,
 )
 from csms.log import get_logger
+from csms.store.outbox import DeclaredEvents
 from csms.store.repositories import WebhookStore
 
 __all__ = ["DELIVERIES_RETENTION", "MAX_IN_FLIGHT", "WebhookService"]
@@ -63,6 +71,7 @@ DELIVERIES_RETENTION = timedelta(days=30)
 """How long the attempts log (GET /webhooks/{id}/deliveries) is kept."""
 
 _BATCH = 100  # outbox rows read at once per subscription
+_WEBHOOKS_PAGE = 500
 _STORE_RETRY_SECONDS = 5.0  # after a store error, before the worker tries again
 _PURGE_SECONDS = 3600.0
 _MAX_ERROR = 500  # characters of an error kept in the attempts log
@@ -95,6 +104,26 @@ class WebhookService:
         self._transport = transport  # tests may route requests in process
         self._workers: dict[str, _Worker] = {}
         self._stopping = False
+        self._wanted: set[str] = set()  # event types some enabled subscription wants; "*": all
+        self._changing: list[set[str]] = []  # types of subscriptions whose change is under way
+
+    # --- the event bus's sink ------------------------------------------------------------------
+
+    @property
+    def subscribed(self) -> bool:
+        return bool(self._wanted) or bool(self._changing)
+
+    def wanted(self, type_: str) -> bool:
+        if ALL_EVENTS in self._wanted or type_ in self._wanted:
+            return True
+        return any(ALL_EVENTS in types or type_ in types for types in self._changing)
+
+    def wake(self, webhook_ids: Iterable[str]) -> None:
+        for webhook_id in webhook_ids:
+            self.notify(webhook_id)
+
+    async def record(self, events: DeclaredEvents[None]) -> None:
+        await self._store.record_events(events)
 
     # --- subscriptions (the admin's API) -------------------------------------------------------
 
@@ -111,7 +140,8 @@ class WebhookService:
             created_at=self._clock(),
             secret=new_secret(),
         )
-        return await self._store.add_webhook(webhook)
+        async with self._changing_types(webhook.events if enabled else ()):
+            return await self._store.add_webhook(webhook)
 
     async def get(self, webhook_id: str) -> Webhook:
         webhook = await self._store.get_webhook(webhook_id)
@@ -137,7 +167,9 @@ class WebhookService:
             enabled=enabled,
             description=description,
         )
-        updated = await self._store.update_webhook(webhook_id, changes)
+        new_types = () if isinstance(changes.events, Unset) else changes.events
+        async with self._changing_types(new_types or self._all_types(enabled)):
+            updated = await self._store.update_webhook(webhook_id, changes)
         # Re-enabled: its pending rows go out again. Disabled: its worker stops at once.
         self.notify(webhook_id)
         return updated
@@ -148,16 +180,51 @@ class WebhookService:
 
     async def delete(self, webhook_id: str) -> None:
         await self._store.delete_webhook(webhook_id)
+        await self._load_wanted()
         self.notify(webhook_id)  # its worker, if any, finds it gone and stops
 
     async def deliveries(self, webhook_id: str, page: Page[int]) -> Paged[Delivery]:
         await self.get(webhook_id)  # 404 for an unknown webhook rather than an empty list
         return await self._store.list_deliveries(webhook_id, page)
 
+    @contextlib.asynccontextmanager
+    async def _changing_types(self, types: Iterable[str]) -> AsyncIterator[None]:
+        """While a subscription changes, its new types count as wanted already; afterwards the
+        set is read again from the store (what committed)."""
+        changing = set(types)
+        self._changing.append(changing)
+        try:
+            yield
+        finally:
+            try:
+                await self._load_wanted()
+            finally:
+                self._changing.remove(changing)
+
+    def _all_types(self, enabled: bool | Unset) -> tuple[str, ...]:
+        """Re-enabling a subscription whose types are not given: assume it wants everything
+        until the store says what it wants."""
+        return (ALL_EVENTS,) if enabled is True else ()
+
+    async def _load_wanted(self) -> None:
+        wanted: set[str] = set()
+        page: Page[str] = Page(_WEBHOOKS_PAGE)
+        while True:
+            found = await self._store.list_webhooks(page)
+            for webhook in found.items:
+                if webhook.enabled:
+                    wanted.update(webhook.events)
+            if not found.has_more:
+                break
+            page = Page(_WEBHOOKS_PAGE, found.items[-1].id)
+        self._wanted = wanted
+
     # --- delivery ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Resume every enabled subscription that still has pending rows."""
+        """Learn what the subscriptions want (before any charger is served), and resume every
+        enabled subscription that still has pending rows."""
+        await self._load_wanted()
         for webhook_id in await self._store.pending_webhooks():
             self.notify(webhook_id)
 
@@ -245,6 +312,7 @@ class WebhookService:
         for row in rows:
             verdict = await self._deliver(client, webhook, row)
             if verdict.disable:
+                await self._load_wanted()
                 return None
             if verdict.status is DeliveryStatus.RETRYING:
                 break  # head of line: nothing after it goes out before it

@@ -12,6 +12,7 @@ from csms.domain.alerts import Alert, AlertFilter, AlertName, Occurrence, Operat
 from csms.domain.history import ConnectionInterval, StatusInterval
 from csms.domain.kpi_history import ChargerHistory
 from csms.domain.paging import Page, Paged
+from csms.store.outbox import DeclaredEvents
 
 __all__ = ["AlertStore", "HistoryStore", "Raised"]
 
@@ -70,16 +71,31 @@ class AlertStore(Protocol):
     for, never in their commit (as the message log is): nobody waits on it but the alert service.
     """
 
-    async def raise_alert(self, occurrence: Occurrence) -> Raised:
+    async def raise_alert(
+        self, occurrence: Occurrence, *, events: DeclaredEvents[Raised] | None = None
+    ) -> Raised:
         """Open an alert for the occurrence (csms.domain.alerts.opened), or repeat the open one
         of its name and target (csms.domain.alerts.repeated), in one transaction."""
         ...
 
-    async def resolve_open(self, name: AlertName, target: Target, at: datetime) -> Alert | None:
+    async def resolve_open(
+        self,
+        name: AlertName,
+        target: Target,
+        at: datetime,
+        *,
+        events: DeclaredEvents[Alert | None] | None = None,
+    ) -> Alert | None:
         """Resolve the open alert of this name and target by its cause; None when none is."""
         ...
 
-    async def change_alert(self, alert_id: int, change: OperatorChange) -> tuple[Alert, Alert]:
+    async def change_alert(
+        self,
+        alert_id: int,
+        change: OperatorChange,
+        *,
+        events: DeclaredEvents[tuple[Alert, Alert]] | None = None,
+    ) -> tuple[Alert, Alert]:
         """Apply an operator's change (csms.domain.alerts.apply_operator_change, which raises
         Invalid) in one transaction: the alert (before, after). NotFound when unknown."""
         ...

@@ -6,7 +6,8 @@ one of each.
 Services depend on the narrowest repository they need. Two backends implement them all:
 ``csms.store.sqlite`` (one file, the default) and ``csms.store.postgres``. Every write method
 returns only after its change is committed; a backend that cannot reach its database raises
-``DatabaseUnavailable`` (csms.domain.errors) instead of guessing.
+``DatabaseUnavailable`` (csms.domain.errors) instead of guessing. A write method that takes
+``events`` writes them to the webhooks' outbox in the commit of its change (csms.store.outbox).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from csms.domain.updates import (
 )
 from csms.store.estate_repositories import CatalogueStore, CircuitStore, EvseStore, SiteStore
 from csms.store.monitoring_repositories import AlertStore, HistoryStore
+from csms.store.outbox import DeclaredEvents
 from csms.store.webhook_repositories import WebhookStore
 
 __all__ = [
@@ -109,7 +111,9 @@ class ChargerStore(Protocol):
         ...
 
     async def update_charge_point(self, cp_id: str, changes: ChargePointChanges) -> ChargePoint: ...
-    async def delete_charge_point(self, cp_id: str) -> None: ...
+    async def delete_charge_point(
+        self, cp_id: str, *, events: DeclaredEvents[None] | None = None
+    ) -> None: ...
     async def get_credentials(self, cp_id: str) -> Credentials | None: ...
     async def record_boot(
         self, cp_id: str, *, ocpp_version: str, boot_info: BootInfo, status: str, at: datetime
@@ -118,7 +122,9 @@ class ChargerStore(Protocol):
         it has a model already."""
         ...
 
-    async def record_connector_status(self, cp_id: str, state: ConnectorState) -> None:
+    async def record_connector_status(
+        self, cp_id: str, state: ConnectorState, *, events: DeclaredEvents[None] | None = None
+    ) -> None:
         """Unless a newer status is known; a new status or error also starts a status
         interval (and ends the one before)."""
         ...
@@ -131,12 +137,15 @@ class ChargerStore(Protocol):
         connected: bool,
         at: datetime,
         reason: str | None = None,
+        events: DeclaredEvents[None] | None = None,
     ) -> None:
         """Also opens the charger's connection interval, or closes it with ``reason``."""
         ...
 
     async def record_last_seen(self, seen: Sequence[tuple[str, datetime]]) -> None: ...
-    async def record_firmware_status(self, cp_id: str, status: str) -> None: ...
+    async def record_firmware_status(
+        self, cp_id: str, status: str, *, events: DeclaredEvents[None] | None = None
+    ) -> None: ...
     async def record_diagnostics_status(self, cp_id: str, status: str) -> None: ...
     async def mark_all_disconnected(self) -> None:
         """At start: also closes the connection intervals a stop left open, at the moment each
@@ -206,20 +215,32 @@ class TransactionStore(Protocol):
     loads the transaction, applies the rule and saves the result in one commit."""
 
     async def start_transaction(
-        self, start: TransactionStart, samples: Sequence[MeterSample] = ()
+        self,
+        start: TransactionStart,
+        samples: Sequence[MeterSample] = (),
+        *,
+        events: DeclaredEvents[tuple[Transaction, bool]] | None = None,
     ) -> tuple[Transaction, bool]:
         """Create the transaction, or return the existing one for a replay; True when created."""
         ...
 
     async def stop_transaction(
-        self, stop: TransactionStop, samples: Sequence[MeterSample] = ()
+        self,
+        stop: TransactionStop,
+        samples: Sequence[MeterSample] = (),
+        *,
+        events: DeclaredEvents[StopOutcome | None] | None = None,
     ) -> StopOutcome | None:
         """End it (a second stop changes nothing); None when the transaction is unknown, whose
         samples are still kept."""
         ...
 
     async def record_transaction_event(
-        self, event: TransactionEvent, samples: Sequence[MeterSample] = ()
+        self,
+        event: TransactionEvent,
+        samples: Sequence[MeterSample] = (),
+        *,
+        events: DeclaredEvents[EventOutcome] | None = None,
     ) -> EventOutcome: ...
 
     async def add_meter_values(
@@ -229,6 +250,8 @@ class TransactionStore(Protocol):
         connector_id: int,
         transaction_id: str | None,
         samples: Sequence[MeterSample],
+        *,
+        events: DeclaredEvents[int] | None = None,
     ) -> int:
         """Store samples once each (returns how many were new), attached to the transaction
         csms.domain.transactions.owner_of_samples picks."""
@@ -285,7 +308,12 @@ class TransactionStore(Protocol):
 
 class DeviceModelStore(Protocol):
     async def upsert_device_variables(
-        self, cp_id: str, variables: Sequence[DeviceVariable], at: datetime
+        self,
+        cp_id: str,
+        variables: Sequence[DeviceVariable],
+        at: datetime,
+        *,
+        events: DeclaredEvents[None] | None = None,
     ) -> None: ...
     async def list_device_variables(self, cp_id: str) -> list[DeviceVariable]: ...
 
@@ -302,6 +330,7 @@ class ChargerReportStore(Protocol):
         data: dict[str, Any],
         *,
         received_at: datetime | None = None,
+        events: DeclaredEvents[None] | None = None,
     ) -> None: ...
     async def add_charger_reports(
         self,
@@ -310,6 +339,7 @@ class ChargerReportStore(Protocol):
         reports: Sequence[tuple[datetime, dict[str, Any]]],
         *,
         received_at: datetime,
+        events: DeclaredEvents[None] | None = None,
     ) -> None:
         """Several (timestamp, data) of one kind, in one commit, stored in this order."""
         ...
@@ -373,7 +403,13 @@ class CommandStore(Protocol):
         ocpp_action: str | None = None,
         ocpp_payload: dict[str, Any] | None = None,
     ) -> CommandRecord: ...
-    async def complete_command(self, command_id: int, outcome: CommandOutcome) -> CommandRecord: ...
+    async def complete_command(
+        self,
+        command_id: int,
+        outcome: CommandOutcome,
+        *,
+        events: DeclaredEvents[CommandRecord] | None = None,
+    ) -> CommandRecord: ...
     async def get_command(self, command_id: int) -> CommandRecord | None: ...
     async def list_commands(
         self, page: Page[int], *, cp_id: str | None = None

@@ -1,13 +1,10 @@
 """The webhooks' repository: subscriptions, the outbox and the log of attempts. Part of the store
 interface (csms.store.repositories re-exports it and holds the ``Store``).
 
-A change that causes an event writes its outbox rows in its own commit. Each backend
-(csms.store.sqlite.webhooks, csms.store.postgres.webhooks) has two module-level functions to call
-inside that write: ``insert_event(conn, event_id, type, charge_point_id, body, at)`` fans the event
-out to every enabled subscription that wants it, chosen in that same transaction, and returns
-their ids; ``insert_outbox(conn, rows)`` inserts rows built beforehand
-(csms.domain.webhooks.outbox_rows). ``enqueue`` is the latter as a write of its own. After the
-commit, the writer calls ``WebhookService.notify(webhook_id)`` for each subscription written to.
+A change that causes an event writes its outbox rows in its own commit (csms.store.outbox: the
+store methods' ``events``); ``record_events`` is that for events without a change of their own, and
+``enqueue`` inserts rows built beforehand (csms.domain.webhooks.outbox_rows). After the commit,
+the writer wakes the delivery worker of each subscription written to.
 """
 
 from __future__ import annotations
@@ -18,6 +15,7 @@ from typing import Protocol
 
 from csms.domain.paging import Page, Paged
 from csms.domain.webhooks import Attempt, Delivery, OutboxEntry, OutboxRow, Webhook, WebhookChanges
+from csms.store.outbox import DeclaredEvents
 
 __all__ = ["WebhookStore"]
 
@@ -40,6 +38,10 @@ class WebhookStore(Protocol):
     async def enqueue(self, rows: Sequence[OutboxRow]) -> None:
         """Insert outbox rows (pending, due at once); a row already there for the same
         subscription and event is left as it is."""
+        ...
+
+    async def record_events(self, events: DeclaredEvents[None]) -> None:
+        """Write events that no stored change causes, in a commit of their own."""
         ...
 
     async def due(self, webhook_id: str, now: datetime, limit: int) -> list[OutboxEntry]:

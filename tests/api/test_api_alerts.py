@@ -3,7 +3,7 @@ acknowledged and resolved by operators (viewers only read), errors in the envelo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -170,8 +170,8 @@ async def test_operators_acknowledge_then_resolve_and_each_change_is_an_event(
     published: list[tuple[str, dict[str, Any]]] = []
     for type_ in ("alert.updated", "alert.resolved"):
 
-        def note(cp_id: str | None, data: dict[str, Any], type_: str = type_) -> None:
-            published.append((type_, data))
+        def note(cp_id: str | None, data: Mapping[str, Any], type_: str = type_) -> None:
+            published.append((type_, dict(data)))
 
         alerts.ctx.events.listen(type_, note)
     api = alerts.client()

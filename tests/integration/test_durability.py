@@ -5,7 +5,10 @@ Simulated chargers (half 1.6, half 2.0.1) run transactions back to back against 
 
 1. what the server acknowledged before it died is in the database, exactly once;
 2. after a restart the chargers resend everything they sent (as chargers replay their queues
-   after a reconnect, acknowledged or not): now every message is stored, and still once.
+   after a reconnect, acknowledged or not): now every message is stored, and still once;
+3. a webhook whose receiver held its first request while the load ran (so a backlog built up
+   behind it) gets, after the restart, the event of every stored message: none lost, none from
+   a replay, in order per charger.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from csms.config import DatabaseSettings
 from csms.domain.clock import format_timestamp
 from csms.domain.history import SERVER_STOPPED
 from csms.domain.paging import Page
+from csms.domain.webhooks import Webhook, new_secret
 from csms.store.repositories import Store
 from tests.conftest import make_settings
 from tests.ocpp_client import RawClient
 from tests.processes import environment, free_port, start_server
 from tests.store.conftest import intervals
+from tests.webhook_receiver import Receiver, receiving
 
 CHARGERS = 16  # half 1.6, half 2.0.1
 LOAD_SECONDS = 1.5
@@ -212,6 +217,27 @@ async def test_every_acknowledged_message_survives_kill_9_exactly_once(
     )
     url = f"ws://127.0.0.1:{ocpp_port}/ocpp"
     journal = Journal()
+    async with receiving(None) as receiver:  # holds the first request: a backlog builds
+        await _subscribe(database, receiver)
+        await _run(env, url, journal, database, receiver)
+
+
+async def _subscribe(database: DatabaseSettings, receiver: Receiver) -> None:
+    store = await _open(database)
+    try:
+        hook = Webhook("wh_kill", receiver.url, HOOK_EVENTS, True, None, NOW, new_secret())
+        await store.webhooks.add_webhook(hook)
+    finally:
+        await store.close()
+
+
+async def _run(
+    env: dict[str, str],
+    url: str,
+    journal: Journal,
+    database: DatabaseSettings,
+    receiver: Receiver,
+) -> None:
     server = await start_server(env)
     try:
         chargers = [
@@ -246,9 +272,13 @@ async def test_every_acknowledged_message_survives_kill_9_exactly_once(
         await store.close()
 
     # Restart; every charger replays everything: all is stored, nothing twice.
+    assert len(receiver.requests) == 1  # it held the first; the rest waited in the outbox
+    receiver.script = [204]
+    receiver.release.set()
     server = await start_server(env)
     try:
         await _replay(url, journal)
+        _check_deliveries(await _delivered(receiver, journal), journal)
     finally:
         server.terminate()
         with contextlib.suppress(TimeoutError):
@@ -296,3 +326,53 @@ async def test_every_acknowledged_message_survives_kill_9_exactly_once(
             assert reasons[0] == SERVER_STOPPED and SERVER_STOPPED not in reasons[1:], reasons
     finally:
         await store.close()
+
+
+HOOK_EVENTS = ("transaction.started", "transaction.ended", "meter.values")
+NOW = datetime.now(UTC)
+
+
+def _expected(journal: Journal) -> dict[str, tuple[list[str], int, int]]:
+    """Per charger: the timestamps of every meter sample it sent, in order, and how many
+    transactions it started and ended."""
+    expected = {}
+    for cp_id, messages in journal.sent.items():
+        stamps = [
+            m.payload["meterValue"][0]["timestamp"] for m in messages if "meterValue" in m.payload
+        ]
+        starts = sum(
+            m.action == "StartTransaction"
+            or (m.action == "TransactionEvent" and m.payload["eventType"] == "Started")
+            for m in messages
+        )
+        ends = sum(
+            m.action == "StopTransaction"
+            or (m.action == "TransactionEvent" and m.payload["eventType"] == "Ended")
+            for m in messages
+        )
+        expected[cp_id] = (stamps, starts, ends)
+    return expected
+
+
+async def _delivered(receiver: Receiver, journal: Journal) -> list[dict[str, Any]]:
+    """Every event the receiver got, each once, once it holds as many as the messages sent
+    cause (bounded: the backlog drains in seconds)."""
+    wanted = sum(
+        len(stamps) + starts + ends for stamps, starts, ends in _expected(journal).values()
+    )
+    await receiver.wait_for_events(wanted, timeout=90)
+    return receiver.events
+
+
+def _check_deliveries(events: list[dict[str, Any]], journal: Journal) -> None:
+    for cp_id, (stamps, starts, ends) in _expected(journal).items():
+        mine = [e for e in events if e["data"]["chargePointId"] == cp_id]
+        delivered = [
+            e["data"]["samples"][0]["timestamp"] for e in mine if e["type"] == "meter.values"
+        ]
+        # Every sample sent, each once, in the order sent (no event lost, none from a replay).
+        assert delivered == stamps, cp_id
+        started = [e["data"]["transactionId"] for e in mine if e["type"] == "transaction.started"]
+        ended = [e["data"]["transactionId"] for e in mine if e["type"] == "transaction.ended"]
+        assert (len(started), len(ended)) == (starts, ends), cp_id
+        assert len(set(started)) == starts and ended == started[: len(ended)], cp_id

@@ -167,7 +167,7 @@ async def test_a_charger_that_refuses_profiles_is_held_back_at_its_maximum_and_t
     await csms.add_id_tag(TAG)
     unmanaged: list[tuple[str | None, dict[str, Any]]] = []
     csms.system.services.events.listen(
-        "loadmanagement.unmanaged", lambda cp_id, data: unmanaged.append((cp_id, data))
+        "loadmanagement.unmanaged", lambda cp_id, data: unmanaged.append((cp_id, dict(data)))
     )
     for cp_id in ("LM-U", "LM-S"):
         await csms.register(cp_id)

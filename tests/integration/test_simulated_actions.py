@@ -64,7 +64,7 @@ async def next_event(station: Station, type_: str, **match: Any) -> dict[str, An
         while True:
             event = await station.events.get()
             if event.type == type_ and all(event.data.get(k) == v for k, v in match.items()):
-                return event.data
+                return dict(event.data)
 
 
 async def act(

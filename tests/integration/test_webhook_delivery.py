@@ -4,18 +4,14 @@ loopback to tiny HTTP/1.1 receivers (asyncio.start_server) that answer as each t
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
 import pytest
-from standardwebhooks import Webhook as StandardWebhook
 
 from csms.domain.clock import system_clock
 from csms.domain.paging import Page, Paged
@@ -31,64 +27,7 @@ from csms.domain.webhooks import (
 from csms.services.webhooks import WebhookService
 from csms.store.sqlite import SqliteStore
 from tests.conftest import make_settings, start_csms, stop_csms
-
-WAIT = 10.0  # the longest any wait here may take; far beyond what a pass needs
-
-
-@dataclass
-class Request:
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def event_id(self) -> str:
-        event_id: str = orjson.loads(self.body)["id"]
-        return event_id
-
-
-@dataclass
-class Receiver:
-    """Answers each POST with the next scripted status (then the last one again); ``None``
-    never answers (until the test ends)."""
-
-    script: list[int | None]
-    requests: list[Request] = field(default_factory=list)
-    arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-    port: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks"
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")[1:]
-            headers = {
-                name.strip().lower(): value.strip()
-                for name, _, value in (line.partition(":") for line in lines if line)
-            }
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            status = self.script[min(len(self.requests), len(self.script) - 1)]
-            async with self.arrived:
-                self.requests.append(Request(headers, body))
-                self.arrived.notify_all()
-            if status is None:
-                await self.release.wait()
-                return
-            writer.write(
-                f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
-            )
-            await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def wait_for(self, count: int) -> None:
-        async with self.arrived:
-            await asyncio.wait_for(self.arrived.wait_for(lambda: len(self.requests) >= count), WAIT)
+from tests.webhook_receiver import WAIT, Receiver, check_signatures
 
 
 @dataclass
@@ -171,19 +110,6 @@ async def rig(tmp_path: Path) -> AsyncIterator[Factory]:
         await made_rig.store.close()
 
 
-def _check_signatures(hook: Webhook, request: Request) -> None:
-    key = base64.b64decode(hook.secret.removeprefix("whsec_"))
-    expected = hmac.new(key, request.body, hashlib.sha256).hexdigest()
-    assert request.headers["x-webhook-signature"] == expected
-    assert request.headers["webhook-id"] == request.event_id
-    assert request.headers["content-type"] == "application/json"
-    sent_at = int(request.headers["webhook-timestamp"])
-    assert abs(sent_at - datetime.now(UTC).timestamp()) < 60
-    assert StandardWebhook(hook.secret).verify(request.body, request.headers) == orjson.loads(
-        request.body
-    )
-
-
 async def test_rows_go_out_in_order_and_signed(rig: Factory) -> None:
     r = await rig()
     receiver = await r.receiver(204)
@@ -193,7 +119,7 @@ async def test_rows_go_out_in_order_and_signed(rig: Factory) -> None:
     await receiver.wait_for(8)
     assert [request.event_id for request in receiver.requests] == ids
     for request in receiver.requests:
-        _check_signatures(hook, request)
+        check_signatures(hook.secret, request)
         assert orjson.loads(request.body)["type"] == "meter.values"
     log = await r.deliveries(hook, 8)
     assert [(d.event_id, d.attempt, d.status.value, d.response_code) for d in log] == [
@@ -211,7 +137,7 @@ async def test_500_twice_then_200_is_retried_in_order(rig: Factory) -> None:
     # The second event waited for the first to be delivered (head of line).
     assert [request.event_id for request in receiver.requests] == [first, first, first, second]
     for request in receiver.requests:
-        _check_signatures(hook, request)
+        check_signatures(hook.secret, request)
     log = await r.deliveries(hook, 4)
     assert [(d.event_id, d.attempt, d.status.value, d.response_code) for d in log] == [
         (first, 1, "retrying", 500),
@@ -237,6 +163,24 @@ async def test_410_disables_the_webhook(rig: Factory) -> None:
     await r.enqueue(hook, 1)
     assert await r.store.webhooks.pending_webhooks() == []
     assert len(receiver.requests) == 1
+    assert not r.service.subscribed  # no event is written for it any more
+
+
+async def test_the_wanted_event_types_follow_the_subscriptions(rig: Factory) -> None:
+    service = (await rig()).service
+    await service.start()
+    assert not service.subscribed
+    hook = await service.create("http://127.0.0.1:9/hooks", ["alert.triggered"], None)
+    assert service.subscribed and service.wanted("alert.triggered")
+    assert not service.wanted("meter.values")
+    await service.update(hook.id, events=["*"])
+    assert service.wanted("meter.values")
+    await service.update(hook.id, enabled=False)
+    assert not service.subscribed and not service.wanted("alert.triggered")
+    await service.update(hook.id, enabled=True)
+    assert service.wanted("meter.values")
+    await service.delete(hook.id)
+    assert not service.subscribed
 
 
 async def test_a_hanging_receiver_delays_only_its_own_webhook(rig: Factory) -> None:
@@ -317,7 +261,7 @@ async def test_the_central_system_resumes_pending_webhooks_at_start(
     running = await start_csms(make_settings(path))
     try:
         await receiver.wait_for(1)
-        _check_signatures(hook, receiver.requests[0])
+        check_signatures(hook.secret, receiver.requests[0])
         log = await attempts_log(running.system.services.webhooks.deliveries, hook.id, 1)
         assert [d.status.value for d in log] == ["delivered"]
     finally:

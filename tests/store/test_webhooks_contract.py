@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import asyncpg
+import orjson
 import pytest
 
 from csms.domain.errors import NotFound
+from csms.domain.events import CausedEvent
+from csms.domain.models import MeterSample
 from csms.domain.paging import Page
 from csms.domain.webhooks import (
     Attempt,
@@ -20,12 +26,15 @@ from csms.domain.webhooks import (
     event_body,
     new_secret,
 )
+from csms.store.outbox import DeclaredEvents, EventsOf
 from csms.store.postgres import PostgresStore
 from csms.store.postgres.webhooks import insert_event as pg_insert_event
 from csms.store.repositories import Store
 from csms.store.sqlite import SqliteStore
 from csms.store.sqlite.webhooks import insert_event as sqlite_insert_event
-from tests.store.conftest import NOW
+from tests.store.conftest import NOW, add_charge_point
+
+T = TypeVar("T")
 
 
 def _hook(hook_id: str, events: tuple[str, ...] = ("*",)) -> Webhook:
@@ -220,3 +229,114 @@ async def test_insert_event_inside_a_write_fans_out_to_who_wants_it(store: Store
             body,
         )
     assert await hooks.pending_webhooks() == ["wh_all", "wh_ended"]
+
+
+# --- events declared with a change: written in its commit ---------------------------------------
+
+
+def _declared(
+    events_of: EventsOf[T], wanted: Callable[[str], bool] = lambda _: True
+) -> DeclaredEvents[T]:
+    return DeclaredEvents(events_of, NOW, wanted)
+
+
+def _bodies(entries: list[OutboxEntry]) -> list[dict[str, Any]]:
+    return [orjson.loads(entry.body) for entry in entries]
+
+
+async def test_a_change_writes_its_events_in_its_commit(store: Store) -> None:
+    await store.webhooks.add_webhook(_hook("wh_all"))
+    await store.webhooks.add_webhook(_hook("wh_status", ("connector.status",)))
+    await add_charge_point(store, "CP1")
+
+    def connected(_: None) -> list[CausedEvent]:
+        return [CausedEvent("charger.connected", "CP1", {"ocppVersion": "2.0.1"})]
+
+    declared = _declared(connected)
+    await store.chargers.record_connection(
+        "CP1", ocpp_version="2.0.1", connected=True, at=NOW, events=declared
+    )
+    assert declared.written and declared.webhook_ids == ["wh_all"]
+    assert [e.type for e in declared.events] == ["charger.connected"]
+    [body] = _bodies(await store.webhooks.due("wh_all", NOW, 10))
+    assert body == {
+        "id": body["id"],
+        "type": "charger.connected",
+        "timestamp": "2026-03-01T12:00:00.000Z",
+        "data": {"chargePointId": "CP1", "ocppVersion": "2.0.1"},
+    }
+    assert body["id"].startswith("evt_")
+    assert await store.webhooks.due("wh_status", NOW, 10) == []
+
+
+async def test_events_come_from_the_write_result_and_a_replay_causes_none(store: Store) -> None:
+    """Meter values (on PostgreSQL a write combined with the others of its batch): the event
+    carries the rendered samples; the same samples again store nothing and cause no event."""
+    await store.webhooks.add_webhook(_hook("wh_all"))
+    await add_charge_point(store, "CP1")
+    samples = [MeterSample(NOW, "1234.5")]
+
+    def meter_values(added: int) -> list[CausedEvent]:
+        data = {"evseId": 1, "samples": tuple(samples)}
+        return [CausedEvent("meter.values", "CP1", data)] if added else []
+
+    first, replay = _declared(meter_values), _declared(meter_values)
+    for declared in (first, replay):
+        await store.transactions.add_meter_values("CP1", 1, 1, None, samples, events=declared)
+    assert first.webhook_ids == ["wh_all"] and replay.written and replay.webhook_ids == []
+    [body] = _bodies(await store.webhooks.due("wh_all", NOW, 10))
+    assert body["data"]["samples"] == [
+        {
+            "timestamp": "2026-03-01T12:00:00.000Z",
+            "measurand": "Energy.Active.Import.Register",
+            "phase": None,
+            "unit": "Wh",
+            "value": "1234.5",
+            "context": "Sample.Periodic",
+        }
+    ]
+
+
+async def test_a_failed_change_leaves_no_event_and_its_neighbours_keep_theirs(
+    store: Store,
+) -> None:
+    await store.webhooks.add_webhook(_hook("wh_all"))
+    await add_charge_point(store, "CP1")
+
+    def deleted(cp_id: str) -> EventsOf[None]:
+        return lambda _: [CausedEvent("charger.deleted", cp_id, {})]
+
+    failing, fine = _declared(deleted("NOPE")), _declared(deleted("CP1"))
+    outcomes = await asyncio.gather(
+        store.chargers.delete_charge_point("NOPE", events=failing),
+        store.chargers.delete_charge_point("CP1", events=fine),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], NotFound) and outcomes[1] is None
+    assert not failing.written and fine.webhook_ids == ["wh_all"]
+    assert [
+        b["data"]["chargePointId"] for b in _bodies(await store.webhooks.due("wh_all", NOW, 10))
+    ] == ["CP1"]
+
+
+async def test_only_wanted_types_are_written_and_events_of_their_own(store: Store) -> None:
+    await store.webhooks.add_webhook(_hook("wh_lm", ("loadmanagement.allocated",)))
+    allocated = CausedEvent("loadmanagement.allocated", None, {"limits": {"k": 16.0}})
+    unwanted = CausedEvent("meter.values", None, {})
+    asked: list[str] = []
+
+    def wanted(type_: str) -> bool:
+        asked.append(type_)
+        return type_ != "meter.values"
+
+    declared: DeclaredEvents[None] = _declared(lambda _: [allocated, unwanted], wanted)
+    await store.webhooks.record_events(declared)
+    assert declared.webhook_ids == ["wh_lm"] and asked == [
+        "loadmanagement.allocated",
+        "meter.values",
+    ]
+    [body] = _bodies(await store.webhooks.due("wh_lm", NOW, 10))
+    assert (body["type"], body["data"]) == (
+        "loadmanagement.allocated",
+        {"chargePointId": None, "limits": {"k": 16.0}},
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from csms.services import alerts as alert_module
 from csms.services.alerts import AlertService
 from csms.services.events import EventBus
 from csms.store.monitoring_repositories import Raised
+from csms.store.outbox import DeclaredEvents
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -63,7 +64,9 @@ class MemoryAlerts:
         key = alert_key(name, target)
         return next((a for a in self.alerts.values() if a.is_open and a.key == key), None)
 
-    async def raise_alert(self, occurrence: Occurrence) -> Raised:
+    async def raise_alert(
+        self, occurrence: Occurrence, *, events: DeclaredEvents[Raised] | None = None
+    ) -> Raised:
         self._write()
         if occurrence.target.charge_point_id.lower() not in self.chargers:
             raise NotFound("no such charger")
@@ -75,7 +78,14 @@ class MemoryAlerts:
         self.alerts[alert.id] = alert
         return Raised(alert, created=True)
 
-    async def resolve_open(self, name: AlertName, target: Target, at: datetime) -> Alert | None:
+    async def resolve_open(
+        self,
+        name: AlertName,
+        target: Target,
+        at: datetime,
+        *,
+        events: DeclaredEvents[Alert | None] | None = None,
+    ) -> Alert | None:
         self._write()
         current = self._open(name, target)
         if current is None:
@@ -83,7 +93,13 @@ class MemoryAlerts:
         self.alerts[current.id] = resolved_by_cause(current, at)
         return self.alerts[current.id]
 
-    async def change_alert(self, alert_id: int, change: OperatorChange) -> tuple[Alert, Alert]:
+    async def change_alert(
+        self,
+        alert_id: int,
+        change: OperatorChange,
+        *,
+        events: DeclaredEvents[tuple[Alert, Alert]] | None = None,
+    ) -> tuple[Alert, Alert]:
         self._write()
         before = self.alerts[alert_id]
         self.alerts[alert_id] = apply_operator_change(before, change)
@@ -171,8 +187,8 @@ async def _harness(
     harness = Harness(service, store, events, [], asyncio.Event())
     for type_ in ("alert.triggered", "alert.updated", "alert.resolved"):
 
-        def note(cp_id: str | None, data: dict[str, Any], type_: str = type_) -> None:
-            harness.published.append((type_, data))
+        def note(cp_id: str | None, data: Mapping[str, Any], type_: str = type_) -> None:
+            harness.published.append((type_, dict(data)))
             harness.arrived.set()
 
         events.listen(type_, note)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from csms.api.deps import Ctx
 from csms.domain.clock import format_timestamp
-from csms.domain.models import MeterSample
-from csms.services.transactions import sample_event
+from csms.domain.events import data_json
 
 __all__ = ["router"]
 
@@ -51,17 +50,6 @@ async def stream_events(
                     "type": event.type,
                     "chargePointId": event.charge_point_id,
                     "timestamp": format_timestamp(event.at),
-                    **_rendered(event.data),
+                    **data_json(event.data),
                 },
             )
-
-
-def _rendered(data: dict[str, Any]) -> dict[str, Any]:
-    """Event data as JSON: meter samples travel as they are and are rendered here."""
-    samples = data.get("samples")
-    if not samples:
-        return data
-    return {
-        **data,
-        "samples": [sample_event(s) if isinstance(s, MeterSample) else s for s in samples],
-    }

@@ -28,7 +28,13 @@ from csms.services.chargers import ChargerService
 from csms.services.reports import ReportService
 from csms.services.transactions import TransactionService
 
-__all__ = ["ALLOWED_BEFORE_BOOT", "V201Handlers", "id_token_info", "meter_samples"]
+__all__ = [
+    "ALLOWED_BEFORE_BOOT",
+    "STORED_REPORTS",
+    "V201Handlers",
+    "id_token_info",
+    "meter_samples",
+]
 
 log = get_logger(__name__)
 
@@ -37,7 +43,7 @@ log = get_logger(__name__)
 ALLOWED_BEFORE_BOOT = frozenset({"BootNotification", "NotifyReport", "NotifyMonitoringReport"})
 
 # Reports kept whole (charger_reports), by action → kind (NotifyEvent: one per event, below).
-_STORED_REPORTS = {
+STORED_REPORTS = {
     "NotifyChargingLimit": "charging_limit",
     "ClearedChargingLimit": "charging_limit_cleared",
     "ReportChargingProfiles": "charging_profiles",
@@ -152,7 +158,7 @@ class V201Handlers:
             "NotifyEVChargingNeeds": self.notify_ev_charging_needs,
             "ReservationStatusUpdate": self.reservation_status_update,
         }
-        for action, kind in _STORED_REPORTS.items():
+        for action, kind in STORED_REPORTS.items():
             table[action] = self._stored_report(kind)
         return table
 

@@ -38,6 +38,7 @@ from csms.store.alert_rows import (
     alert_update_values,
 )
 from csms.store.monitoring_repositories import Raised
+from csms.store.outbox import DeclaredEvents
 from csms.store.postgres.database import CONVERSIONS, PostgresDatabase
 
 __all__ = ["PostgresAlerts"]
@@ -87,7 +88,9 @@ class PostgresAlerts:
     def __init__(self, db: PostgresDatabase) -> None:
         self._db = db
 
-    async def raise_alert(self, occurrence: Occurrence) -> Raised:
+    async def raise_alert(
+        self, occurrence: Occurrence, *, events: DeclaredEvents[Raised] | None = None
+    ) -> Raised:
         async def op(conn: asyncpg.Connection) -> Raised:
             target = occurrence.target
             cp_id = await conn.fetchval(
@@ -110,9 +113,16 @@ class PostgresAlerts:
                     return Raised(_alert(row), created=True)
             raise RuntimeError(f"alert {seen.name} of {cp_id} kept changing while raised")
 
-        return await self._db.write_apart(op)
+        return await self._db.write_apart(op, events=events)
 
-    async def resolve_open(self, name: AlertName, target: Target, at: datetime) -> Alert | None:
+    async def resolve_open(
+        self,
+        name: AlertName,
+        target: Target,
+        at: datetime,
+        *,
+        events: DeclaredEvents[Alert | None] | None = None,
+    ) -> Alert | None:
         async def op(conn: asyncpg.Connection) -> Alert | None:
             current = await _open_of(conn, name, target)
             if current is None:
@@ -121,9 +131,15 @@ class PostgresAlerts:
             await _save(conn, alert)
             return alert
 
-        return await self._db.write_apart(op)
+        return await self._db.write_apart(op, events=events)
 
-    async def change_alert(self, alert_id: int, change: OperatorChange) -> tuple[Alert, Alert]:
+    async def change_alert(
+        self,
+        alert_id: int,
+        change: OperatorChange,
+        *,
+        events: DeclaredEvents[tuple[Alert, Alert]] | None = None,
+    ) -> tuple[Alert, Alert]:
         async def op(conn: asyncpg.Connection) -> tuple[Alert, Alert]:
             row = await conn.fetchrow(
                 f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1 FOR UPDATE", alert_id
@@ -135,7 +151,7 @@ class PostgresAlerts:
             await _save(conn, after)
             return before, after
 
-        return await self._db.write(op)
+        return await self._db.write(op, events=events)
 
     async def get_alert(self, alert_id: int) -> Alert | None:
         async def read(conn: asyncpg.Connection) -> Alert | None:

@@ -13,6 +13,7 @@ from csms.domain.history import SERVER_STOPPED
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credentials
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.updates import ChargePointChanges, changed_fields
+from csms.store.outbox import DeclaredEvents
 from csms.store.postgres.database import PostgresDatabase
 from csms.store.postgres.history import (
     close_open_connections,
@@ -170,12 +171,14 @@ class PostgresChargers:
 
         return await self._db.write(op)
 
-    async def delete_charge_point(self, cp_id: str) -> None:
+    async def delete_charge_point(
+        self, cp_id: str, *, events: DeclaredEvents[None] | None = None
+    ) -> None:
         async def op(conn: asyncpg.Connection) -> None:
             if await conn.execute("DELETE FROM charge_points WHERE id = $1", cp_id) == "DELETE 0":
                 raise NotFound(f"charge point {cp_id!r} not found")
 
-        await self._db.write(op)
+        await self._db.write(op, events=events)
 
     async def get_credentials(self, cp_id: str) -> Credentials | None:
         async def read(conn: asyncpg.Connection) -> Credentials | None:
@@ -215,7 +218,9 @@ class PostgresChargers:
 
         await self._db.write(op)
 
-    async def record_connector_status(self, cp_id: str, state: ConnectorState) -> None:
+    async def record_connector_status(
+        self, cp_id: str, state: ConnectorState, *, events: DeclaredEvents[None] | None = None
+    ) -> None:
         async def op(conn: asyncpg.Connection) -> None:
             changed = await conn.fetchval(
                 "INSERT INTO connectors AS c (charge_point_id, evse_id, connector_id, status,"
@@ -246,7 +251,7 @@ class PostgresChargers:
                     state.updated_at,
                 )
 
-        await self._db.write(op)
+        await self._db.write(op, events=events)
 
     async def record_connection(
         self,
@@ -256,6 +261,7 @@ class PostgresChargers:
         connected: bool,
         at: datetime,
         reason: str | None = None,
+        events: DeclaredEvents[None] | None = None,
     ) -> None:
         async def op(conn: asyncpg.Connection) -> None:
             await record_connection_change(conn, cp_id, connected=connected, at=at, reason=reason)
@@ -275,7 +281,7 @@ class PostgresChargers:
                     at,
                 )
 
-        await self._db.write(op)
+        await self._db.write(op, events=events)
 
     async def record_last_seen(self, seen: Sequence[tuple[str, datetime]]) -> None:
         ids = [cp_id for cp_id, _ in seen]
@@ -291,19 +297,23 @@ class PostgresChargers:
 
         await self._db.write(op)
 
-    async def record_firmware_status(self, cp_id: str, status: str) -> None:
-        await self._set_column(cp_id, "firmware_status", status)
+    async def record_firmware_status(
+        self, cp_id: str, status: str, *, events: DeclaredEvents[None] | None = None
+    ) -> None:
+        await self._set_column(cp_id, "firmware_status", status, events)
 
     async def record_diagnostics_status(self, cp_id: str, status: str) -> None:
-        await self._set_column(cp_id, "diagnostics_status", status)
+        await self._set_column(cp_id, "diagnostics_status", status, None)
 
-    async def _set_column(self, cp_id: str, column: str, value: object) -> None:
+    async def _set_column(
+        self, cp_id: str, column: str, value: object, events: DeclaredEvents[None] | None
+    ) -> None:
         async def op(conn: asyncpg.Connection) -> None:
             await conn.execute(
                 f"UPDATE charge_points SET {column} = $2 WHERE id = $1", cp_id, value
             )
 
-        await self._db.write(op)
+        await self._db.write(op, events=events)
 
     async def mark_all_disconnected(self) -> None:
         async def op(conn: asyncpg.Connection) -> None:

@@ -10,6 +10,7 @@ import asyncpg
 from csms.domain.errors import NotFound
 from csms.domain.models import CommandOutcome, CommandRecord
 from csms.domain.paging import Page, Paged, paged
+from csms.store.outbox import DeclaredEvents
 from csms.store.postgres.database import PostgresDatabase
 
 __all__ = ["PostgresCommands"]
@@ -66,7 +67,13 @@ class PostgresCommands:
 
         return await self._db.write(op)
 
-    async def complete_command(self, command_id: int, outcome: CommandOutcome) -> CommandRecord:
+    async def complete_command(
+        self,
+        command_id: int,
+        outcome: CommandOutcome,
+        *,
+        events: DeclaredEvents[CommandRecord] | None = None,
+    ) -> CommandRecord:
         async def op(conn: asyncpg.Connection) -> CommandRecord:
             row = await conn.fetchrow(
                 "UPDATE commands SET state = $2, status = $3, response = $4, error = $5,"
@@ -83,7 +90,7 @@ class PostgresCommands:
                 raise NotFound(f"command {command_id} not found")
             return _command(row)
 
-        return await self._db.write(op)
+        return await self._db.write(op, events=events)
 
     async def get_command(self, command_id: int) -> CommandRecord | None:
         async def read(conn: asyncpg.Connection) -> CommandRecord | None:

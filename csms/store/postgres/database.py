@@ -31,6 +31,8 @@ from csms.domain.errors import DatabaseUnavailable
 from csms.log import get_logger
 from csms.store.asset_rows import Conversions
 from csms.store.group_commit import GroupCommitWriter, Outcome
+from csms.store.outbox import DeclaredEvents
+from csms.store.postgres.outbox import WithEvents
 from csms.store.rows import unchanged
 
 __all__ = ["CONVERSIONS", "CombinedWrite", "PostgresDatabase", "WriteOp", "rows_affected"]
@@ -151,6 +153,10 @@ async def _run_batch(conn: asyncpg.Connection, ops: list[WriteOp]) -> list[Outco
         return await _run_isolated(conn, ops)
 
 
+def _inner(op: WriteOp) -> Any:
+    return op.op if isinstance(op, WithEvents) else op
+
+
 async def _run_optimistically(conn: asyncpg.Connection, ops: list[WriteOp]) -> list[Outcome]:
     results: list[Any] = [None] * len(ops)
     combined: dict[type[CombinedWrite], list[int]] = {}
@@ -158,14 +164,18 @@ async def _run_optimistically(conn: asyncpg.Connection, ops: list[WriteOp]) -> l
     await transaction.start()
     try:
         for i, op in enumerate(ops):
-            if isinstance(op, CombinedWrite):
-                combined.setdefault(type(op), []).append(i)
+            inner = _inner(op)
+            if isinstance(inner, CombinedWrite):
+                combined.setdefault(type(inner), []).append(i)
             else:
                 results[i] = await op(conn)
         for kind, positions in combined.items():
-            together = await kind.run_together(conn, [ops[i] for i in positions])
+            together = await kind.run_together(conn, [_inner(ops[i]) for i in positions])
             for i, result in zip(positions, together, strict=True):
                 results[i] = result
+                op = ops[i]
+                if isinstance(op, WithEvents):
+                    await op.write_events(conn, result)
     except _UNAVAILABLE:
         raise
     except Exception as exc:
@@ -287,19 +297,34 @@ class PostgresDatabase:
 
     # --- reads and writes ----------------------------------------------------------------------
 
-    async def write(self, op: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-        """Run ``op`` in the next group commit; returns once it is committed."""
+    async def write(
+        self,
+        op: Callable[[asyncpg.Connection], Awaitable[T]],
+        *,
+        events: DeclaredEvents[T] | None = None,
+    ) -> T:
+        """Run ``op`` in the next group commit; returns once it is committed. ``events``: what
+        the change causes, written to the webhooks' outbox in the same commit."""
         if self._writer is None:
             raise RuntimeError("store is not open")
+        if events is not None:
+            op = WithEvents(op, events)
         result: T = await self._writer.submit(op)
         return result
 
-    async def write_apart(self, op: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    async def write_apart(
+        self,
+        op: Callable[[asyncpg.Connection], Awaitable[T]],
+        *,
+        events: DeclaredEvents[T] | None = None,
+    ) -> T:
         """Run ``op`` in a transaction of its own on a pooled connection, beside the writer:
         for bulk writes nobody waits on (the message log), which need not queue behind the
         writes chargers wait for, nor delay them."""
         if self._pool is None:
             raise RuntimeError("store is not open")
+        if events is not None:
+            op = WithEvents(op, events)
         try:
             async with self._pool.acquire(timeout=_CONNECT_TIMEOUT) as conn, conn.transaction():
                 return await op(conn)

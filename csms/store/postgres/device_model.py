@@ -8,6 +8,7 @@ from datetime import datetime
 import asyncpg
 
 from csms.domain.models import DeviceVariable
+from csms.store.outbox import DeclaredEvents
 from csms.store.postgres.database import PostgresDatabase
 from csms.store.rows import (
     DEVICE_VARIABLE_COLUMNS,
@@ -23,7 +24,12 @@ class PostgresDeviceModel:
         self._db = db
 
     async def upsert_device_variables(
-        self, cp_id: str, variables: Sequence[DeviceVariable], at: datetime
+        self,
+        cp_id: str,
+        variables: Sequence[DeviceVariable],
+        at: datetime,
+        *,
+        events: DeclaredEvents[None] | None = None,
     ) -> None:
         rows = [device_variable_values(cp_id, v, at) for v in variables]
 
@@ -41,7 +47,7 @@ class PostgresDeviceModel:
                 rows,
             )
 
-        await self._db.write(op)
+        await self._db.write(op, events=events)
 
     async def list_device_variables(self, cp_id: str) -> list[DeviceVariable]:
         async def read(conn: asyncpg.Connection) -> list[DeviceVariable]:

@@ -13,6 +13,7 @@ import asyncpg
 from csms.domain.errors import Invalid
 from csms.domain.models import ChargerReport
 from csms.domain.paging import Page, Paged, paged
+from csms.store.outbox import DeclaredEvents
 from csms.store.postgres.database import PostgresDatabase
 
 __all__ = ["PostgresReports"]
@@ -40,11 +41,12 @@ class PostgresReports:
         data: dict[str, Any],
         *,
         received_at: datetime | None = None,
+        events: DeclaredEvents[None] | None = None,
     ) -> None:
         async def op(conn: asyncpg.Connection) -> None:
             await conn.execute(_INSERT, cp_id, kind, timestamp, data, received_at)
 
-        await self._db.write(op)
+        await self._db.write(op, events=events)
 
     async def add_charger_reports(
         self,
@@ -53,14 +55,15 @@ class PostgresReports:
         reports: Sequence[tuple[datetime, dict[str, Any]]],
         *,
         received_at: datetime,
+        events: DeclaredEvents[None] | None = None,
     ) -> None:
         rows = [(cp_id, kind, at, data, received_at) for at, data in reports]
 
         async def op(conn: asyncpg.Connection) -> None:
             await conn.executemany(_INSERT, rows)
 
-        if rows:
-            await self._db.write(op)
+        if rows or events is not None:  # the events are written even with nothing else
+            await self._db.write(op, events=events)
 
     async def list_charger_reports(
         self, cp_id: str, *, kind: str | None = None, limit: int = 100

@@ -27,6 +27,7 @@ from csms.domain.transactions import (
     TransactionStart,
     TransactionStop,
 )
+from csms.store.outbox import DeclaredEvents
 from csms.store.postgres.database import PostgresDatabase
 from csms.store.postgres.meter_values import list_samples, query_samples, sample_kinds
 from csms.store.postgres.transaction_writes import (
@@ -45,26 +46,38 @@ class PostgresTransactions:
         self._kinds = sample_kinds(db)
 
     async def start_transaction(
-        self, start: TransactionStart, samples: Sequence[MeterSample] = ()
+        self,
+        start: TransactionStart,
+        samples: Sequence[MeterSample] = (),
+        *,
+        events: DeclaredEvents[tuple[Transaction, bool]] | None = None,
     ) -> tuple[Transaction, bool]:
         result: tuple[Transaction, bool] = await self._db.write(
-            TransactionWrite(start, samples, await self._kinds.ids(samples))
+            TransactionWrite(start, samples, await self._kinds.ids(samples)), events=events
         )
         return result
 
     async def stop_transaction(
-        self, stop: TransactionStop, samples: Sequence[MeterSample] = ()
+        self,
+        stop: TransactionStop,
+        samples: Sequence[MeterSample] = (),
+        *,
+        events: DeclaredEvents[StopOutcome | None] | None = None,
     ) -> StopOutcome | None:
         result: StopOutcome | None = await self._db.write(
-            TransactionWrite(stop, samples, await self._kinds.ids(samples))
+            TransactionWrite(stop, samples, await self._kinds.ids(samples)), events=events
         )
         return result
 
     async def record_transaction_event(
-        self, event: TransactionEvent, samples: Sequence[MeterSample] = ()
+        self,
+        event: TransactionEvent,
+        samples: Sequence[MeterSample] = (),
+        *,
+        events: DeclaredEvents[EventOutcome] | None = None,
     ) -> EventOutcome:
         result: EventOutcome = await self._db.write(
-            TransactionWrite(event, samples, await self._kinds.ids(samples))
+            TransactionWrite(event, samples, await self._kinds.ids(samples)), events=events
         )
         return result
 
@@ -75,10 +88,12 @@ class PostgresTransactions:
         connector_id: int,
         transaction_id: str | None,
         samples: Sequence[MeterSample],
+        *,
+        events: DeclaredEvents[int] | None = None,
     ) -> int:
         kinds = await self._kinds.ids(samples)
         write = MeterValuesWrite(cp_id, evse_id, connector_id, transaction_id, samples, kinds)
-        added: int = await self._db.write(write)
+        added: int = await self._db.write(write, events=events)
         return added
 
     async def get_transaction(self, pk: int) -> Transaction | None:

@@ -21,7 +21,9 @@ from csms.domain.webhooks import (
     Webhook,
     WebhookChanges,
 )
+from csms.store.outbox import DeclaredEvents
 from csms.store.postgres.database import PostgresDatabase, rows_affected
+from csms.store.postgres.outbox import insert_event
 from csms.store.webhook_rows import (
     GONE_REASON,
     OUTBOX_COLUMNS,
@@ -71,32 +73,6 @@ async def insert_outbox(conn: asyncpg.Connection, rows: Sequence[OutboxRow]) -> 
         [row.body for row in rows],
         [row.created_at for row in rows],
     )
-
-
-async def insert_event(
-    conn: asyncpg.Connection,
-    event_id: str,
-    type_: str,
-    charge_point_id: str | None,
-    body: str,
-    at: datetime,
-) -> list[str]:
-    """Inside the write that causes the event: one outbox row for every enabled subscription
-    that wants it, chosen in the same transaction (so none is missed or stale); the ids of those
-    subscriptions, to ``notify`` once the write has committed."""
-    rows = await conn.fetch(
-        "INSERT INTO webhook_outbox (webhook_id, event_id, type, charge_point_id, body,"
-        " created_at, next_attempt_at)"
-        " SELECT id, $1, $2, $3, $4, $5, $5 FROM webhooks"
-        " WHERE enabled AND events && ARRAY['*', $2]::text[] ORDER BY id"
-        " ON CONFLICT (webhook_id, event_id) DO NOTHING RETURNING webhook_id",
-        event_id,
-        type_,
-        charge_point_id,
-        body,
-        at,
-    )
-    return sorted(row["webhook_id"] for row in rows)
 
 
 class PostgresWebhooks:
@@ -190,6 +166,12 @@ class PostgresWebhooks:
             await insert_outbox(conn, rows)
 
         await self._db.write(op)
+
+    async def record_events(self, events: DeclaredEvents[None]) -> None:
+        async def nothing_else(conn: asyncpg.Connection) -> None:
+            return None
+
+        await self._db.write(nothing_else, events=events)
 
     async def due(self, webhook_id: str, now: datetime, limit: int) -> list[OutboxEntry]:
         async def read(conn: asyncpg.Connection) -> list[OutboxEntry]:

@@ -35,6 +35,7 @@ from csms.store.alert_rows import (
     alert_update_values,
 )
 from csms.store.monitoring_repositories import Raised
+from csms.store.outbox import DeclaredEvents
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.values import CONVERSIONS, json_text
 
@@ -73,7 +74,9 @@ class SqliteAlerts:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    async def raise_alert(self, occurrence: Occurrence) -> Raised:
+    async def raise_alert(
+        self, occurrence: Occurrence, *, events: DeclaredEvents[Raised] | None = None
+    ) -> Raised:
         def op(conn: sqlite3.Connection) -> Raised:
             target = occurrence.target
             found = conn.execute(
@@ -95,9 +98,16 @@ class SqliteAlerts:
             assert cursor.lastrowid is not None
             return Raised(dataclasses.replace(alert, id=cursor.lastrowid), created=True)
 
-        return await self._db.write_background(op)
+        return await self._db.write_background(op, events=events)
 
-    async def resolve_open(self, name: AlertName, target: Target, at: datetime) -> Alert | None:
+    async def resolve_open(
+        self,
+        name: AlertName,
+        target: Target,
+        at: datetime,
+        *,
+        events: DeclaredEvents[Alert | None] | None = None,
+    ) -> Alert | None:
         def op(conn: sqlite3.Connection) -> Alert | None:
             current = _open_of(conn, name, target)
             if current is None:
@@ -106,9 +116,15 @@ class SqliteAlerts:
             _save(conn, alert)
             return alert
 
-        return await self._db.write_background(op)
+        return await self._db.write_background(op, events=events)
 
-    async def change_alert(self, alert_id: int, change: OperatorChange) -> tuple[Alert, Alert]:
+    async def change_alert(
+        self,
+        alert_id: int,
+        change: OperatorChange,
+        *,
+        events: DeclaredEvents[tuple[Alert, Alert]] | None = None,
+    ) -> tuple[Alert, Alert]:
         def op(conn: sqlite3.Connection) -> tuple[Alert, Alert]:
             row = conn.execute(
                 f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)
@@ -120,7 +136,7 @@ class SqliteAlerts:
             _save(conn, after)
             return before, after
 
-        return await self._db.write(op)
+        return await self._db.write(op, events=events)
 
     async def get_alert(self, alert_id: int) -> Alert | None:
         def read(conn: sqlite3.Connection) -> Alert | None:

@@ -15,6 +15,7 @@ from csms.domain.history import SERVER_STOPPED
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credentials
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.updates import ChargePointChanges, changed_fields
+from csms.store.outbox import DeclaredEvents
 from csms.store.repositories import SocketReport
 from csms.store.rows import CHARGE_POINT_COLUMNS, charge_point_from_row, like_pattern
 from csms.store.sqlite.database import SqliteDatabase
@@ -180,12 +181,14 @@ class SqliteChargers:
 
         return await self._db.write(op)
 
-    async def delete_charge_point(self, cp_id: str) -> None:
+    async def delete_charge_point(
+        self, cp_id: str, *, events: DeclaredEvents[None] | None = None
+    ) -> None:
         def op(conn: sqlite3.Connection) -> None:
             if conn.execute("DELETE FROM charge_points WHERE id = ?", (cp_id,)).rowcount == 0:
                 raise NotFound(f"charge point {cp_id!r} not found")
 
-        await self._db.write(op)
+        await self._db.write(op, events=events)
 
     async def get_credentials(self, cp_id: str) -> Credentials | None:
         def read(conn: sqlite3.Connection) -> Credentials | None:
@@ -232,7 +235,9 @@ class SqliteChargers:
 
         await self._db.write(op)
 
-    async def record_connector_status(self, cp_id: str, state: ConnectorState) -> None:
+    async def record_connector_status(
+        self, cp_id: str, state: ConnectorState, *, events: DeclaredEvents[None] | None = None
+    ) -> None:
         row = (
             cp_id,
             state.evse_id,
@@ -266,7 +271,7 @@ class SqliteChargers:
                     state.updated_at,
                 )
 
-        await self._db.write(op)
+        await self._db.write(op, events=events)
 
     async def record_connection(
         self,
@@ -276,6 +281,7 @@ class SqliteChargers:
         connected: bool,
         at: datetime,
         reason: str | None = None,
+        events: DeclaredEvents[None] | None = None,
     ) -> None:
         stamp = format_timestamp(at)
 
@@ -294,7 +300,7 @@ class SqliteChargers:
                     (stamp, cp_id),
                 )
 
-        await self._db.write(op)
+        await self._db.write(op, events=events)
 
     async def record_last_seen(self, seen: Sequence[tuple[str, datetime]]) -> None:
         rows = [(format_timestamp(at), cp_id) for cp_id, at in seen]
@@ -304,17 +310,21 @@ class SqliteChargers:
 
         await self._db.write(op)
 
-    async def record_firmware_status(self, cp_id: str, status: str) -> None:
-        await self._set_column(cp_id, "firmware_status", status)
+    async def record_firmware_status(
+        self, cp_id: str, status: str, *, events: DeclaredEvents[None] | None = None
+    ) -> None:
+        await self._set_column(cp_id, "firmware_status", status, events)
 
     async def record_diagnostics_status(self, cp_id: str, status: str) -> None:
-        await self._set_column(cp_id, "diagnostics_status", status)
+        await self._set_column(cp_id, "diagnostics_status", status, None)
 
-    async def _set_column(self, cp_id: str, column: str, value: object) -> None:
+    async def _set_column(
+        self, cp_id: str, column: str, value: object, events: DeclaredEvents[None] | None
+    ) -> None:
         def op(conn: sqlite3.Connection) -> None:
             conn.execute(f"UPDATE charge_points SET {column} = ? WHERE id = ?", (value, cp_id))
 
-        await self._db.write(op)
+        await self._db.write(op, events=events)
 
     async def mark_all_disconnected(self) -> None:
         def op(conn: sqlite3.Connection) -> None:

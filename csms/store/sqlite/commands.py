@@ -13,6 +13,7 @@ from csms.domain.clock import format_timestamp, parse_timestamp
 from csms.domain.errors import NotFound
 from csms.domain.models import CommandOutcome, CommandRecord
 from csms.domain.paging import Page, Paged, paged
+from csms.store.outbox import DeclaredEvents
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.values import dt, from_json, json_text
 
@@ -94,7 +95,13 @@ class SqliteCommands:
 
         return await self._db.write(op)
 
-    async def complete_command(self, command_id: int, outcome: CommandOutcome) -> CommandRecord:
+    async def complete_command(
+        self,
+        command_id: int,
+        outcome: CommandOutcome,
+        *,
+        events: DeclaredEvents[CommandRecord] | None = None,
+    ) -> CommandRecord:
         row = (
             outcome.state,
             outcome.status,
@@ -116,7 +123,7 @@ class SqliteCommands:
                 raise NotFound(f"command {command_id} not found")
             return _command(found)
 
-        return await self._db.write(op)
+        return await self._db.write(op, events=events)
 
     async def get_command(self, command_id: int) -> CommandRecord | None:
         def read(conn: sqlite3.Connection) -> CommandRecord | None:

@@ -33,6 +33,8 @@ import aiosqlite
 from csms.domain.errors import DatabaseUnavailable
 from csms.log import get_logger
 from csms.store.group_commit import GroupCommitWriter, Outcome
+from csms.store.outbox import DeclaredEvents
+from csms.store.sqlite.outbox import with_events
 
 __all__ = ["SqliteDatabase", "WalStats", "WriteOp"]
 
@@ -211,18 +213,27 @@ class SqliteDatabase:
 
     # --- reads and writes ----------------------------------------------------------------------
 
-    async def write(self, op: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``op`` in the next group commit; returns once it is committed."""
+    async def write(
+        self, op: Callable[[sqlite3.Connection], T], *, events: DeclaredEvents[T] | None = None
+    ) -> T:
+        """Run ``op`` in the next group commit; returns once it is committed. ``events``: what
+        the change causes, written to the webhooks' outbox in the same commit."""
         if self._writer is None:
             raise RuntimeError("store is not open")
+        if events is not None:
+            op = with_events(op, events)
         result: T = await self._writer.submit(op)
         return result
 
-    async def write_background(self, op: Callable[[sqlite3.Connection], T]) -> T:
+    async def write_background(
+        self, op: Callable[[sqlite3.Connection], T], *, events: DeclaredEvents[T] | None = None
+    ) -> T:
         """Like ``write``, in a commit of its own between two batches (bulk, not awaited by
         chargers)."""
         if self._writer is None:
             raise RuntimeError("store is not open")
+        if events is not None:
+            op = with_events(op, events)
         result: T = await self._writer.submit_background(op)
         return result
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from csms.domain.clock import format_timestamp
 from csms.domain.models import DeviceVariable
+from csms.store.outbox import DeclaredEvents
 from csms.store.rows import (
     DEVICE_VARIABLE_COLUMNS,
     device_variable_from_row,
@@ -23,7 +24,12 @@ class SqliteDeviceModel:
         self._db = db
 
     async def upsert_device_variables(
-        self, cp_id: str, variables: Sequence[DeviceVariable], at: datetime
+        self,
+        cp_id: str,
+        variables: Sequence[DeviceVariable],
+        at: datetime,
+        *,
+        events: DeclaredEvents[None] | None = None,
     ) -> None:
         stamp = format_timestamp(at)
         rows = [device_variable_values(cp_id, v, stamp) for v in variables]
@@ -35,7 +41,7 @@ class SqliteDeviceModel:
                 rows,
             )
 
-        await self._db.write(op)
+        await self._db.write(op, events=events)
 
     async def list_device_variables(self, cp_id: str) -> list[DeviceVariable]:
         def read(conn: sqlite3.Connection) -> list[DeviceVariable]:

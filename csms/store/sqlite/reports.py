@@ -15,6 +15,7 @@ from csms.domain.clock import format_timestamp, parse_timestamp
 from csms.domain.errors import Invalid
 from csms.domain.models import ChargerReport
 from csms.domain.paging import Page, Paged, paged
+from csms.store.outbox import DeclaredEvents
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.values import dt, ts
 
@@ -49,6 +50,7 @@ class SqliteReports:
         data: dict[str, Any],
         *,
         received_at: datetime | None = None,
+        events: DeclaredEvents[None] | None = None,
     ) -> None:
         row = (
             cp_id,
@@ -61,7 +63,7 @@ class SqliteReports:
         def op(conn: sqlite3.Connection) -> None:
             conn.execute(_INSERT, row)
 
-        await self._db.write(op)
+        await self._db.write(op, events=events)
 
     async def add_charger_reports(
         self,
@@ -70,6 +72,7 @@ class SqliteReports:
         reports: Sequence[tuple[datetime, dict[str, Any]]],
         *,
         received_at: datetime,
+        events: DeclaredEvents[None] | None = None,
     ) -> None:
         received = format_timestamp(received_at)
         rows = [
@@ -80,8 +83,8 @@ class SqliteReports:
         def op(conn: sqlite3.Connection) -> None:
             conn.executemany(_INSERT, rows)
 
-        if rows:
-            await self._db.write(op)
+        if rows or events is not None:  # the events are written even with nothing else
+            await self._db.write(op, events=events)
 
     async def list_charger_reports(
         self, cp_id: str, *, kind: str | None = None, limit: int = 100

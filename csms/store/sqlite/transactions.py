@@ -29,6 +29,7 @@ from csms.domain.transactions import (
     owner_of_samples,
     start_key,
 )
+from csms.store.outbox import DeclaredEvents
 from csms.store.rows import (
     TRANSACTION_COLUMNS,
     TRANSACTION_SAVED,
@@ -101,7 +102,11 @@ class SqliteTransactions:
         self._kinds = sample_kinds(db)
 
     async def start_transaction(
-        self, start: TransactionStart, samples: Sequence[MeterSample] = ()
+        self,
+        start: TransactionStart,
+        samples: Sequence[MeterSample] = (),
+        *,
+        events: DeclaredEvents[tuple[Transaction, bool]] | None = None,
     ) -> tuple[Transaction, bool]:
         kinds = await self._kinds.ids(samples)
         key = start_key(start)
@@ -120,10 +125,14 @@ class SqliteTransactions:
                 use_reservation(conn, start.charge_point_id, start.reservation_id, start.started_at)
             return tx, True
 
-        return await self._db.write(op)
+        return await self._db.write(op, events=events)
 
     async def stop_transaction(
-        self, stop: TransactionStop, samples: Sequence[MeterSample] = ()
+        self,
+        stop: TransactionStop,
+        samples: Sequence[MeterSample] = (),
+        *,
+        events: DeclaredEvents[StopOutcome | None] | None = None,
     ) -> StopOutcome | None:
         kinds = await self._kinds.ids(samples)
 
@@ -144,10 +153,14 @@ class SqliteTransactions:
             )
             return outcome
 
-        return await self._db.write(op)
+        return await self._db.write(op, events=events)
 
     async def record_transaction_event(
-        self, event: TransactionEvent, samples: Sequence[MeterSample] = ()
+        self,
+        event: TransactionEvent,
+        samples: Sequence[MeterSample] = (),
+        *,
+        events: DeclaredEvents[EventOutcome] | None = None,
     ) -> EventOutcome:
         kinds = await self._kinds.ids(samples)
 
@@ -179,7 +192,7 @@ class SqliteTransactions:
             )
             return replace(outcome, transaction=tx)
 
-        return await self._db.write(op)
+        return await self._db.write(op, events=events)
 
     async def add_meter_values(
         self,
@@ -188,6 +201,8 @@ class SqliteTransactions:
         connector_id: int,
         transaction_id: str | None,
         samples: Sequence[MeterSample],
+        *,
+        events: DeclaredEvents[int] | None = None,
     ) -> int:
         kinds = await self._kinds.ids(samples)
 
@@ -205,7 +220,7 @@ class SqliteTransactions:
                 kinds,
             )
 
-        return await self._db.write(op)
+        return await self._db.write(op, events=events)
 
     async def get_transaction(self, pk: int) -> Transaction | None:
         def read(conn: sqlite3.Connection) -> Transaction | None:

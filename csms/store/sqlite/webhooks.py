@@ -23,7 +23,9 @@ from csms.domain.webhooks import (
     Webhook,
     WebhookChanges,
 )
+from csms.store.outbox import DeclaredEvents
 from csms.store.sqlite.database import SqliteDatabase
+from csms.store.sqlite.outbox import insert_event
 from csms.store.sqlite.values import dt
 from csms.store.webhook_rows import (
     GONE_REASON,
@@ -81,29 +83,6 @@ def insert_outbox(conn: sqlite3.Connection, rows: Sequence[OutboxRow]) -> None:
             for row in rows
         ],
     )
-
-
-def insert_event(
-    conn: sqlite3.Connection,
-    event_id: str,
-    type_: str,
-    charge_point_id: str | None,
-    body: str,
-    at: datetime,
-) -> list[str]:
-    """Inside the write that causes the event: one outbox row for every enabled subscription
-    that wants it, chosen in the same transaction (so none is missed or stale); the ids of those
-    subscriptions, to ``notify`` once the write has committed."""
-    stamp = format_timestamp(at)
-    rows = conn.execute(
-        "INSERT INTO webhook_outbox (webhook_id, event_id, type, charge_point_id, body,"
-        " created_at, next_attempt_at)"
-        " SELECT id, ?1, ?2, ?3, ?4, ?5, ?5 FROM webhooks WHERE enabled AND EXISTS"
-        " (SELECT 1 FROM json_each(webhooks.events) WHERE value IN ('*', ?2)) ORDER BY id"
-        " ON CONFLICT (webhook_id, event_id) DO NOTHING RETURNING webhook_id",
-        (event_id, type_, charge_point_id, body, stamp),
-    ).fetchall()
-    return sorted(row[0] for row in rows)
 
 
 class SqliteWebhooks:
@@ -197,6 +176,12 @@ class SqliteWebhooks:
             insert_outbox(conn, rows)
 
         await self._db.write(op)
+
+    async def record_events(self, events: DeclaredEvents[None]) -> None:
+        def nothing_else(conn: sqlite3.Connection) -> None:
+            return None
+
+        await self._db.write(nothing_else, events=events)
 
     async def due(self, webhook_id: str, now: datetime, limit: int) -> list[OutboxEntry]:
         def read(conn: sqlite3.Connection) -> list[OutboxEntry]:
