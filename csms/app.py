@@ -26,6 +26,7 @@ from csms.config import Settings
 from csms.domain.clock import Clock, system_clock
 from csms.domain.webhooks import RetryPolicy
 from csms.gateway.server import OcppGateway
+from csms.gateway.tls import ServerTls, TlsError, TlsFiles
 from csms.log import get_logger
 from csms.metrics import Metrics
 from csms.ocpp.connection import OcppConnection
@@ -41,6 +42,8 @@ from csms.services.alerts import AlertService
 from csms.services.api_tokens import ApiTokenService
 from csms.services.authorization import AuthorizationService
 from csms.services.catalogue import CatalogueService
+from csms.services.certificate_authority import CaError, CaFiles
+from csms.services.certificates import CertificateService
 from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
 from csms.services.circuits import CircuitService
@@ -113,6 +116,7 @@ class _Services:
     kpis: KpiService
     alerts: AlertService
     webhooks: WebhookService
+    certificates: CertificateService
     events: EventBus
 
 
@@ -141,6 +145,17 @@ class CentralSystem:
             boot_retry_interval=settings.ocpp.boot_retry_interval,
             default_registration_status=settings.ocpp.default_registration_status,
             allow_unknown_chargers=settings.ocpp.allow_unknown_chargers,
+            revoked=store.certificates,
+        )
+        ca_files = CaFiles.resolve(
+            settings.tls.ca_cert_file, settings.tls.ca_key_file, settings.pki_dir
+        )
+        certificates = CertificateService(
+            store.certificates,
+            events,
+            clock,
+            files=ca_files,
+            validity_days=settings.tls.client_cert_days,
         )
         reports = ReportService(store.device_model, store.reports, events, clock)
         state = ChargerStateService(store.charger_state, clock)
@@ -210,6 +225,7 @@ class CentralSystem:
                 request_timeout=settings.webhooks.request_timeout_s,
                 outbox_retention=timedelta(days=settings.webhooks.outbox_retention_days),
             ),
+            certificates=certificates,
             events=events,
         )
         services = self.services
@@ -223,7 +239,12 @@ class CentralSystem:
                 "1.6",
                 V16_SCHEMAS,
                 V16Handlers(
-                    services.chargers, authorization, services.transactions, services.reports
+                    services.chargers,
+                    authorization,
+                    services.transactions,
+                    services.reports,
+                    certificates,
+                    follow_up_timeout=settings.ocpp.command_timeout,
                 ).table(),
                 V16_ALLOWED_BEFORE_BOOT,
             ),
@@ -236,13 +257,22 @@ class CentralSystem:
                     services.transactions,
                     services.reports,
                     services.state,
+                    certificates,
                     follow_up_timeout=settings.ocpp.command_timeout,
                 ).table(),
                 V201_ALLOWED_BEFORE_BOOT,
             ),
         }
+        # wss:// when a server certificate is configured; charger certificates are checked
+        # against [tls] client_ca_file, else against the CA (which exists once start() ran).
+        self.tls: ServerTls | None = None
+        if settings.server_certificates:
+            trust_store = settings.tls.client_ca_file or certificates.ca_certificate_file
+            if trust_store is None:
+                log.warning("no trust store for client certificates: profile 3 cannot log in")
+            self.tls = ServerTls(TlsFiles(settings.server_certificates, trust_store))
         self.gateway = OcppGateway(
-            settings.ocpp, self.services.chargers, self.sessions, self._new_connection
+            settings.ocpp, self.services.chargers, self.sessions, self._new_connection, self.tls
         )
         self.api = create_api(
             ApiContext(
@@ -312,6 +342,11 @@ class CentralSystem:
         task.add_done_callback(self._tasks.discard)
 
     async def start(self) -> None:
+        # Files first: a CA or certificate that cannot be read stops the start before anything
+        # is opened (CaError, TlsError: RuntimeErrors naming the file).
+        self.services.certificates.start()
+        if self.tls is not None:
+            self.tls.load()
         await self.store.open()
         # First: what the webhooks want decides which events are written from now on; and the
         # subscriptions left with undelivered events resume.
@@ -366,6 +401,20 @@ class CentralSystem:
             except Exception as exc:
                 log.warning("housekeeping failed", error=repr(exc))
 
+    def reload_certificates(self) -> None:
+        """SIGHUP: read the CA, the server certificates and the trust store again. New
+        handshakes use them; connections already up keep theirs. A file that cannot be read
+        is logged and what was in use stays."""
+        try:
+            self.services.certificates.reload()
+        except CaError as exc:
+            log.error("certificate authority not reloaded", error=str(exc))
+        if self.tls is not None:
+            try:
+                self.tls.reload()
+            except TlsError as exc:
+                log.error("TLS certificates not reloaded", error=str(exc))
+
     async def stop(self, timeout: float = 10.0) -> None:
         await self.gateway.stop_accepting()
         await self.gateway.close_connections(timeout)
@@ -396,6 +445,7 @@ class CentralSystem:
         stop_requested = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop_requested.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload_certificates)
         await self.start()
         # Everything built so far lives as long as the process: move it out of the collector's
         # way, so full collections stay short when tens of thousands of chargers connect.

@@ -1,4 +1,5 @@
-"""Command line: ``csms serve``, ``csms token create|list|revoke``, ``csms charger add``."""
+"""Command line: ``csms serve``, ``csms token create|list|revoke``, ``csms charger add``, and
+the certificate commands ``csms ca init``, ``csms cert issue|revoke|list`` (csms.cli_pki)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from csms import cli_pki
 from csms.app import CentralSystem, open_store
 from csms.config import ConfigError, Settings, load_settings
 from csms.domain.clock import format_timestamp, system_clock
@@ -62,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--password", default=None, help="HTTP Basic password (security profile 1/2)")
     add.add_argument("--name", default=None)
     add.add_argument("--security-profile", type=int, choices=[0, 1, 2, 3], default=None)
+    cli_pki.add_parsers(commands, with_config)
     return parser
 
 
@@ -123,6 +126,8 @@ async def _with_store_services(settings: Settings, args: argparse.Namespace) -> 
     try:
         if args.command == "token":
             return await _token_command(ApiTokenService(store.api_tokens, system_clock), args)
+        if args.command == "cert":
+            return await cli_pki.certificate_command(store, settings, args)
         chargers = ChargerService(
             store.chargers,
             EventBus(system_clock),
@@ -177,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         return 0
+    if args.command == "ca":
+        return cli_pki.init_ca(settings)
     try:
         return asyncio.run(_with_store_services(settings, args))
     except DatabaseUnavailable as exc:

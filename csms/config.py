@@ -33,6 +33,7 @@ __all__ = [
     "OcppSettings",
     "RuntimeSettings",
     "Settings",
+    "TlsSettings",
     "WebhookSettings",
     "load_settings",
     "mask_password",
@@ -62,6 +63,7 @@ class OcppSettings(_Section):
     ping_interval: float = Field(default=60.0, ge=0)  # 0 disables
     ping_timeout: float = Field(default=30.0, ge=0)  # 0 disables
     max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The old names of [tls] server_cert_file / server_key_file, still read (one or the other).
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
 
@@ -69,6 +71,42 @@ class OcppSettings(_Section):
     def _tls_pair(self) -> OcppSettings:
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise ValueError("tls_cert_file and tls_key_file must be set together")
+        return self
+
+
+def _pair(section: BaseModel, first: str, second: str) -> None:
+    if (getattr(section, first) is None) != (getattr(section, second) is None):
+        raise ValueError(f"{first} and {second} must be set together")
+
+
+class TlsSettings(_Section):
+    """wss:// for chargers (security profiles 2 and 3) and the CSMS's certificate authority."""
+
+    # The server certificate (PEM chain) and its key: RSA or ECDSA. An optional second pair of
+    # the other kind lets both the ECDHE-ECDSA and the RSA cipher suites negotiate (A00.FR.318).
+    server_cert_file: Path | None = None
+    server_key_file: Path | None = None
+    server_ecdsa_cert_file: Path | None = None
+    server_ecdsa_key_file: Path | None = None
+    # Trust store for charger (client) certificates, PEM; default: the CA below.
+    client_ca_file: Path | None = None
+    # An existing CA (PEM certificate and unencrypted key) that signs charger certificates.
+    # Unset: the CSMS's own CA in data_dir, created by `csms ca init` or the first start.
+    ca_cert_file: Path | None = None
+    ca_key_file: Path | None = None
+    # Where the CSMS's own CA lives. Unset: next to the SQLite file (with PostgreSQL: no CA
+    # unless this or ca_cert_file is set).
+    data_dir: Path | None = None
+    # Validity of the charger certificates the CA signs.
+    client_cert_days: int = Field(default=365, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _pairs(self) -> TlsSettings:
+        _pair(self, "server_cert_file", "server_key_file")
+        _pair(self, "server_ecdsa_cert_file", "server_ecdsa_key_file")
+        _pair(self, "ca_cert_file", "ca_key_file")
+        if self.server_ecdsa_cert_file is not None and self.server_cert_file is None:
+            raise ValueError("server_ecdsa_cert_file needs server_cert_file too")
         return self
 
 
@@ -176,6 +214,7 @@ class RuntimeSettings(_Section):
 
 class Settings(_Section):
     ocpp: OcppSettings = OcppSettings()
+    tls: TlsSettings = TlsSettings()
     api: ApiSettings = ApiSettings()
     database: DatabaseSettings = DatabaseSettings()
     loadmanagement: LoadManagementSettings = LoadManagementSettings()
@@ -183,6 +222,36 @@ class Settings(_Section):
     webhooks: WebhookSettings = WebhookSettings()
     log: LogSettings = LogSettings()
     runtime: RuntimeSettings = RuntimeSettings()
+
+    @model_validator(mode="after")
+    def _one_server_certificate(self) -> Settings:
+        if self.ocpp.tls_cert_file is not None and self.tls.server_cert_file is not None:
+            raise ValueError(
+                "tls.server_cert_file and its old name ocpp.tls_cert_file are both set: keep one"
+            )
+        return self
+
+    @property
+    def server_certificates(self) -> tuple[tuple[Path, Path], ...]:
+        """The (certificate, key) pairs wss:// serves; none: plain ws://."""
+        tls, ocpp = self.tls, self.ocpp
+        pairs = []
+        if tls.server_cert_file is not None and tls.server_key_file is not None:
+            pairs.append((tls.server_cert_file, tls.server_key_file))
+        elif ocpp.tls_cert_file is not None and ocpp.tls_key_file is not None:
+            pairs.append((ocpp.tls_cert_file, ocpp.tls_key_file))
+        if tls.server_ecdsa_cert_file is not None and tls.server_ecdsa_key_file is not None:
+            pairs.append((tls.server_ecdsa_cert_file, tls.server_ecdsa_key_file))
+        return tuple(pairs)
+
+    @property
+    def pki_dir(self) -> Path | None:
+        """Where the CSMS's own CA lives: [tls] data_dir, else beside the SQLite file."""
+        if self.tls.data_dir is not None:
+            return self.tls.data_dir
+        if self.database.backend == "sqlite":
+            return self.database.sqlite_path.parent
+        return None
 
 
 def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
@@ -202,7 +271,8 @@ def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"])
-        lines.append(f"{key}: {item['msg']}")
+        # A rule across sections (Settings' own validators) has no key of its own.
+        lines.append(f"{key}: {item['msg']}" if key else str(item["msg"]))
     return "; ".join(lines)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl as ssl_module
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +33,7 @@ class RawClient:
         password: str | bytes | None = None,
         subprotocols: Sequence[str] = ("ocpp1.6",),
         path_identity: str | None = None,
+        ssl: ssl_module.SSLContext | None = None,
     ) -> RawClient:
         headers = basic_auth(identity, password) if password is not None else {}
         ws = await connect(
@@ -39,6 +41,7 @@ class RawClient:
             subprotocols=list(subprotocols),  # type: ignore[arg-type]
             additional_headers=headers,
             open_timeout=5,
+            ssl=ssl,
         )
         return cls(ws)
 

@@ -153,6 +153,9 @@ CRITICAL_SECURITY_EVENTS: frozenset[str] = frozenset(
         "CsmsFailedToAuthenticate",
         "CentralSystemFailedToAuthenticate",  # 1.6's name
         "ReconfigurationOfSecurityParameters",
+        # Raised by the CSMS itself when it refuses a charger's CSR (a key too weak, another
+        # identity's CN): csms.domain.certificates.CSR_REJECTED.
+        "InvalidCertificateSigningRequest",
     }
 )
 """The security event types (SecurityEventNotification ``type``, both versions) that raise a

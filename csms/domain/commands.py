@@ -14,7 +14,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from csms.domain.authorization import CENTRAL_TOKEN_TYPE
@@ -23,6 +30,8 @@ __all__ = [
     "COMMANDS",
     "REDACTED",
     "CancelReservation",
+    "CertificateHashData",
+    "CertificateSigned",
     "ChangeAvailability",
     "ChargingProfile",
     "ChargingSchedule",
@@ -35,11 +44,15 @@ __all__ = [
     "CommandNotSupported",
     "ConfigurationVariable",
     "DataTransfer",
+    "DeleteCertificate",
     "Disconnect",
     "GetCompositeSchedule",
     "GetConfiguration",
     "GetDiagnostics",
+    "GetInstalledCertificateIds",
     "GetLocalListVersion",
+    "GetSecurityLog",
+    "InstallCertificate",
     "LocalListEntry",
     "OcppCall",
     "RawCall",
@@ -48,6 +61,7 @@ __all__ = [
     "SendLocalList",
     "SetChargingProfile",
     "SetConfiguration",
+    "SetSecurityProfile",
     "Start",
     "Stop",
     "TriggerMessage",
@@ -327,6 +341,88 @@ class Disconnect(Command):
     reason: str = Field(default="closed by the operator", max_length=120)
 
 
+# Certificate kinds by their OCPP 2.0.1 names; 1.6's name of the CSMS root is taken as well.
+def _certificate_use(value: Any) -> Any:
+    return "CSMSRootCertificate" if value == "CentralSystemRootCertificate" else value
+
+
+InstallCertificateUse = Annotated[
+    Literal[
+        "CSMSRootCertificate",
+        "ManufacturerRootCertificate",
+        "V2GRootCertificate",
+        "MORootCertificate",
+    ],
+    BeforeValidator(_certificate_use),
+]
+CertificateIdUse = Annotated[
+    Literal[
+        "CSMSRootCertificate",
+        "ManufacturerRootCertificate",
+        "V2GRootCertificate",
+        "MORootCertificate",
+        "V2GCertificateChain",
+    ],
+    BeforeValidator(_certificate_use),
+]
+
+
+class InstallCertificate(Command):
+    certificate_type: InstallCertificateUse
+    certificate: str = Field(min_length=1, max_length=5500)  # PEM
+
+
+class GetInstalledCertificateIds(Command):
+    certificate_type: CertificateIdUse | None = None
+
+
+class CertificateHashData(Command):
+    hash_algorithm: Literal["SHA256", "SHA384", "SHA512"]
+    issuer_name_hash: str = Field(min_length=1, max_length=128)
+    issuer_key_hash: str = Field(min_length=1, max_length=128)
+    serial_number: str = Field(min_length=1, max_length=40)
+
+
+class DeleteCertificate(Command):
+    certificate_hash_data: CertificateHashData
+
+
+class CertificateSigned(Command):
+    certificate_chain: str = Field(min_length=1, max_length=10000)  # PEM, leaf first
+    certificate_type: Literal["ChargingStationCertificate", "V2GCertificate"] | None = None
+
+
+class GetSecurityLog(Command):
+    location: str = Field(min_length=1, max_length=512)
+    start: datetime | None = None
+    stop: datetime | None = None
+    retries: int | None = Field(default=None, ge=0)
+    interval: int | None = Field(default=None, ge=0)
+
+
+class SetSecurityProfile(Command):
+    """Raise the charger's security profile; never lowered (checked against the stored one).
+
+    1.6 needs only ``securityProfile``; 2.0.1 sets it through a network connection profile,
+    which names the slot it is written to and the URL the station connects to with it.
+    """
+
+    security_profile: int = Field(ge=1, le=3)
+    configuration_slot: int | None = Field(default=None, ge=0)
+    csms_url: str | None = Field(default=None, min_length=1, max_length=512)
+    ocpp_interface: Literal[
+        "Wired0", "Wired1", "Wired2", "Wired3", "Wireless0", "Wireless1", "Wireless2", "Wireless3"
+    ] = "Wired0"
+    message_timeout: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _tls_for_profiles_2_and_3(self) -> SetSecurityProfile:
+        url = self.csms_url
+        if url is not None and self.security_profile >= 2 and not url.startswith("wss://"):
+            raise ValueError("security profiles 2 and 3 connect to a wss:// csmsUrl")
+        return self
+
+
 class RawCall(Command):
     """The escape hatch: an OCPP action of the charger's version with its payload as-is."""
 
@@ -356,6 +452,12 @@ COMMANDS: dict[str, type[Command]] = {
     "clear-cache": ClearCache,
     "data-transfer": DataTransfer,
     "disconnect": Disconnect,
+    "install-certificate": InstallCertificate,
+    "get-installed-certificate-ids": GetInstalledCertificateIds,
+    "delete-certificate": DeleteCertificate,
+    "certificate-signed": CertificateSigned,
+    "get-security-log": GetSecurityLog,
+    "set-security-profile": SetSecurityProfile,
 }
 
 
@@ -383,3 +485,6 @@ class OcppCall:
     # 2.0.1 GetBaseReport: the answer is complete when the NotifyReport parts of this requestId
     # are all in (tbc=false), not when the charger answers the call.
     collects_report: int | None = None
+    # A command that takes several calls (2.0.1 set-security-profile): sent after this one, in
+    # order, each once the one before was accepted.
+    then: tuple[OcppCall, ...] = ()

@@ -22,6 +22,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from csms.config import OcppSettings
+from csms.gateway.tls import ServerTls, client_certificate
 from csms.log import get_logger
 from csms.ocpp.connection import OcppConnection
 from csms.ocpp.sessions import SessionRegistry
@@ -78,8 +79,10 @@ class OcppGateway:
         chargers: ChargerService,
         sessions: SessionRegistry,
         connection_factory: ConnectionFactory,
+        tls: ServerTls | None = None,
     ) -> None:
         self._settings = settings
+        self._tls = tls  # None: plain ws:// (csms.gateway.tls builds and reloads the context)
         self._chargers = chargers
         self._sessions = sessions
         self._connection_factory = connection_factory
@@ -98,12 +101,7 @@ class OcppGateway:
         return int(sockets[0].getsockname()[1])
 
     def _ssl_context(self) -> ssl.SSLContext | None:
-        if self._settings.tls_cert_file is None or self._settings.tls_key_file is None:
-            return None
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(self._settings.tls_cert_file, self._settings.tls_key_file)
-        return context
+        return None if self._tls is None else self._tls.context
 
     async def start(self) -> None:
         self._server = await serve(
@@ -125,7 +123,7 @@ class OcppGateway:
             "ocpp gateway listening",
             host=self._settings.host,
             port=self.port,
-            tls=self._settings.tls_cert_file is not None,
+            tls=self._tls is not None,
         )
 
     async def stop_accepting(self) -> None:
@@ -151,7 +149,10 @@ class OcppGateway:
         if identity is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "no charge point identity in the URL\n")
         outcome = await self._chargers.authenticate(
-            identity, parse_basic_auth(request.headers), tls=self._server_is_tls()
+            identity,
+            parse_basic_auth(request.headers),
+            tls=self._server_is_tls(),
+            certificate=client_certificate(connection.transport),
         )
         if outcome.http_status is not None:
             log.info(
@@ -169,7 +170,7 @@ class OcppGateway:
         return None
 
     def _server_is_tls(self) -> bool:
-        return self._settings.tls_cert_file is not None
+        return self._tls is not None
 
     async def _handle(self, ws: ServerConnection) -> None:
         task = asyncio.current_task()

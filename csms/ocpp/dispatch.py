@@ -66,7 +66,8 @@ class CommandDispatcher:
         call = translation(command, ctx)
         # Our own translation must produce what the charger's schema demands; a failure here is a
         # translation bug or a value only this version forbids.
-        self._validate(version, call.action, call.payload)
+        for step in (call, *call.then):
+            self._validate(version, step.action, step.payload)
         return call
 
     def _raw(self, version: str, command: cmd.RawCall) -> OcppCall:

@@ -8,7 +8,9 @@ import dataclasses
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
+from csms.domain.certificates import PeerCertificate
 from csms.domain.clock import Clock, format_timestamp
 from csms.domain.errors import Conflict
 from csms.domain.events import CausedEvent
@@ -21,9 +23,15 @@ from csms.log import get_logger
 from csms.services.events import EventBus
 from csms.store.repositories import ChargerStore
 
-__all__ = ["AuthOutcome", "BootDecision", "ChargerService"]
+__all__ = ["AuthOutcome", "BootDecision", "ChargerService", "RevokedSerials"]
 
 log = get_logger(__name__)
+
+
+class RevokedSerials(Protocol):
+    """Which client certificates are revoked (csms.store.certificate_repositories)."""
+
+    async def is_revoked(self, serial: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +61,10 @@ class ChargerService:
         boot_retry_interval: int,
         default_registration_status: str,
         allow_unknown_chargers: bool,
+        revoked: RevokedSerials | None = None,
     ) -> None:
         self._store = store
+        self._revoked = revoked
         self._events = events
         self._clock = clock
         self._heartbeat_interval = heartbeat_interval
@@ -129,9 +139,15 @@ class ChargerService:
     # --- connection (charger side) ------------------------------------------------------------
 
     async def authenticate(
-        self, cp_id: str, basic_credentials: tuple[bytes, bytes] | None, *, tls: bool
+        self,
+        cp_id: str,
+        basic_credentials: tuple[bytes, bytes] | None,
+        *,
+        tls: bool,
+        certificate: PeerCertificate | None = None,
     ) -> AuthOutcome:
-        """Security profiles 0-2: may this identity upgrade with these Basic credentials?"""
+        """May this identity upgrade? Profiles 0-2 by Basic credentials, profile 3 by the
+        client certificate TLS verified (``certificate``; ignored below profile 3)."""
         credentials = await self._store.get_credentials(cp_id)
         if credentials is None:
             if self._allow_unknown:
@@ -139,6 +155,9 @@ class ChargerService:
             return AuthOutcome(404, "unknown charge point")
         if credentials.security_profile >= 2 and not tls:
             return AuthOutcome(401, "this charge point must connect over TLS")
+        if credentials.security_profile >= 3:
+            # Never by password instead (no downgrade, A05.FR.07): the certificate or nothing.
+            return await self._by_certificate(cp_id, certificate)
         if credentials.security_profile == 0 and credentials.password_hash is None:
             return AuthOutcome(None)
         if basic_credentials is None:
@@ -154,6 +173,16 @@ class ChargerService:
             if not await asyncio.to_thread(verify_password, password, stored):
                 return AuthOutcome(401, "wrong password")
             self._verified.remember(password, stored)
+        return AuthOutcome(None)
+
+    async def _by_certificate(self, cp_id: str, certificate: PeerCertificate | None) -> AuthOutcome:
+        if certificate is None:
+            return AuthOutcome(401, "security profile 3: a client certificate is required")
+        # TLS checked the chain; the certificate must also name this charger (A00.FR.405).
+        if not certificate.names(cp_id):
+            return AuthOutcome(401, "the client certificate is not the charge point's")
+        if self._revoked is not None and await self._revoked.is_revoked(certificate.serial):
+            return AuthOutcome(401, "the client certificate is revoked")
         return AuthOutcome(None)
 
     async def connected(self, cp_id: str, ocpp_version: str, *, registered: bool) -> bool:

@@ -11,7 +11,9 @@ from csms.domain import commands as cmd
 from csms.domain.clock import Clock
 from csms.domain.commands import OcppCall
 from csms.domain.models import DeviceVariable, Reservation, StoredChargingProfile
+from csms.domain.updates import ChargePointChanges
 from csms.services.charger_state import ChargerStateService
+from csms.services.chargers import ChargerService
 from csms.services.reports import ReportService
 
 __all__ = ["Answer", "CommandFollowUps"]
@@ -28,10 +30,17 @@ class Answer(NamedTuple):
 
 
 class CommandFollowUps:
-    def __init__(self, state: ChargerStateService, reports: ReportService, clock: Clock) -> None:
+    def __init__(
+        self,
+        state: ChargerStateService,
+        reports: ReportService,
+        clock: Clock,
+        chargers: ChargerService,
+    ) -> None:
         self._state = state
         self._reports = reports
         self._clock = clock
+        self._chargers = chargers
 
     async def apply(self, answer: Answer) -> None:
         follow = _FOLLOW_UPS.get(type(answer.command))
@@ -148,6 +157,16 @@ class CommandFollowUps:
                 ],
             )
 
+    async def _set_security_profile(self, answer: Answer) -> None:
+        cp_id, command, _call, status, _response = answer
+        # 1.6 ChangeConfiguration Accepted/RebootRequired; 2.0.1 the last of its calls (the
+        # Reset) Accepted/Scheduled, reached only when the profile and priority were taken.
+        # From then on the charger is only let in at this profile (A05.FR.07).
+        if status in ("Accepted", "RebootRequired", "Scheduled"):
+            await self._chargers.update(
+                cp_id, ChargePointChanges(security_profile=command.security_profile)
+            )
+
 
 _FollowUp = Callable[[CommandFollowUps, Answer], Awaitable[None]]
 
@@ -160,4 +179,5 @@ _FOLLOW_UPS: dict[type[cmd.Command], _FollowUp] = {
     cmd.GetLocalListVersion: CommandFollowUps._local_list_version,
     cmd.GetConfiguration: CommandFollowUps._get_configuration,
     cmd.SetConfiguration: CommandFollowUps._set_configuration,
+    cmd.SetSecurityProfile: CommandFollowUps._set_security_profile,
 }

@@ -120,7 +120,7 @@ class CommandService:
         self._chargers = chargers
         self._state = state
         self._reports = reports
-        self._follow_ups = CommandFollowUps(state, reports, clock)
+        self._follow_ups = CommandFollowUps(state, reports, clock, chargers)
         self._events = events
         self._clock = clock
         self._default_timeout = default_timeout
@@ -210,6 +210,8 @@ class CommandService:
         failure: Exception | None = None
         if not isinstance(command, cmd.Disconnect):
             try:
+                if isinstance(command, cmd.SetSecurityProfile):
+                    await self._check_no_downgrade(cp_id, command)
                 call = self._link.translate(
                     version, command, await self._context(command_id, command)
                 )
@@ -238,6 +240,15 @@ class CommandService:
             )
             raise failure
         return _Prepared(record, command, version, call, limit)
+
+    async def _check_no_downgrade(self, cp_id: str, command: cmd.SetSecurityProfile) -> None:
+        charger = await self._chargers.get(cp_id)
+        if charger is not None and command.security_profile < charger.security_profile:
+            # OCPP 2.0.1 A05.FR.07 and the 1.6 security whitepaper: never back to a lower one.
+            raise CommandInvalid(
+                f"{cp_id} is at security profile {charger.security_profile}; "
+                "a security profile is never lowered"
+            )
 
     def _check_allowed(self, cp_id: str, version: str, call: OcppCall) -> None:
         accepted = self._link.is_accepted(cp_id)
@@ -274,8 +285,11 @@ class CommandService:
                 return await self._finish(
                     record, None, started=started, status="Accepted", response={}
                 )
-            response = await self._call(cp_id, call, prepared.timeout)
-            status = self._link.status_of(prepared.version, call.action, response)
+            if call.then:
+                response, status = await self._steps(prepared, call)
+            else:
+                response = await self._call(cp_id, call, prepared.timeout)
+                status = self._link.status_of(prepared.version, call.action, response)
             await self._follow(prepared, call, status, response)
             return await self._finish(
                 record, call, started=started, status=status, response=response
@@ -334,6 +348,27 @@ class CommandService:
                 except TimeoutError as exc:
                     raise _ReportIncomplete from exc
             return response
+
+    async def _steps(
+        self, prepared: _Prepared, call: OcppCall
+    ) -> tuple[dict[str, Any], str | None]:
+        """A command of several calls: each sent once the one before was taken (Accepted, or
+        RebootRequired: taken, effective after the reset that follows), all within the command's
+        timeout. The answers by action; the status is the last answer's."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + prepared.timeout
+        answers: dict[str, Any] = {}
+        status: str | None = None
+        for step in (call, *call.then):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise ChargerTimeout(f"{step.action} not sent: the command's time is up")
+            answer = await self._link.send(prepared.record.charge_point_id, step, remaining)
+            answers[step.action] = answer
+            status = self._link.status_of(prepared.version, step.action, answer)
+            if status not in ("Accepted", "RebootRequired"):
+                break
+        return answers, status
 
     async def _finish(
         self,

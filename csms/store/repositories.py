@@ -1,7 +1,7 @@
 """The store interface: one small repository protocol per aggregate (those of the estate in
-csms.store.estate_repositories, of monitoring in csms.store.monitoring_repositories and of
-webhooks in csms.store.webhook_repositories, re-exported here), and the ``Store`` that holds
-one of each.
+csms.store.estate_repositories, of monitoring in csms.store.monitoring_repositories, of
+webhooks in csms.store.webhook_repositories and of certificates in
+csms.store.certificate_repositories, re-exported here), and the ``Store`` that holds one of each.
 
 Services depend on the narrowest repository they need. Two backends implement them all:
 ``csms.store.sqlite`` (one file, the default) and ``csms.store.postgres``. Every write method
@@ -50,6 +50,7 @@ from csms.domain.updates import (
     ChargePointChanges,
     IdTagChanges,
 )
+from csms.store.certificate_repositories import CertificateStore
 from csms.store.estate_repositories import CatalogueStore, CircuitStore, EvseStore, SiteStore
 from csms.store.monitoring_repositories import AlertStore, HistoryStore
 from csms.store.outbox import DeclaredEvents
@@ -59,6 +60,7 @@ __all__ = [
     "AlertStore",
     "ApiTokenStore",
     "CatalogueStore",
+    "CertificateStore",
     "ChargerReportStore",
     "ChargerStateStore",
     "ChargerStore",
@@ -481,6 +483,8 @@ class Store(Protocol):
     def alerts(self) -> AlertStore: ...
     @property
     def webhooks(self) -> WebhookStore: ...
+    @property
+    def certificates(self) -> CertificateStore: ...
 
     async def open(self) -> None:
         """Connect and migrate; raises DatabaseUnavailable when the database cannot be reached."""

@@ -98,3 +98,47 @@ def test_an_unknown_database_url_is_refused_without_its_password(url: str) -> No
 )
 def test_passwords_are_masked_in_database_urls(url: str, masked: str) -> None:
     assert mask_password(url) == masked
+
+
+def test_ocpp_tls_files_are_the_old_name_of_the_tls_server_certificate(tmp_path: Path) -> None:
+    config = tmp_path / "old.toml"
+    config.write_text('[ocpp]\ntls_cert_file = "s.crt"\ntls_key_file = "s.key"\n')
+    settings = load_settings(config, environ={})
+    assert settings.server_certificates == ((Path("s.crt"), Path("s.key")),)
+
+    config.write_text(
+        '[tls]\nserver_cert_file = "rsa.crt"\nserver_key_file = "rsa.key"\n'
+        'server_ecdsa_cert_file = "ec.crt"\nserver_ecdsa_key_file = "ec.key"\n'
+    )
+    settings = load_settings(config, environ={})
+    assert settings.server_certificates == (
+        (Path("rsa.crt"), Path("rsa.key")),
+        (Path("ec.crt"), Path("ec.key")),
+    )
+    assert load_settings(None, environ={}).server_certificates == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[ocpp]\ntls_cert_file = "a"\ntls_key_file = "b"\n'
+        '[tls]\nserver_cert_file = "c"\nserver_key_file = "d"\n',
+        '[tls]\nserver_cert_file = "c"\n',
+        '[tls]\nca_key_file = "k"\n',
+        '[tls]\nserver_ecdsa_cert_file = "e"\nserver_ecdsa_key_file = "f"\n',
+    ],
+)
+def test_tls_files_that_do_not_pair_up_are_refused(tmp_path: Path, text: str) -> None:
+    config = tmp_path / "tls.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=r"tls|cert"):
+        load_settings(config, environ={})
+
+
+def test_the_ca_lives_beside_the_sqlite_file_unless_told(tmp_path: Path) -> None:
+    environ = {"CSMS_DATABASE_PATH": "/var/lib/csms/csms.db"}
+    assert load_settings(None, environ=environ).pki_dir == Path("/var/lib/csms")
+    environ["CSMS_TLS_DATA_DIR"] = "/etc/csms/pki"
+    assert load_settings(None, environ=environ).pki_dir == Path("/etc/csms/pki")
+    postgres = {"CSMS_DATABASE_URL": "postgresql://db/csms"}
+    assert load_settings(None, environ=postgres).pki_dir is None

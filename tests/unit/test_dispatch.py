@@ -61,9 +61,32 @@ def test_translations_are_valid_for_the_charger_schema() -> None:
         cmd.GetLocalListVersion: {},
         cmd.ClearCache: {},
         cmd.DataTransfer: {"vendorId": "v", "data": {"any": "json"}},
+        cmd.InstallCertificate: {"certificateType": "CSMSRootCertificate", "certificate": "PEM"},
+        cmd.GetInstalledCertificateIds: {"certificateType": "ManufacturerRootCertificate"},
+        cmd.DeleteCertificate: {
+            "certificateHashData": {
+                "hashAlgorithm": "SHA256",
+                "issuerNameHash": "aa",
+                "issuerKeyHash": "bb",
+                "serialNumber": "1f",
+            }
+        },
+        cmd.CertificateSigned: {"certificateChain": "PEM"},
+        cmd.GetSecurityLog: {"location": "ftp://x/"},
+        cmd.SetSecurityProfile: {"securityProfile": 2},
+    }
+    # 2.0.1 sets a security profile through a network connection profile, which 1.6 lacks.
+    only_201: dict[type[cmd.Command], dict[str, object]] = {
+        cmd.SetSecurityProfile: {
+            "securityProfile": 3,
+            "configurationSlot": 2,
+            "csmsUrl": "wss://csms.example/ocpp",
+        }
     }
     assert set(bodies) == set(cmd.COMMANDS.values()) - NOT_A_CALL
     for version in ("1.6", "2.0.1"):
         for command_type, body in bodies.items():
+            if version == "2.0.1":
+                body = only_201.get(command_type, body)
             call = dispatcher.translate(version, command_type.model_validate(body), ctx)
             assert call.action and isinstance(call.payload, dict)

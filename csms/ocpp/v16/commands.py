@@ -257,6 +257,78 @@ def _data_transfer(c: cmd.DataTransfer, ctx: CommandContext) -> OcppCall:
     )
 
 
+# The security extension's CertificateUse: the API's (2.0.1) names → 1.6's; the V2G and MO roots
+# have no 1.6 name.
+_CERTIFICATE_USES = {
+    "CSMSRootCertificate": "CentralSystemRootCertificate",
+    "ManufacturerRootCertificate": "ManufacturerRootCertificate",
+}
+
+
+def _certificate_use(use: str | None) -> str:
+    if use is None:
+        raise CommandInvalid("OCPP 1.6 GetInstalledCertificateIds needs certificateType")
+    named = _CERTIFICATE_USES.get(use)
+    if named is None:
+        raise CommandInvalid(
+            f"OCPP 1.6 has no certificate type {use}; it knows "
+            + ", ".join(sorted(_CERTIFICATE_USES))
+        )
+    return named
+
+
+def _install_certificate(c: cmd.InstallCertificate, ctx: CommandContext) -> OcppCall:
+    return OcppCall(
+        "InstallCertificate",
+        {"certificateType": _certificate_use(c.certificate_type), "certificate": c.certificate},
+    )
+
+
+def _installed_certificate_ids(c: cmd.GetInstalledCertificateIds, ctx: CommandContext) -> OcppCall:
+    return OcppCall(
+        "GetInstalledCertificateIds", {"certificateType": _certificate_use(c.certificate_type)}
+    )
+
+
+def _delete_certificate(c: cmd.DeleteCertificate, ctx: CommandContext) -> OcppCall:
+    return OcppCall(
+        "DeleteCertificate",
+        {"certificateHashData": c.certificate_hash_data.model_dump(by_alias=True)},
+    )
+
+
+def _certificate_signed(c: cmd.CertificateSigned, ctx: CommandContext) -> OcppCall:
+    if c.certificate_type not in (None, "ChargingStationCertificate"):
+        raise CommandInvalid("OCPP 1.6 CertificateSigned carries charge point certificates only")
+    return OcppCall("CertificateSigned", {"certificateChain": c.certificate_chain})
+
+
+def _security_log(c: cmd.GetSecurityLog, ctx: CommandContext) -> OcppCall:
+    return OcppCall(
+        "GetLog",
+        compact(
+            logType="SecurityLog",
+            requestId=ctx.request_id,
+            retries=c.retries,
+            retryInterval=c.interval,
+            log=compact(
+                remoteLocation=c.location,
+                oldestTimestamp=None if c.start is None else stamp(c.start),
+                latestTimestamp=None if c.stop is None else stamp(c.stop),
+            ),
+        ),
+    )
+
+
+def _security_profile(c: cmd.SetSecurityProfile, ctx: CommandContext) -> OcppCall:
+    if c.csms_url is not None or c.configuration_slot is not None:
+        # 1.6 has one connection, configured by hand: only its SecurityProfile key is set.
+        raise CommandInvalid("OCPP 1.6 sets the SecurityProfile key only: no csmsUrl or slot")
+    return OcppCall(
+        "ChangeConfiguration", {"key": "SecurityProfile", "value": str(c.security_profile)}
+    )
+
+
 TRANSLATIONS: dict[type[cmd.Command], Translation] = {
     cmd.Start: _start,
     cmd.Stop: _stop,
@@ -277,6 +349,12 @@ TRANSLATIONS: dict[type[cmd.Command], Translation] = {
     cmd.GetLocalListVersion: _local_list_version,
     cmd.ClearCache: _clear_cache,
     cmd.DataTransfer: _data_transfer,
+    cmd.InstallCertificate: _install_certificate,
+    cmd.GetInstalledCertificateIds: _installed_certificate_ids,
+    cmd.DeleteCertificate: _delete_certificate,
+    cmd.CertificateSigned: _certificate_signed,
+    cmd.GetSecurityLog: _security_log,
+    cmd.SetSecurityProfile: _security_profile,
 }
 
 

@@ -6,6 +6,7 @@ directly. Every handler returns only after its state change is committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from csms.domain.authorization import Authorization
@@ -15,6 +16,7 @@ from csms.domain.models import BootInfo, ConnectorState, MeterSample
 from csms.domain.transactions import TransactionStart, TransactionStop
 from csms.ocpp.connection import ChargerContext, Handler
 from csms.services.authorization import AuthorizationService
+from csms.services.certificates import CertificateService, SigningOutcome
 from csms.services.chargers import ChargerService
 from csms.services.reports import ReportService
 from csms.services.transactions import TransactionService
@@ -67,11 +69,16 @@ class V16Handlers:
         authorization: AuthorizationService,
         transactions: TransactionService,
         reports: ReportService,
+        certificates: CertificateService,
+        *,
+        follow_up_timeout: float,
     ) -> None:
         self._chargers = chargers
         self._authorization = authorization
         self._transactions = transactions
         self._reports = reports
+        self._certificates = certificates
+        self._follow_up_timeout = follow_up_timeout
 
     def table(self) -> dict[str, Handler]:
         """The whole of OCPP 1.6 as this central system receives it."""
@@ -90,6 +97,7 @@ class V16Handlers:
             "SecurityEventNotification": self.security_event_notification,
             "SignedFirmwareStatusNotification": self.firmware_status_notification,
             "LogStatusNotification": self.diagnostics_status_notification,
+            "SignCertificate": self.sign_certificate,
         }
 
     async def boot_notification(self, ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -211,3 +219,25 @@ class V16Handlers:
             ctx.charge_point_id, SECURITY_EVENT, p, parse_timestamp(p["timestamp"])
         )
         return {}
+
+    async def sign_certificate(self, ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
+        # Security extension: signed before the answer, so Accepted is only said when the
+        # certificate exists; it follows as a CertificateSigned call of its own.
+        outcome = await self._certificates.sign(ctx.charge_point_id, p["csr"])
+        if outcome.chain is None:
+            return {"status": "Rejected"}
+        ctx.after_reply(self._certificate_signed(ctx, outcome))
+        return {"status": "Accepted"}
+
+    def _certificate_signed(
+        self, ctx: ChargerContext, outcome: SigningOutcome
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
+        async def send() -> None:
+            answer = await ctx.call(
+                "CertificateSigned",
+                {"certificateChain": outcome.chain},
+                self._follow_up_timeout,
+            )
+            self._certificates.delivered(ctx.charge_point_id, outcome.serial, answer.get("status"))
+
+        return send

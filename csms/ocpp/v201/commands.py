@@ -324,6 +324,88 @@ def _data_transfer(c: cmd.DataTransfer, ctx: CommandContext) -> OcppCall:
     )
 
 
+def _install_certificate(c: cmd.InstallCertificate, ctx: CommandContext) -> OcppCall:
+    return OcppCall(
+        "InstallCertificate",
+        {"certificateType": c.certificate_type, "certificate": c.certificate},
+    )
+
+
+def _installed_certificate_ids(c: cmd.GetInstalledCertificateIds, ctx: CommandContext) -> OcppCall:
+    # 2.0.1 takes a list; none: every kind the station holds.
+    types = None if c.certificate_type is None else [c.certificate_type]
+    return OcppCall("GetInstalledCertificateIds", compact(certificateType=types))
+
+
+def _delete_certificate(c: cmd.DeleteCertificate, ctx: CommandContext) -> OcppCall:
+    return OcppCall(
+        "DeleteCertificate",
+        {"certificateHashData": c.certificate_hash_data.model_dump(by_alias=True)},
+    )
+
+
+def _certificate_signed(c: cmd.CertificateSigned, ctx: CommandContext) -> OcppCall:
+    return OcppCall(
+        "CertificateSigned",
+        compact(certificateChain=c.certificate_chain, certificateType=c.certificate_type),
+    )
+
+
+def _security_log(c: cmd.GetSecurityLog, ctx: CommandContext) -> OcppCall:
+    return OcppCall(
+        "GetLog",
+        compact(
+            logType="SecurityLog",
+            requestId=ctx.request_id,
+            retries=c.retries,
+            retryInterval=c.interval,
+            log=compact(
+                remoteLocation=c.location,
+                oldestTimestamp=None if c.start is None else stamp(c.start),
+                latestTimestamp=None if c.stop is None else stamp(c.stop),
+            ),
+        ),
+    )
+
+
+def _security_profile(c: cmd.SetSecurityProfile, ctx: CommandContext) -> OcppCall:
+    """A05 (upgrade the security profile): the new connection profile into a slot, that slot
+    made the only one in NetworkConfigurationPriority, then a reset to connect with it."""
+    if c.csms_url is None or c.configuration_slot is None:
+        raise CommandInvalid(
+            "OCPP 2.0.1 sets a security profile through a network connection profile: "
+            "give configurationSlot and csmsUrl (the wss:// URL the station connects to)"
+        )
+    # Only the new slot: a fallback to a lower profile would be refused anyway (A05.FR.07).
+    priority = {
+        "setVariableData": [
+            {
+                "attributeValue": str(c.configuration_slot),
+                "component": {"name": "OCPPCommCtrlr"},
+                "variable": {"name": "NetworkConfigurationPriority"},
+            }
+        ]
+    }
+    return OcppCall(
+        "SetNetworkProfile",
+        {
+            "configurationSlot": c.configuration_slot,
+            "connectionData": {
+                "ocppVersion": "OCPP20",
+                "ocppTransport": "JSON",
+                "ocppCsmsUrl": c.csms_url,
+                "messageTimeout": c.message_timeout,
+                "securityProfile": c.security_profile,
+                "ocppInterface": c.ocpp_interface,
+            },
+        },
+        then=(
+            OcppCall("SetVariables", priority),
+            OcppCall("Reset", {"type": "OnIdle"}),
+        ),
+    )
+
+
 TRANSLATIONS: dict[type[cmd.Command], Translation] = {
     cmd.Start: _start,
     cmd.Stop: _stop,
@@ -344,6 +426,12 @@ TRANSLATIONS: dict[type[cmd.Command], Translation] = {
     cmd.GetLocalListVersion: _local_list_version,
     cmd.ClearCache: _clear_cache,
     cmd.DataTransfer: _data_transfer,
+    cmd.InstallCertificate: _install_certificate,
+    cmd.GetInstalledCertificateIds: _installed_certificate_ids,
+    cmd.DeleteCertificate: _delete_certificate,
+    cmd.CertificateSigned: _certificate_signed,
+    cmd.GetSecurityLog: _security_log,
+    cmd.SetSecurityProfile: _security_profile,
 }
 
 

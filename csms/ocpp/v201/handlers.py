@@ -23,6 +23,7 @@ from csms.domain.transactions import TransactionEvent
 from csms.log import get_logger
 from csms.ocpp.connection import ChargerContext, Handler
 from csms.services.authorization import AuthorizationService
+from csms.services.certificates import CertificateService, SigningOutcome
 from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
 from csms.services.reports import ReportService
@@ -130,10 +131,12 @@ class V201Handlers:
         transactions: TransactionService,
         reports: ReportService,
         state: ChargerStateService,
+        certificates: CertificateService,
         *,
         follow_up_timeout: float,
     ) -> None:
         self._state = state
+        self._certificates = certificates
         self._chargers = chargers
         self._authorization = authorization
         self._transactions = transactions
@@ -157,6 +160,9 @@ class V201Handlers:
             "DataTransfer": self.data_transfer,
             "NotifyEVChargingNeeds": self.notify_ev_charging_needs,
             "ReservationStatusUpdate": self.reservation_status_update,
+            "SignCertificate": self.sign_certificate,
+            # Get15118EVCertificate and GetCertificateStatus (ISO 15118 contract certificates and
+            # their OCSP status) stay out: answered NotSupported, no V2G PKI is behind this CSMS.
         }
         for action, kind in STORED_REPORTS.items():
             table[action] = self._stored_report(kind)
@@ -322,6 +328,47 @@ class V201Handlers:
             ctx.charge_point_id, p["reservationId"], p["reservationUpdateStatus"].lower()
         )
         return {}
+
+    async def sign_certificate(self, ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
+        certificate_type = p.get("certificateType", "ChargingStationCertificate")
+        if certificate_type != "ChargingStationCertificate":
+            # A V2GCertificate is ISO 15118's, signed by a V2G PKI this CSMS is not part of.
+            return {
+                "status": "Rejected",
+                "statusInfo": {
+                    "reasonCode": "NotSupported",
+                    "additionalInfo": "this CSMS signs ChargingStationCertificate CSRs only",
+                },
+            }
+        # Signed before the answer (A02), so Accepted is only said when the certificate exists;
+        # it follows as a CertificateSigned call of its own once the answer is out.
+        outcome = await self._certificates.sign(ctx.charge_point_id, p["csr"])
+        if outcome.chain is None:
+            return {
+                "status": "Rejected",
+                "statusInfo": {
+                    "reasonCode": "InvalidCSR",
+                    "additionalInfo": (outcome.reason or "")[:512],
+                },
+            }
+        ctx.after_reply(self._certificate_signed(ctx, outcome))
+        return {"status": "Accepted"}
+
+    def _certificate_signed(
+        self, ctx: ChargerContext, outcome: SigningOutcome
+    ) -> Callable[[], Coroutine[Any, Any, None]]:
+        async def send() -> None:
+            answer = await ctx.call(
+                "CertificateSigned",
+                {
+                    "certificateChain": outcome.chain,
+                    "certificateType": "ChargingStationCertificate",
+                },
+                self._follow_up_timeout,
+            )
+            self._certificates.delivered(ctx.charge_point_id, outcome.serial, answer.get("status"))
+
+        return send
 
     def _stored_report(self, kind: str) -> Handler:
         async def store(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from csms.store.postgres.alerts import PostgresAlerts
 from csms.store.postgres.api_tokens import PostgresApiTokens
 from csms.store.postgres.catalogue import PostgresCatalogue
+from csms.store.postgres.certificates import PostgresCertificates
 from csms.store.postgres.charger_state import PostgresChargerState
 from csms.store.postgres.chargers import PostgresChargers
 from csms.store.postgres.circuits import PostgresCircuits
@@ -62,6 +63,7 @@ class PostgresStore:
         self.charger_state = PostgresChargerState(db)
         self.alerts = PostgresAlerts(db)
         self.webhooks = PostgresWebhooks(db)
+        self.certificates = PostgresCertificates(db)
 
     async def open(self) -> None:
         await self.database.open()

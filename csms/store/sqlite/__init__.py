@@ -8,6 +8,7 @@ from pathlib import Path
 from csms.store.sqlite.alerts import SqliteAlerts
 from csms.store.sqlite.api_tokens import SqliteApiTokens
 from csms.store.sqlite.catalogue import SqliteCatalogue
+from csms.store.sqlite.certificates import SqliteCertificates
 from csms.store.sqlite.charger_state import SqliteChargerState
 from csms.store.sqlite.chargers import SqliteChargers
 from csms.store.sqlite.circuits import SqliteCircuits
@@ -64,6 +65,7 @@ class SqliteStore:
         self.charger_state = SqliteChargerState(db)
         self.alerts = SqliteAlerts(db)
         self.webhooks = SqliteWebhooks(db)
+        self.certificates = SqliteCertificates(db)
 
     async def open(self) -> None:
         await self.database.open()
