@@ -141,12 +141,14 @@ class CentralSystem:
             boot_retry_interval=settings.ocpp.boot_retry_interval,
             default_registration_status=settings.ocpp.default_registration_status,
             allow_unknown_chargers=settings.ocpp.allow_unknown_chargers,
+            max_unknown_chargers=settings.ocpp.max_unknown_chargers,
         )
         reports = ReportService(store.device_model, store.reports, events, clock)
         state = ChargerStateService(store.charger_state, clock)
         transactions = TransactionService(store.transactions, events)
         self.sockets = SocketIndex()
         self.sockets.attach(events)
+        chargers.end_session = self.sessions.end
         commands = CommandService(
             store.commands,
             store.id_tags,
