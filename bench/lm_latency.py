@@ -52,7 +52,7 @@ async def _set_up(api: httpx.AsyncClient, chargers: int) -> None:
                                         "maxCurrent": 63, "parentCircuitId": "main",
                                         "phaseRotation": "RST"})  # fmt: skip
     for n in range(chargers):
-        await post("/api/v1/charge-points", {"id": f"LAT-{n}"})
+        await post("/api/v1/charge-points", {"id": f"LAT-{n}", "securityProfile": 0})
         await post(f"/api/v1/circuits/c{n % 10}/attach-charge-point", {"chargePointId": f"LAT-{n}"})
 
 

@@ -13,7 +13,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -142,8 +142,10 @@ class ServerProc:
         profile_to: Path | None = None,
         workdir: Path | None = None,
         database_url: str | None = None,
+        identities: Sequence[str] = (),
     ) -> None:
         self.kind = kind  # "ours" | "yardstick"
+        self.identities = identities  # ours: registered before it starts
         self.database_url = database_url  # ours: PostgreSQL; None: SQLite at ``db_path``
         self.place = place
         self.ping_interval = ping_interval
@@ -181,7 +183,6 @@ class ServerProc:
             CSMS_API_HOST="127.0.0.1",
             CSMS_API_PORT=str(self.api_port),
             CSMS_DATABASE_PATH=str(self.db_path),
-            CSMS_OCPP_ALLOW_UNKNOWN_CHARGERS="true",
             CSMS_OCPP_PING_INTERVAL=str(self.ping_interval),
             CSMS_LOG_LEVEL="warning",
         )
@@ -204,6 +205,7 @@ class ServerProc:
         config = str(ROOT / "config.example.toml")
         if self.kind == "ours":
             await self._create_token(config)
+            await self._register_chargers(config)
             cmd = [PYTHON]
             if self.profile_to is not None:
                 cmd += ["-m", "cProfile", "-o", str(self.profile_to)]
@@ -244,6 +246,24 @@ class ServerProc:
         if proc.returncode != 0:
             raise RuntimeError(f"csms token create failed: {err.decode()}")
         self.token = out.decode().strip().splitlines()[-1]
+
+    async def _register_chargers(self, config: str) -> None:
+        """As an operator would: every identity the generators use, no authentication."""
+        if not self.identities:
+            return
+        ids_file = self.workdir / "identities.txt"
+        ids_file.write_text("\n".join(self.identities) + "\n", encoding="utf-8")
+        proc = await asyncio.create_subprocess_exec(
+            PYTHON, "-m", "csms", "charger", "add", "--ids-file", str(ids_file),
+            "--security-profile", "0", "--skip-existing", "--config", config,
+            cwd=str(ROOT),
+            env=self._env(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(proc.communicate(), 300)
+        if proc.returncode != 0:
+            raise RuntimeError(f"csms charger add failed: {err.decode()[-2000:]}")
 
     async def _ready(self) -> bool:
         if self.kind == "ours":

@@ -218,7 +218,7 @@ def build_cases(sizes: Sizes, nofile_hard: int) -> dict[str, list[Case]]:
                 pre_register=sizes.storm_pre_register,
                 note="connect+BootNotification after a server restart"
                 if sizes.storm_pre_register
-                else "connect+BootNotification, first contact",
+                else "connect+BootNotification, first connection",
             )
         ],
         "commands": [
@@ -341,12 +341,14 @@ async def run_case(
         if databases is not None and kind == OURS:
             database_url = await databases.create()
             cleanup.push_async_callback(databases.drop, database_url)
+        identities = [f"{case.scenario.upper()}-{n}" for n in range(case.chargers)]  # _specs
         server = ServerProc(
             kind,
             place,
             ping_interval=case.ping_interval,
             profile_to=profile_to,
             database_url=database_url,
+            identities=identities,
         )
         workdir = server.workdir
         cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
@@ -371,6 +373,7 @@ async def run_case(
                 ping_interval=case.ping_interval,
                 workdir=workdir,
                 database_url=database_url,
+                identities=identities,
             )
             await server.start()
         await asyncio.sleep(0.5)
@@ -981,7 +984,8 @@ async def amain(args: argparse.Namespace) -> int:
         f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"open files {soft}/{hard}; {place.describe()}",
         f"ours: csms serve, config.example.toml, {ours_store}, "
-        "allow_unknown_chargers; yardstick: bench/yardstick.py (ocpp library, in memory)",
+        "chargers registered beforehand (csms charger add --ids-file); "
+        "yardstick: bench/yardstick.py (ocpp library, in memory)",
         "latency = CALL sent (or due, for scheduled calls) -> answer received, at the generator; "
         "CPU = server utime+stime over the window; ratio = ours / yardstick",
     ]

@@ -146,6 +146,7 @@ class CentralSystem:
             default_registration_status=settings.ocpp.default_registration_status,
             allow_unknown_chargers=settings.ocpp.allow_unknown_chargers,
             revoked=store.certificates,
+            max_unknown_chargers=settings.ocpp.max_unknown_chargers,
         )
         ca_files = CaFiles.resolve(
             settings.tls.ca_cert_file, settings.tls.ca_key_file, settings.pki_dir
@@ -162,6 +163,7 @@ class CentralSystem:
         transactions = TransactionService(store.transactions, events)
         self.sockets = SocketIndex()
         self.sockets.attach(events)
+        chargers.end_session = self.sessions.end
         commands = CommandService(
             store.commands,
             store.id_tags,

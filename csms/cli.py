@@ -14,7 +14,7 @@ from csms import cli_pki
 from csms.app import CentralSystem, open_store
 from csms.config import ConfigError, Settings, load_settings
 from csms.domain.clock import format_timestamp, system_clock
-from csms.domain.errors import Conflict, DatabaseUnavailable, NotFound
+from csms.domain.errors import Conflict, DatabaseUnavailable, Invalid, NotFound
 from csms.domain.models import Role, TokenSource
 from csms.domain.paging import Page
 from csms.log import configure_logging
@@ -59,8 +59,18 @@ def _parser() -> argparse.ArgumentParser:
 
     charger = commands.add_parser("charger", help="charge points")
     charger_commands = charger.add_subparsers(dest="charger_command", required=True)
-    add = with_config(charger_commands.add_parser("add", help="register a charge point"))
-    add.add_argument("id", help="the OCPP identity (last segment of the charger's URL)")
+    add = with_config(charger_commands.add_parser("add", help="register charge points"))
+    add.add_argument(
+        "id", nargs="*", help="OCPP identities (the last segment of each charger's URL)"
+    )
+    add.add_argument(
+        "--ids-file", type=Path, default=None, help="a file of identities, one per line"
+    )
+    add.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="leave identities already registered as they are",
+    )
     add.add_argument("--password", default=None, help="HTTP Basic password (security profile 1/2)")
     add.add_argument("--name", default=None)
     add.add_argument("--security-profile", type=int, choices=[0, 1, 2, 3], default=None)
@@ -120,6 +130,51 @@ async def _token_command(tokens: ApiTokenService, args: argparse.Namespace) -> i
     return 0
 
 
+_REGISTER_CONCURRENCY = 500  # registrations in flight at once: they share group commits
+
+
+async def _add_chargers(chargers: ChargerService, args: argparse.Namespace) -> int:
+    identities: list[str] = list(args.id)
+    if args.ids_file is not None:
+        lines = args.ids_file.read_text(encoding="utf-8").splitlines()
+        identities += [line.strip() for line in lines if line.strip()]
+    if not identities:
+        print("error: name at least one identity, or --ids-file", file=sys.stderr)
+        return 2
+    added = skipped = 0
+    failed: list[str] = []
+
+    async def add(identity: str) -> None:
+        nonlocal added, skipped
+        try:
+            await chargers.register(
+                identity,
+                name=args.name,
+                password=args.password,
+                security_profile=args.security_profile,
+            )
+            added += 1
+        except Conflict as exc:
+            if args.skip_existing:
+                skipped += 1
+            else:
+                failed.append(str(exc))
+        except Invalid as exc:
+            failed.append(f"{identity!r}: {exc}")
+
+    for start in range(0, len(identities), _REGISTER_CONCURRENCY):
+        await asyncio.gather(*(add(i) for i in identities[start : start + _REGISTER_CONCURRENCY]))
+    for failure in failed:
+        print(f"error: {failure}", file=sys.stderr)
+    if len(identities) == 1 and added:
+        print(f"registered charge point {identities[0]}")
+    else:
+        print(
+            f"registered {added} charge points" + (f", {skipped} already were" if skipped else "")
+        )
+    return 1 if failed else 0
+
+
 async def _with_store_services(settings: Settings, args: argparse.Namespace) -> int:
     store = open_store(settings)
     await store.open()
@@ -137,18 +192,7 @@ async def _with_store_services(settings: Settings, args: argparse.Namespace) -> 
             default_registration_status=settings.ocpp.default_registration_status,
             allow_unknown_chargers=settings.ocpp.allow_unknown_chargers,
         )
-        try:
-            await chargers.register(
-                args.id,
-                name=args.name,
-                password=args.password,
-                security_profile=args.security_profile,
-            )
-        except Conflict as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        print(f"registered charge point {args.id}")
-        return 0
+        return await _add_chargers(chargers, args)
     finally:
         await store.close()
 

@@ -58,6 +58,8 @@ class OcppSettings(_Section):
     boot_retry_interval: int = Field(default=60, ge=0)
     default_registration_status: RegistrationStatus = "Accepted"
     allow_unknown_chargers: bool = False
+    # At most this many newcomers let in by allow_unknown_chargers await an operator's decision.
+    max_unknown_chargers: int = Field(default=100, ge=1)
     command_timeout: float = Field(default=30.0, gt=0)
     command_timeout_max: float = Field(default=300.0, gt=0)
     ping_interval: float = Field(default=60.0, ge=0)  # 0 disables

@@ -67,6 +67,8 @@ class RunningCsms:
         body: dict[str, Any] = {"id": cp_id, **extra}
         if password is not None:
             body["password"] = password
+        else:
+            body.setdefault("securityProfile", 0)  # no password: no authentication, said so
         response = await self.api().post("/api/v1/charge-points", json=body)
         assert response.status_code == 201, response.text
 

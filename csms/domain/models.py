@@ -98,6 +98,8 @@ class ChargePoint:
     active_transactions: tuple[str, ...] = ()
     model_id: str | None = None
     external_id: str | None = None
+    # Let in by [ocpp] allow_unknown_chargers; no operator has decided about it yet.
+    auto_registered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +297,7 @@ class ConfigurationKey:
 class Credentials:
     password_hash: str | None
     security_profile: int
+    auto_registered: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ class ChargePointChanges:
     boot_answer: str | Unset | None = UNSET
     model_id: str | Unset | None = UNSET
     external_id: str | Unset | None = UNSET
+    auto_registered: bool | Unset = UNSET
 
 
 @dataclass(frozen=True, slots=True)

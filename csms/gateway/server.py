@@ -22,6 +22,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from csms.config import OcppSettings
+from csms.domain.identities import is_identity
 from csms.gateway.tls import ServerTls, client_certificate
 from csms.log import get_logger
 from csms.ocpp.connection import OcppConnection
@@ -37,10 +38,11 @@ ConnectionFactory = Callable[[str, str, ServerConnection, bool], OcppConnection]
 
 
 def identity_from_path(path: str) -> str | None:
-    """The last path segment, percent-decoded ("RDAM%7C123" → "RDAM|123"), OCPP-J §3.1.1."""
+    """The last path segment, percent-decoded ("RDAM%7C123" → "RDAM|123"), OCPP-J §3.1.1; None
+    unless it is an identifierString (so "%2F", a NUL or a newline never go further)."""
     segment = path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     identity = unquote(segment)
-    return identity or None
+    return identity if is_identity(identity) else None
 
 
 def parse_basic_auth(headers: Headers) -> tuple[bytes, bytes] | None:
@@ -147,7 +149,9 @@ class OcppGateway:
     ) -> Response | None:
         identity = identity_from_path(request.path)
         if identity is None:
-            return connection.respond(HTTPStatus.NOT_FOUND, "no charge point identity in the URL\n")
+            return connection.respond(
+                HTTPStatus.NOT_FOUND, "no valid charge point identity at the end of the URL\n"
+            )
         outcome = await self._chargers.authenticate(
             identity,
             parse_basic_auth(request.headers),

@@ -54,6 +54,14 @@ class SessionRegistry:
             return True
         return False
 
+    async def end(self, cp_id: str, reason: str) -> None:
+        """Close the charger's live session, if any (1008: the rules it was admitted under
+        changed; it reconnects under the new ones)."""
+        session = self.get(cp_id)
+        if session is not None:
+            log.info("session ended", charge_point_id=cp_id, reason=reason)
+            await session.close(1008, reason)
+
     async def call(
         self, cp_id: str, action: str, payload: dict[str, Any], timeout: float
     ) -> dict[str, Any]:

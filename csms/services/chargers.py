@@ -5,20 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from csms.domain.certificates import PeerCertificate
 from csms.domain.clock import Clock, format_timestamp
-from csms.domain.errors import Conflict
+from csms.domain.errors import Conflict, Invalid
 from csms.domain.events import CausedEvent
 from csms.domain.history import close_reason
+from csms.domain.identities import check_identity
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState
 from csms.domain.paging import Page, Paged
 from csms.domain.secrets import VerifiedPasswords, hash_password, verify_password
-from csms.domain.updates import ChargePointChanges
+from csms.domain.updates import UNSET, ChargePointChanges
 from csms.log import get_logger
 from csms.services.events import EventBus
 from csms.store.repositories import ChargerStore
@@ -62,6 +63,7 @@ class ChargerService:
         default_registration_status: str,
         allow_unknown_chargers: bool,
         revoked: RevokedSerials | None = None,
+        max_unknown_chargers: int = 100,
     ) -> None:
         self._store = store
         self._revoked = revoked
@@ -71,7 +73,11 @@ class ChargerService:
         self._boot_retry_interval = boot_retry_interval
         self._default_registration_status = default_registration_status
         self._allow_unknown = allow_unknown_chargers
+        self._max_unknown = max_unknown_chargers
         self._verified = VerifiedPasswords()
+        # Ends a charger's live session (set by the app to the gateway's): a charger whose
+        # password, security profile or admission changed reconnects under the new rules.
+        self.end_session: Callable[[str, str], Awaitable[None]] | None = None
 
     # --- registration (operator side) ---------------------------------------------------------
 
@@ -86,10 +92,19 @@ class ChargerService:
         model_id: str | None = None,
         external_id: str | None = None,
     ) -> ChargePoint:
+        """An operator's registration. Without a password the profile must be given: 0 (no
+        authentication at all) must be a decision, never a default."""
+        check_identity(cp_id)
+        if password is None and security_profile is None:
+            raise Invalid(
+                "securityProfile",
+                "a charger registered without a password needs an explicit securityProfile: "
+                "0 (no authentication at all) or 3 (a TLS client certificate)",
+            )
         password_hash = None
         if password is not None:
             password_hash = await asyncio.to_thread(hash_password, password.encode("utf-8"))
-        profile = security_profile if security_profile is not None else (1 if password else 0)
+        profile = security_profile if security_profile is not None else 1
         return await self._store.add_charge_point(
             cp_id,
             name=name,
@@ -102,12 +117,26 @@ class ChargerService:
         )
 
     async def update(
-        self, cp_id: str, changes: ChargePointChanges, *, password: str | None = None
+        self,
+        cp_id: str,
+        changes: ChargePointChanges,
+        *,
+        password: str | None = None,
+        by_charger: bool = False,
     ) -> ChargePoint:
+        """An operator's change (or, ``by_charger``, one the charger accepted itself: its live
+        session is left to it, since it reconnects under the new rules on its own)."""
         if password is not None:
             hashed = await asyncio.to_thread(hash_password, password.encode("utf-8"))
             changes = dataclasses.replace(changes, password_hash=hashed)
-        return await self._store.update_charge_point(cp_id, changes)
+        if changes.boot_answer is not UNSET:
+            # An operator decided about it: no longer a newcomer let in by allow_unknown_chargers.
+            changes = dataclasses.replace(changes, auto_registered=False)
+        updated = await self._store.update_charge_point(cp_id, changes)
+        reason = None if by_charger else _access_change(changes)
+        if reason is not None and self.end_session is not None:
+            await self.end_session(updated.id, reason)
+        return updated
 
     async def set_password(self, cp_id: str, password: bytes) -> None:
         """A new Basic Auth password, as raw bytes (a 1.6 AuthorizationKey need not be UTF-8)."""
@@ -150,9 +179,15 @@ class ChargerService:
         client certificate TLS verified (``certificate``; ignored below profile 3)."""
         credentials = await self._store.get_credentials(cp_id)
         if credentials is None:
-            if self._allow_unknown:
-                return AuthOutcome(None, registered=False)
-            return AuthOutcome(404, "unknown charge point")
+            if not self._allow_unknown:
+                return AuthOutcome(404, "unknown charge point")
+            if await self._store.count_auto_registered() >= self._max_unknown:
+                return AuthOutcome(
+                    404, "unknown charge point (too many newcomers await a decision)"
+                )
+            return AuthOutcome(None, registered=False)
+        if credentials.auto_registered and not self._allow_unknown:
+            return AuthOutcome(404, "unknown charge point (let in as a newcomer, never approved)")
         if credentials.security_profile >= 2 and not tls:
             return AuthOutcome(401, "this charge point must connect over TLS")
         if credentials.security_profile >= 3:
@@ -190,7 +225,16 @@ class ChargerService:
         if not registered:
             # A parallel first connection may have registered it already.
             with contextlib.suppress(Conflict):
-                await self.register(cp_id)
+                await self._store.add_charge_point(
+                    cp_id,
+                    name=None,
+                    password_hash=None,
+                    security_profile=0,
+                    site_id=None,
+                    created_at=self._clock(),
+                    boot_answer="Pending",
+                    auto_registered=True,
+                )
         await self._events.change(
             lambda events: self._store.record_connection(
                 cp_id, ocpp_version=ocpp_version, connected=True, at=self._clock(), events=events
@@ -263,3 +307,15 @@ class ChargerService:
 
     async def diagnostics_status(self, cp_id: str, status: str) -> None:
         await self._store.record_diagnostics_status(cp_id, status)
+
+
+def _access_change(changes: ChargePointChanges) -> str | None:
+    """Why a change ends the charger's live session, if it does: it must reconnect under the new
+    rules (a session authenticated with the old password must not outlive it)."""
+    if changes.password_hash is not UNSET:
+        return "password changed"
+    if changes.security_profile is not UNSET:
+        return "security profile changed"
+    if changes.boot_answer == "Rejected":
+        return "rejected by the operator"
+    return None

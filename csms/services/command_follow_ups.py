@@ -164,7 +164,9 @@ class CommandFollowUps:
         # From then on the charger is only let in at this profile (A05.FR.07).
         if status in ("Accepted", "RebootRequired", "Scheduled"):
             await self._chargers.update(
-                cp_id, ChargePointChanges(security_profile=command.security_profile)
+                cp_id,
+                ChargePointChanges(security_profile=command.security_profile),
+                by_charger=True,
             )
 
 

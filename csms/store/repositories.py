@@ -108,8 +108,14 @@ class ChargerStore(Protocol):
         created_at: datetime,
         model_id: str | None = None,
         external_id: str | None = None,
+        boot_answer: str | None = None,
+        auto_registered: bool = False,
     ) -> ChargePoint:
         """Conflict when the id is taken; Invalid when the site or (live) model does not exist."""
+        ...
+
+    async def count_auto_registered(self) -> int:
+        """How many chargers are still as ``allow_unknown_chargers`` let them in."""
         ...
 
     async def update_charge_point(self, cp_id: str, changes: ChargePointChanges) -> ChargePoint: ...

@@ -62,7 +62,7 @@ CHARGE_POINT_COLUMNS = (
     "id, name, password_hash, security_profile, site_id, boot_answer, boot_status, ocpp_version, "
     "boot_accepted, model_id, external_id, vendor, model, serial_number, firmware_version, iccid, "
     "imsi, meter_type, meter_serial_number, firmware_status, diagnostics_status, connected, "
-    "connected_since, last_seen_at, created_at"
+    "connected_since, last_seen_at, created_at, auto_registered"
 )
 
 
@@ -104,6 +104,7 @@ def charge_point_from_row(
         created_at=time(row["created_at"]),
         connectors=tuple(connectors),
         active_transactions=tuple(active_transactions),
+        auto_registered=bool(row["auto_registered"]),
     )
 
 

@@ -165,7 +165,8 @@ async def test_duplicate_registration_is_a_conflict(
 ) -> None:
     await harness.register("CP-1")
     for cp_id in ("CP-1", "cp-1"):  # identities are case-insensitive
-        response = await api.post("/api/v1/charge-points", json={"id": cp_id})
+        body = {"id": cp_id, "securityProfile": 0}
+        response = await api.post("/api/v1/charge-points", json=body)
         assert response.status_code == 409
         error = response.json()["error"]
         assert (
@@ -177,8 +178,16 @@ async def test_registration_validation(api: httpx.AsyncClient) -> None:
     bad_bodies: list[dict[str, Any]] = [
         {},
         {"id": ""},
-        {"id": "a/b"},
-        {"id": "x" * 49},
+        {"id": "a/b", "securityProfile": 0},
+        {"id": "x" * 49, "securityProfile": 0},
+        # Only OCPP identifierString characters: no space, NUL, newline, %, #, ...
+        {"id": "CP 1", "securityProfile": 0},
+        {"id": "CP\u00001", "securityProfile": 0},
+        {"id": "CP\n1", "securityProfile": 0},
+        {"id": "CP%2F1", "securityProfile": 0},
+        {"id": "CPé", "securityProfile": 0},
+        # No password: "no authentication" must be said, never assumed.
+        {"id": "CP"},
         {"id": "CP", "securityProfile": 4},
         {"id": "CP", "password": "short"},
         {"id": "CP", "password": "p" * 65},
@@ -193,7 +202,12 @@ async def test_registration_validation(api: httpx.AsyncClient) -> None:
     response = await api.post("/api/v1/charge-points", json={"id": "CP", "password": "xyzzy"})
     assert "xyzzy" not in response.text  # inputs (passwords) are never echoed
     assert response.json()["error"]["details"]["errors"][0]["field"] == "password"
-    assert (await api.post("/api/v1/charge-points", json={"id": "x" * 48})).status_code == 201
+    open_charger = {"id": "CP"}
+    response = await api.post("/api/v1/charge-points", json=open_charger)
+    assert response.json()["error"]["details"]["field"] == "securityProfile"
+    for good in ("x" * 48, "A-z_0.9*=:+|@"):
+        body = {"id": good, "securityProfile": 0}
+        assert (await api.post("/api/v1/charge-points", json=body)).status_code == 201
 
 
 async def test_patch_changes_only_the_fields_given(

@@ -28,8 +28,17 @@ async def test_serve_token_and_charger_commands(tmp_path: Path) -> None:
         env, "charger", "add", "CP-CLI", "--password", "cli-password-123", "--config", str(config)
     )
     assert code == 0
-    code, _, err = await run_csms(env, "charger", "add", "CP-CLI", "--config", str(config))
+    code, _, err = await run_csms(
+        env, "charger", "add", "CP-CLI", "--security-profile", "0", "--config", str(config)
+    )
     assert code != 0 and "already exists" in err
+    # No password: the security profile must be said; and only identifierString identities.
+    code, _, err = await run_csms(env, "charger", "add", "CP-OPEN", "--config", str(config))
+    assert code != 0 and "securityProfile" in err
+    code, _, err = await run_csms(
+        env, "charger", "add", "CP/1", "--security-profile", "0", "--config", str(config)
+    )
+    assert code != 0 and "identifierString" in err
 
     server = await asyncio.create_subprocess_exec(
         sys.executable,

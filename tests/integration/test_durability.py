@@ -212,19 +212,28 @@ async def test_every_acknowledged_message_survives_kill_9_exactly_once(
         ocpp_port,
         api_port,
         database,
-        CSMS_OCPP_ALLOW_UNKNOWN_CHARGERS="true",
         CSMS_LOG_LEVEL="warning",
     )
     url = f"ws://127.0.0.1:{ocpp_port}/ocpp"
     journal = Journal()
     async with receiving(None) as receiver:  # holds the first request: a backlog builds
-        await _subscribe(database, receiver)
+        await _prepare(database, receiver)
         await _run(env, url, journal, database, receiver)
 
 
-async def _subscribe(database: DatabaseSettings, receiver: Receiver) -> None:
+async def _prepare(database: DatabaseSettings, receiver: Receiver) -> None:
+    """The chargers registered (no authentication) and the webhook subscribed."""
     store = await _open(database)
     try:
+        for i in range(CHARGERS):
+            await store.chargers.add_charge_point(
+                f"DUR16-{i}" if i % 2 else f"DUR201-{i}",
+                name=None,
+                password_hash=None,
+                security_profile=0,
+                site_id=None,
+                created_at=NOW,
+            )
         hook = Webhook("wh_kill", receiver.url, HOOK_EVENTS, True, None, NOW, new_secret())
         await store.webhooks.add_webhook(hook)
     finally:

@@ -109,14 +109,73 @@ async def test_oversized_frame_closes_with_1009(database: DatabaseSettings) -> N
         await stop_csms(running)
 
 
-async def test_unknown_charger_may_connect_when_allowed(database: DatabaseSettings) -> None:
-    running = await start_csms(make_settings(database, allow_unknown_chargers=True))
+async def test_identities_outside_identifier_string_never_get_in(csms: RunningCsms) -> None:
+    await csms.register("CP-X")
+    for path_identity in ("CP%2FX", "CP-X%00", "CP-X%0A", "CP%20X", "CP-X%C3%A9", "x" * 49):
+        with pytest.raises(InvalidStatus) as refused:
+            await RawClient.connect(csms.ocpp_url, "CP-X", path_identity=path_identity)
+        assert refused.value.response.status_code == 404, path_identity
+        assert b"no valid charge point identity" in refused.value.response.body
+
+
+async def test_newcomers_wait_pending_within_a_cap_and_lose_access_with_the_flag(
+    database: DatabaseSettings,
+) -> None:
+    settings = make_settings(database, allow_unknown_chargers=True, max_unknown_chargers=2)
+    running = await start_csms(settings)
     try:
-        client = await RawClient.connect(running.ocpp_url, "CP-NEW")
-        assert (await client.boot())["status"] == "Accepted"
-        detail = await running.api().get("/api/v1/charge-points/CP-NEW")
-        assert detail.status_code == 200
-        assert detail.json()["data"]["bootInfo"]["vendor"] == "Test"
-        await client.close()
+        for cp_id in ("CP-NEW1", "CP-NEW2"):
+            client = await RawClient.connect(running.ocpp_url, cp_id)
+            assert (await client.boot())["status"] == "Pending"
+            await client.close()
+        detail = (await running.api().get("/api/v1/charge-points/CP-NEW1")).json()["data"]
+        assert detail["autoRegistered"] is True and detail["registrationStatus"] == "Pending"
+        assert detail["bootInfo"]["vendor"] == "Test"
+        with pytest.raises(InvalidStatus) as over_the_cap:
+            await RawClient.connect(running.ocpp_url, "CP-NEW3")
+        assert over_the_cap.value.response.status_code == 404
+        # The operator decides about one of them.
+        answer = {"bootAnswer": "Accepted"}
+        patched = await running.api().patch("/api/v1/charge-points/CP-NEW1", json=answer)
+        assert patched.json()["data"]["autoRegistered"] is False
     finally:
         await stop_csms(running)
+    running = await start_csms(
+        settings.model_copy(
+            update={"ocpp": settings.ocpp.model_copy(update={"allow_unknown_chargers": False})}
+        )
+    )
+    try:
+        client = await RawClient.connect(running.ocpp_url, "CP-NEW1")  # approved: still in
+        assert (await client.boot())["status"] == "Accepted"
+        await client.close()
+        with pytest.raises(InvalidStatus) as undecided:
+            await RawClient.connect(running.ocpp_url, "CP-NEW2")
+        assert undecided.value.response.status_code == 404
+    finally:
+        await stop_csms(running)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"password": "a-brand-new-password"}, {"securityProfile": 1}, {"bootAnswer": "Rejected"}],
+    ids=["password", "security profile", "rejected"],
+)
+async def test_a_change_of_admission_ends_the_live_session(
+    csms: RunningCsms, change: dict[str, object]
+) -> None:
+    await csms.register("CP-LIVE", password="the-first-password")
+    client = await RawClient.connect(csms.ocpp_url, "CP-LIVE", password="the-first-password")
+    await client.boot()
+    patched = await csms.api().patch("/api/v1/charge-points/CP-LIVE", json=change)
+    assert patched.status_code == 200, patched.text
+    async with asyncio.timeout(5):
+        await client.ws.wait_closed()
+    assert client.ws.close_code == 1008
+    # A change that does not touch admission leaves the session alone.
+    await csms.register("CP-STAYS", password="the-first-password")
+    other = await RawClient.connect(csms.ocpp_url, "CP-STAYS", password="the-first-password")
+    await other.boot()
+    await csms.api().patch("/api/v1/charge-points/CP-STAYS", json={"name": "renamed"})
+    assert (await other.call("Heartbeat", {}))[0] == 3
+    await other.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -105,6 +106,10 @@ async def test_pending_and_rejected_boot(csms: RunningCsms) -> None:
     await csms.api().patch(
         "/api/v1/charge-points/CS-PENDING", json={"registrationStatus": "Rejected"}
     )
+    # Rejected by the operator: the live session ends, and the charger reconnects to hear it.
+    async with asyncio.timeout(5):
+        await client.ws.wait_closed()
+    client = await RawClient.connect(csms.ocpp_url, "CS-PENDING", subprotocols=V201)
     assert (await boot(client))["status"] == "Rejected"
     assert (await client.call("Heartbeat", {}))[2] == "SecurityError"
     await csms.api().patch("/api/v1/charge-points/CS-PENDING", json={"registrationStatus": None})

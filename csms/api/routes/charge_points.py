@@ -73,6 +73,7 @@ def charge_point_out(ctx: ApiContext, cp: ChargePoint) -> ChargePointOut:
         model_id=cp.model_id,
         external_id=cp.external_id,
         has_password=cp.has_password,
+        auto_registered=cp.auto_registered,
         created_at=cp.created_at,
     )
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from csms.api.schemas.base import CP_ID_MAX, ApiModel, RequestModel, Timestamp, optional_field
+from csms.domain.identities import IDENTITY_PATTERN
 from csms.domain.models import ConnectorState
 
 __all__ = [
@@ -35,9 +36,10 @@ ChargePointId = Annotated[
     Field(
         min_length=1,
         max_length=CP_ID_MAX,
-        pattern=r"^[^/]+$",
-        description="The OCPP identity: the last path segment of the charger's websocket URL "
-        f"(1 to {CP_ID_MAX} characters, no `/`). Case-insensitive.",
+        pattern=IDENTITY_PATTERN,
+        description="The OCPP identity: the last path segment of the charger's websocket URL, "
+        f"an OCPP identifierString (1 to {CP_ID_MAX} characters of A-Z a-z 0-9 * - _ = : + | @ .)."
+        " Case-insensitive.",
     ),
 ]
 Password = Annotated[
@@ -141,6 +143,11 @@ class ChargePointOut(ApiModel):
     has_password: bool = Field(
         description="Whether a Basic Auth password is set (the password itself is never returned)."
     )
+    auto_registered: bool = Field(
+        description="Let in by `[ocpp] allow_unknown_chargers` (its boots answered Pending) and "
+        "not decided about yet: setting its `bootAnswer` decides. Such chargers lose access when "
+        "the flag is turned off."
+    )
     created_at: Timestamp
 
 
@@ -151,7 +158,8 @@ class ChargePointCreate(RequestModel):
     security_profile: SecurityProfile | None = Field(
         default=None,
         description="0: no auth; 1: Basic over ws; 2: Basic over TLS; 3: TLS client certificate. "
-        "Default: 1 when a password is given, else 0.",
+        "Default: 1 when a password is given. A charger without a password must say 0 (no "
+        "authentication at all) or 3 (a client certificate) explicitly.",
     )
     site_id: SiteId | None = None
     model_id: ModelId | None = None

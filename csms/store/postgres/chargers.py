@@ -129,14 +129,16 @@ class PostgresChargers:
         created_at: datetime,
         model_id: str | None = None,
         external_id: str | None = None,
+        boot_answer: str | None = None,
+        auto_registered: bool = False,
     ) -> ChargePoint:
         async def op(conn: asyncpg.Connection) -> ChargePoint:
             await _check_links(conn, site_id, model_id)
             try:
                 await conn.execute(
                     "INSERT INTO charge_points (id, name, password_hash, security_profile,"
-                    " site_id, model_id, external_id, created_at)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    " site_id, model_id, external_id, created_at, boot_answer, auto_registered)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     cp_id,
                     name,
                     password_hash,
@@ -145,6 +147,8 @@ class PostgresChargers:
                     model_id,
                     external_id,
                     created_at,
+                    boot_answer,
+                    auto_registered,
                 )
             except asyncpg.UniqueViolationError as exc:
                 raise Conflict(f"charge point {cp_id!r} already exists", field="id") from exc
@@ -183,9 +187,18 @@ class PostgresChargers:
     async def get_credentials(self, cp_id: str) -> Credentials | None:
         async def read(conn: asyncpg.Connection) -> Credentials | None:
             row = await conn.fetchrow(
-                "SELECT password_hash, security_profile FROM charge_points WHERE id = $1", cp_id
+                "SELECT password_hash, security_profile, auto_registered FROM charge_points"
+                " WHERE id = $1",
+                cp_id,
             )
-            return None if row is None else Credentials(row[0], row[1])
+            return None if row is None else Credentials(row[0], row[1], row[2])
+
+        return await self._db.read(read)
+
+    async def count_auto_registered(self) -> int:
+        async def read(conn: asyncpg.Connection) -> int:
+            query = "SELECT count(*) FROM charge_points WHERE auto_registered"
+            return int(await conn.fetchval(query))
 
         return await self._db.read(read)
 

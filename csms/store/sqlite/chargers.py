@@ -136,6 +136,8 @@ class SqliteChargers:
         created_at: datetime,
         model_id: str | None = None,
         external_id: str | None = None,
+        boot_answer: str | None = None,
+        auto_registered: bool = False,
     ) -> ChargePoint:
         row = (
             cp_id,
@@ -146,6 +148,8 @@ class SqliteChargers:
             model_id,
             external_id,
             format_timestamp(created_at),
+            boot_answer,
+            int(auto_registered),
         )
 
         def op(conn: sqlite3.Connection) -> ChargePoint:
@@ -153,7 +157,8 @@ class SqliteChargers:
             try:
                 conn.execute(
                     "INSERT INTO charge_points (id, name, password_hash, security_profile, site_id,"
-                    " model_id, external_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " model_id, external_id, created_at, boot_answer, auto_registered)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     row,
                 )
             except sqlite3.IntegrityError as exc:
@@ -193,9 +198,18 @@ class SqliteChargers:
     async def get_credentials(self, cp_id: str) -> Credentials | None:
         def read(conn: sqlite3.Connection) -> Credentials | None:
             row = conn.execute(
-                "SELECT password_hash, security_profile FROM charge_points WHERE id = ?", (cp_id,)
+                "SELECT password_hash, security_profile, auto_registered FROM charge_points"
+                " WHERE id = ?",
+                (cp_id,),
             ).fetchone()
-            return None if row is None else Credentials(row[0], row[1])
+            return None if row is None else Credentials(row[0], row[1], bool(row[2]))
+
+        return await self._db.read(read)
+
+    async def count_auto_registered(self) -> int:
+        def read(conn: sqlite3.Connection) -> int:
+            query = "SELECT count(*) FROM charge_points WHERE auto_registered"
+            return int(conn.execute(query).fetchone()[0])
 
         return await self._db.read(read)
 
