@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from csms.domain.updates import ChargePointChanges
 from tests.conftest import RunningCsms
 from tests.integration.test_v201_messages import BOOT as BOOT_201
 from tests.ocpp_client import RawClient
@@ -241,7 +242,10 @@ async def test_no_downgrade_through_set_security_profile(
     csms: RunningCsms, charger: Charger
 ) -> None:
     api = csms.api()
-    await api.patch(f"/api/v1/charge-points/{charger.cp_id}", json={"securityProfile": 2})
+    # Upgraded while connected (as after the charger accepted profile 2): the session stays.
+    await csms.system.services.chargers.update(
+        charger.cp_id, ChargePointChanges(security_profile=2), by_charger=True
+    )
     body: dict[str, Any] = {"securityProfile": 1}
     if charger.version == "2.0.1":
         body |= {"configurationSlot": 1, "csmsUrl": "wss://csms.example/ocpp"}

@@ -106,7 +106,8 @@ async def test_a_charger_provisioned_by_hand_connects_and_sighup_reloads(
     out_dir = tmp_path / "charger"
     for argv in (
         ["charger", "add", "CP-HAND", "--security-profile", "3"],
-        ["charger", "add", "CP-PROBE"],  # profile 0: no secret, to look at the server's side
+        # Profile 0: no secret, to look at the server's side.
+        ["charger", "add", "CP-PROBE", "--security-profile", "0"],
         ["cert", "issue", "--charger", "CP-HAND", "--out", str(out_dir)],
     ):
         assert await asyncio.to_thread(cli.main, argv) == 0, argv
