@@ -22,6 +22,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from csms.config import OcppSettings
+from csms.gateway.admission import AddressCounter, admission_controlled, client_address
 from csms.log import get_logger
 from csms.ocpp.connection import OcppConnection
 from csms.ocpp.sessions import SessionRegistry
@@ -90,6 +91,7 @@ class OcppGateway:
             weakref.WeakKeyDictionary()
         )
         self._handlers: set[asyncio.Task[Any]] = set()
+        self._admission = AddressCounter(settings.max_connections_per_address)
 
     @property
     def port(self) -> int:
@@ -120,6 +122,7 @@ class OcppGateway:
             # asyncio's default accept backlog (100) overflows in a reconnect storm after a
             # restart, and each dropped SYN costs that charger a 1 s retransmit (bench: 6 %).
             backlog=4096,
+            create_connection=admission_controlled(self._admission),
         )
         log.info(
             "ocpp gateway listening",
@@ -151,7 +154,10 @@ class OcppGateway:
         if identity is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "no charge point identity in the URL\n")
         outcome = await self._chargers.authenticate(
-            identity, parse_basic_auth(request.headers), tls=self._server_is_tls()
+            identity,
+            parse_basic_auth(request.headers),
+            tls=self._server_is_tls(),
+            address=client_address(connection),
         )
         if outcome.http_status is not None:
             log.info(

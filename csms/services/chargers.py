@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import math
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,9 +16,10 @@ from csms.domain.events import CausedEvent
 from csms.domain.history import close_reason
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState
 from csms.domain.paging import Page, Paged
-from csms.domain.secrets import VerifiedPasswords, hash_password, verify_password
+from csms.domain.secrets import VerifiedPasswords, hash_password
 from csms.domain.updates import ChargePointChanges
 from csms.log import get_logger
+from csms.services.credential_guard import CredentialGuard, LockedOut
 from csms.services.events import EventBus
 from csms.store.repositories import ChargerStore
 
@@ -53,6 +55,7 @@ class ChargerService:
         boot_retry_interval: int,
         default_registration_status: str,
         allow_unknown_chargers: bool,
+        guard: CredentialGuard | None = None,
     ) -> None:
         self._store = store
         self._events = events
@@ -62,6 +65,7 @@ class ChargerService:
         self._default_registration_status = default_registration_status
         self._allow_unknown = allow_unknown_chargers
         self._verified = VerifiedPasswords()
+        self._guard = guard or CredentialGuard()
 
     # --- registration (operator side) ---------------------------------------------------------
 
@@ -129,9 +133,18 @@ class ChargerService:
     # --- connection (charger side) ------------------------------------------------------------
 
     async def authenticate(
-        self, cp_id: str, basic_credentials: tuple[bytes, bytes] | None, *, tls: bool
+        self,
+        cp_id: str,
+        basic_credentials: tuple[bytes, bytes] | None,
+        *,
+        tls: bool,
+        address: str | None = None,
     ) -> AuthOutcome:
-        """Security profiles 0-2: may this identity upgrade with these Basic credentials?"""
+        """Security profiles 0-2: may this identity upgrade with these Basic credentials?
+
+        ``address`` is the client's IP: wrong passwords are throttled per identity and per address
+        (csms.services.credential_guard).
+        """
         credentials = await self._store.get_credentials(cp_id)
         if credentials is None:
             if self._allow_unknown:
@@ -151,8 +164,14 @@ class ChargerService:
         if stored is None:
             return AuthOutcome(401, "wrong password")
         if not self._verified.known(password, stored):
-            if not await asyncio.to_thread(verify_password, password, stored):
-                return AuthOutcome(401, "wrong password")
+            # Only a password not seen to verify before is hashed, so only such is throttled:
+            # a known charger gets in even while its identity or address is locked out.
+            try:
+                if not await self._guard.check(cp_id, address, password, stored):
+                    return AuthOutcome(401, "wrong password")
+            except LockedOut as exc:
+                wait = math.ceil(exc.retry_after)
+                return AuthOutcome(429, f"too many wrong passwords; try again in {wait} s")
             self._verified.remember(password, stored)
         return AuthOutcome(None)
 
