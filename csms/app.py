@@ -24,6 +24,7 @@ from csms.api.app import create_api
 from csms.api.context import ApiContext
 from csms.config import Settings
 from csms.domain.clock import Clock, system_clock
+from csms.domain.throttling import FailureThrottle
 from csms.domain.webhooks import RetryPolicy
 from csms.gateway.server import OcppGateway
 from csms.gateway.tls import ServerTls, TlsError, TlsFiles
@@ -48,6 +49,7 @@ from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
 from csms.services.circuits import CircuitService
 from csms.services.commands import CommandService
+from csms.services.credential_guard import CredentialGuard
 from csms.services.events import EventBus
 from csms.services.evses import EvseService
 from csms.services.history import HistoryService
@@ -127,7 +129,10 @@ class CentralSystem:
         self.settings = settings
         self._clock = clock
         self.sessions = SessionRegistry()
-        self.metrics = Metrics(self.sessions.count_by_version)
+        self.metrics = Metrics(
+            self.sessions.count_by_version,
+            known_actions=V16_SCHEMAS.actions | V201_SCHEMAS.actions,
+        )
         self.store = open_store(settings, on_batch=self.metrics.db_batch)
         events = EventBus(clock)
         store = self.store
@@ -135,6 +140,9 @@ class CentralSystem:
             store.message_log,
             clock,
             retention=timedelta(days=settings.database.message_log_retention_days),
+            max_frame_bytes=settings.ocpp.message_log_max_frame_bytes,
+            max_buffer_bytes=settings.ocpp.message_log_max_buffer_bytes,
+            on_drop=self.metrics.message_log_dropped,
         )
         authorization = AuthorizationService(store.id_tags, clock)
         chargers = ChargerService(
@@ -147,6 +155,13 @@ class CentralSystem:
             allow_unknown_chargers=settings.ocpp.allow_unknown_chargers,
             revoked=store.certificates,
             max_unknown_chargers=settings.ocpp.max_unknown_chargers,
+            guard=CredentialGuard(
+                max_failures_per_identity=settings.ocpp.auth_max_failures_per_identity,
+                max_failures_per_address=settings.ocpp.auth_max_failures_per_address,
+                window=settings.ocpp.auth_failure_window_s,
+                lockout=settings.ocpp.auth_lockout_s,
+                concurrency=settings.ocpp.password_check_concurrency,
+            ),
         )
         ca_files = CaFiles.resolve(
             settings.tls.ca_cert_file, settings.tls.ca_key_file, settings.pki_dir
@@ -299,6 +314,13 @@ class CentralSystem:
                 events=events,
                 version=__version__,
                 metrics=self.metrics.render,
+                public_metrics=settings.api.public_metrics,
+                max_body_bytes=settings.api.max_body_bytes,
+                token_failures=FailureThrottle(
+                    settings.api.auth_max_failures,
+                    settings.api.auth_failure_window_s,
+                    settings.api.auth_lockout_s,
+                ),
             )
         )
         self.services.commands.on_completed = self.metrics.command_completed
@@ -322,6 +344,8 @@ class CentralSystem:
             boot_accepted=boot_accepted,
             allowed_before_boot=protocol.allowed_before_boot,
             on_handled=self.metrics.handler_latency,
+            call_rate_limit=self.settings.ocpp.call_rate_limit,
+            call_rate_burst=self.settings.ocpp.call_rate_burst,
         )
 
     def _is_connected(self, cp_id: str) -> bool:

@@ -65,6 +65,26 @@ class OcppSettings(_Section):
     ping_interval: float = Field(default=60.0, ge=0)  # 0 disables
     ping_timeout: float = Field(default=30.0, ge=0)  # 0 disables
     max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Open connections (handshakes included) one source address may hold; 0: no cap. Generous:
+    # a site behind one NAT address may hold hundreds of chargers.
+    max_connections_per_address: int = Field(default=1000, ge=0, le=1_000_000)
+    # CALLs one connection may send: this many per second on average (0: no limit), with bursts
+    # of up to call_rate_burst. Excess CALLs are answered with a CALLERROR GenericError.
+    call_rate_limit: float = Field(default=100.0, ge=0)
+    call_rate_burst: int = Field(default=2000, ge=1, le=1_000_000)
+    # Wrong Basic Auth passwords: after this many within auth_failure_window_s for one identity,
+    # or from one address, either is refused (HTTP 429) for auth_lockout_s, without hashing.
+    auth_max_failures_per_identity: int = Field(default=10, ge=1)
+    auth_max_failures_per_address: int = Field(default=50, ge=1)
+    auth_failure_window_s: float = Field(default=60.0, gt=0, le=86400)
+    auth_lockout_s: float = Field(default=60.0, gt=0, le=86400)
+    # Password hashes (scrypt) computed at once; further handshakes wait for one to finish.
+    password_check_concurrency: int = Field(default=2, ge=1, le=64)
+    # The message log keeps at most this much of one frame (a longer one is cut, and marked so)...
+    message_log_max_frame_bytes: int = Field(default=64 * 1024, ge=256)
+    # ...and holds at most this many bytes of frames in memory between writes; beyond, frames
+    # are left out of the log (counted in csms_message_log_dropped_total), never delayed.
+    message_log_max_buffer_bytes: int = Field(default=64 * 1024 * 1024, ge=64 * 1024)
     # The old names of [tls] server_cert_file / server_key_file, still read (one or the other).
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
@@ -122,6 +142,15 @@ class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     tokens: tuple[ApiTokenSetting, ...] = ()
+    # Request bodies larger than this are refused with 413 before they are parsed.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
+    # /metrics without a token (else any role's token is needed).
+    public_metrics: bool = False
+    # Wrong bearer tokens from one client address: after this many within auth_failure_window_s,
+    # every request from it is answered 429 for auth_lockout_s without looking at its token.
+    auth_max_failures: int = Field(default=10, ge=1)
+    auth_failure_window_s: float = Field(default=60.0, gt=0, le=86400)
+    auth_lockout_s: float = Field(default=60.0, gt=0, le=86400)
 
 
 _SQLITE_PREFIX = "sqlite:///"

@@ -22,7 +22,7 @@ from prometheus_client.registry import Collector
 
 from csms.domain.models import CommandRecord
 
-__all__ = ["Metrics"]
+__all__ = ["UNKNOWN_ACTION", "Metrics"]
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -61,6 +61,7 @@ class _PerFrameCollector(Collector):
         self._count_by_version = count_by_version
         self.frames: dict[tuple[str, str], int] = {}
         self.handlers: dict[str, _Histogram] = {}
+        self.message_log_dropped = 0
 
     def collect(self) -> Iterator[Metric]:
         gauge = GaugeMetricFamily(
@@ -86,6 +87,11 @@ class _PerFrameCollector(Collector):
         for action, histogram in sorted(self.handlers.items()):
             handlers.add_metric([action], histogram.cumulative(), histogram.total)
         yield handlers
+        yield CounterMetricFamily(
+            "csms_message_log_dropped",
+            "Frames left out of the OCPP message log because its buffer was full or a write failed",
+            value=self.message_log_dropped,
+        )
 
 
 class _Recorder(Protocol):
@@ -118,8 +124,20 @@ class _CountingRecorder:
         self._inner.record(cp_id, direction, message_type, unique_id, action, frame)
 
 
+UNKNOWN_ACTION = "unknown"
+"""The one label every action name outside the OCPP versions' schemas is counted under."""
+
+
 class Metrics:
-    def __init__(self, count_by_version: Callable[[], dict[str, int]]) -> None:
+    def __init__(
+        self,
+        count_by_version: Callable[[], dict[str, int]],
+        *,
+        known_actions: frozenset[str],
+    ) -> None:
+        # A charger chooses the action names it sends: only the versions' own become labels, or
+        # one sending endless new names would grow memory and every scrape without bound.
+        self._known_actions = known_actions
         self.registry = CollectorRegistry()
         self._per_frame = _PerFrameCollector(count_by_version)
         self.registry.register(self._per_frame)
@@ -145,8 +163,15 @@ class Metrics:
 
     def frame(self, direction: str, action: str | None) -> None:
         frames = self._per_frame.frames
-        key = (direction, action or "")
+        if action is None:
+            action = ""
+        elif action not in self._known_actions:
+            action = UNKNOWN_ACTION
+        key = (direction, action)
         frames[key] = frames.get(key, 0) + 1
+
+    def message_log_dropped(self, frames: int) -> None:
+        self._per_frame.message_log_dropped += frames
 
     def handler_latency(self, action: str, seconds: float) -> None:
         histogram = self._per_frame.handlers.get(action)

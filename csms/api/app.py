@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 from csms.api.auth import authenticate
+from csms.api.body_limit import BodySizeLimit
 from csms.api.context import ApiContext
 from csms.api.errors import install_error_handlers
 from csms.api.routes import (
@@ -46,7 +47,9 @@ speaks OCPP 1.6 or 2.0.1.
 * **Auth**: `Authorization: Bearer <token>`. `viewer` tokens may only read (GET); `operator`
   tokens may do everything but the admin-only routes (the model catalogue's writes, API
   tokens), which take an `admin` token. Missing, invalid, expired or revoked token: 401; a
-  viewer's write or a non-admin on an admin-only route: 403.
+  viewer's write or a non-admin on an admin-only route: 403. After too many invalid tokens
+  from one address, its requests are answered 429 (`Retry-After`) for a while.
+* **Limits**: a request body over the configured size (default 1 MiB) is a 413.
 * **Envelopes**: success `{"data": ...}`; lists `{"data": {"items": [...], "hasMore": bool}}`
   with `?limit=` (1-1000, default 50) and `?startingAfter=<id of the last item>`;
   errors `{"error": {"code", "message", "details"}}`.
@@ -76,6 +79,8 @@ def create_api(ctx: ApiContext) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    # Added last, so outermost: a body too large is refused before anything else reads it.
+    app.add_middleware(BodySizeLimit, max_bytes=ctx.max_body_bytes)
 
     app.include_router(health.router)
     # Each router straight onto the app: a router nested in another costs a second round of

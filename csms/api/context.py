@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from csms.domain.throttling import FailureThrottle
 from csms.ocpp.sessions import SessionRegistry
 from csms.services.alerts import AlertService
 from csms.services.api_tokens import ApiTokenService
@@ -52,3 +53,9 @@ class ApiContext:
     version: str
     # Prometheus text for /metrics (csms.metrics renders it).
     metrics: Callable[[], bytes]
+    # /metrics without a token ([api] public_metrics).
+    public_metrics: bool = False
+    # Request bodies above this are refused with 413 before parsing ([api] max_body_bytes).
+    max_body_bytes: int = 1024 * 1024
+    # Wrong bearer tokens per client address ([api] auth_max_failures, ...).
+    token_failures: FailureThrottle = field(default_factory=lambda: FailureThrottle(10, 60, 60))

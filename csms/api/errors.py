@@ -30,7 +30,7 @@ from csms.domain.errors import (
 )
 from csms.log import get_logger
 
-__all__ = ["ApiError", "error_response", "install_error_handlers"]
+__all__ = ["ApiError", "BodyTooLarge", "error_response", "install_error_handlers"]
 
 log = get_logger(__name__)
 
@@ -71,6 +71,14 @@ class ApiError(Exception):
         self.message = message
         self.details = dict(details or {})
         self.headers = dict(headers or {})
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """The request body passed the API's size limit while it was read (csms.api.body_limit)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"the request body is larger than the limit of {max_bytes} bytes")
+        self.max_bytes = max_bytes
 
 
 def error_response(
@@ -126,6 +134,8 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
         message = f"no such resource: {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"method {request.method} not allowed on {request.url.path}"
+    elif isinstance(exc, BodyTooLarge):
+        return error_response(413, code, message, {"maxBytes": exc.max_bytes})
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 

@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from csms.domain.authorization import CENTRAL_TOKEN_TYPE
+from csms.domain.secrets import is_password_key, is_password_variable
 
 __all__ = [
     "COMMANDS",
@@ -277,13 +278,12 @@ class SetConfiguration(Command):
 
     @property
     def sets_credential(self) -> bool:
-        """A new Basic Auth password: 1.6 AuthorizationKey, 2.0.1 SecurityCtrlr.BasicAuthPassword.
+        """A new Basic Auth password: 1.6 AuthorizationKey, 2.0.1 SecurityCtrlr.BasicAuthPassword,
+        in any letter case.
 
         Such values are written to the charger and never kept in clear anywhere else.
         """
-        return self.name == "AuthorizationKey" or (
-            self.name == "BasicAuthPassword" and self.component_name in (None, "SecurityCtrlr")
-        )
+        return is_password_key(self.name) or is_password_variable(self.component_name, self.name)
 
 
 class Reserve(Command):

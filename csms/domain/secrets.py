@@ -1,4 +1,5 @@
-"""Charger passwords and API tokens: how they are hashed and checked.
+"""Charger passwords and API tokens: how they are hashed and checked, and which configuration
+names carry a charger's password.
 
 Charger passwords get scrypt (slow, salted), because a leaked database must not give away the
 credentials that chargers in the field use. API tokens are 256-bit random strings, so a plain
@@ -16,12 +17,34 @@ __all__ = [
     "VerifiedPasswords",
     "hash_api_token",
     "hash_password",
+    "is_password_key",
+    "is_password_variable",
     "new_api_token",
     "new_api_token_id",
     "verify_password",
 ]
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def is_password_key(key: str) -> bool:
+    """An OCPP 1.6 configuration key that sets the Basic Auth password: AuthorizationKey.
+
+    Keys are CiString50 (OCPP 1.6 §7.9: case-insensitive), so "authorizationkey" is the same key
+    to a charger, and must be masked and followed the same way.
+    """
+    return key.lower() == "authorizationkey"
+
+
+def is_password_variable(component: str | None, variable: str) -> bool:
+    """An OCPP 2.0.1 variable that sets the Basic Auth password: SecurityCtrlr.BasicAuthPassword.
+
+    Component and variable names are case-insensitive (2.0.1 ComponentType/VariableType: "Case
+    Insensitive"). ``component`` None: a name not yet tied to a component, taken as a password.
+    """
+    return variable.lower() == "basicauthpassword" and (
+        component is None or component.lower() == "securityctrlr"
+    )
 
 
 def _b64(data: bytes) -> str:

@@ -23,6 +23,7 @@ from websockets.typing import Subprotocol
 
 from csms.config import OcppSettings
 from csms.domain.identities import is_identity
+from csms.gateway.admission import AddressCounter, admission_controlled, client_address
 from csms.gateway.tls import ServerTls, client_certificate
 from csms.log import get_logger
 from csms.ocpp.connection import OcppConnection
@@ -95,6 +96,7 @@ class OcppGateway:
             weakref.WeakKeyDictionary()
         )
         self._handlers: set[asyncio.Task[Any]] = set()
+        self._admission = AddressCounter(settings.max_connections_per_address)
 
     @property
     def port(self) -> int:
@@ -120,6 +122,7 @@ class OcppGateway:
             # asyncio's default accept backlog (100) overflows in a reconnect storm after a
             # restart, and each dropped SYN costs that charger a 1 s retransmit (bench: 6 %).
             backlog=4096,
+            create_connection=admission_controlled(self._admission),
         )
         log.info(
             "ocpp gateway listening",
@@ -157,6 +160,7 @@ class OcppGateway:
             parse_basic_auth(request.headers),
             tls=self._server_is_tls(),
             certificate=client_certificate(connection.transport),
+            address=client_address(connection),
         )
         if outcome.http_status is not None:
             log.info(

@@ -18,8 +18,15 @@ import orjson
 
 from csms.domain.clock import Clock
 from csms.domain.errors import ChargerRejectedCall, ChargerTimeout, ChargerUnavailable
+from csms.domain.throttling import TokenBucket
 from csms.log import get_logger
-from csms.ocpp.credentials import carries_secret, redact
+from csms.ocpp.credentials import (
+    REPORTING_ACTIONS,
+    carries_secret,
+    redact,
+    redact_reported,
+    redact_reported_answer,
+)
 from csms.ocpp.rpc import (
     ErrorKind,
     MessageType,
@@ -34,6 +41,9 @@ from csms.ocpp.schemas import SchemaSet
 __all__ = ["ChargerContext", "FrameRecorder", "Handler", "OcppConnection", "Transport"]
 
 log = get_logger(__name__)
+
+# messageId is a string[36] (OCPP-J 1.6 §4.2.1; 2.0.1 part 4 §4.1.4): room for a UUID.
+MAX_MESSAGE_ID = 36
 
 
 class Transport(Protocol):
@@ -108,8 +118,21 @@ class OcppConnection:
         boot_accepted: bool,
         allowed_before_boot: frozenset[str],
         on_handled: Callable[[str, float], None] | None = None,
+        call_rate_limit: float = 0.0,
+        call_rate_burst: int = 1,
     ) -> None:
         self._on_handled = on_handled
+        # The charger's CALLs per second (0: unlimited): one flooding charger must not take the
+        # event loop and the database from the others.
+        self._call_budget = (
+            TokenBucket(call_rate_limit, call_rate_burst, time.monotonic())
+            if call_rate_limit > 0
+            else None
+        )
+        self._over_budget = (
+            f"rate limit exceeded: at most {call_rate_limit:g} CALLs per second "
+            f"(bursts of {call_rate_burst}); try again later"
+        )
         self._cp_id = charge_point_id
         self._version = ocpp_version
         self._transport = transport
@@ -159,14 +182,21 @@ class OcppConnection:
         finally:
             self._mark_closed()
 
+    def _record_in(
+        self, message_type: int, unique_id: str | None, action: str | None, text: str
+    ) -> None:
+        """Log a received frame: the message log and, at debug, our own log. Callers pass the
+        text with any secret the charger reported masked."""
+        self._recorder.record(self._cp_id, "in", message_type, unique_id, action, text)
+        self._log.debug("frame in", frame=text)
+
     async def _on_frame(self, raw: str | bytes) -> None:
         text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-        self._log.debug("frame in", frame=text)
         try:
             message = orjson.loads(raw)
         except orjson.JSONDecodeError:
             # The id cannot be read, so the answer carries "-1" (OCPP 2.0.1 part 4 §4.2.3).
-            self._recorder.record(self._cp_id, "in", 0, None, None, orjson.dumps(text).decode())
+            self._record_in(0, None, None, orjson.dumps(text).decode())
             await self._send_error("-1", ErrorKind.RPC_FRAMEWORK_ERROR, "frame is not valid JSON")
             return
         if (
@@ -177,10 +207,13 @@ class OcppConnection:
         ):
             unique_id = (
                 message[1]
-                if isinstance(message, list) and len(message) > 1 and isinstance(message[1], str)
+                if isinstance(message, list)
+                and len(message) > 1
+                and isinstance(message[1], str)
+                and len(message[1]) <= MAX_MESSAGE_ID
                 else "-1"
             )
-            self._recorder.record(self._cp_id, "in", 0, None, None, text)
+            self._record_in(0, None, None, text)
             await self._send_error(
                 unique_id or "-1",
                 ErrorKind.RPC_FRAMEWORK_ERROR,
@@ -188,6 +221,18 @@ class OcppConnection:
             )
             return
         message_type, unique_id = message[0], message[1]
+        if len(unique_id) > MAX_MESSAGE_ID:
+            # Not a valid id, so not echoed: answered as an id that cannot be read, "-1" (part 4
+            # §4.2.3 lists "unique identifier too long" among the frames to CALLERROR). An answer
+            # with such an id matches no call of ours: dropped, as answers are never answered.
+            self._record_in(0, None, None, text)
+            if message_type not in (MessageType.CALL_RESULT, MessageType.CALL_ERROR):
+                await self._send_error(
+                    "-1",
+                    ErrorKind.RPC_FRAMEWORK_ERROR,
+                    f"messageId is longer than {MAX_MESSAGE_ID} characters",
+                )
+            return
         if message_type == MessageType.CALL:
             if self._answers_only:
                 return
@@ -197,10 +242,10 @@ class OcppConnection:
         ):
             self._on_answer(unique_id, message, text)
         elif message_type in (MessageType.CALL_RESULT, MessageType.CALL_ERROR):
-            self._recorder.record(self._cp_id, "in", 0, unique_id, None, text)
+            self._record_in(0, unique_id, None, text)
             self._log.warning("malformed answer dropped", frame=text)
         else:
-            self._recorder.record(self._cp_id, "in", 0, unique_id, None, text)
+            self._record_in(0, unique_id, None, text)
             await self._send_error(
                 unique_id,
                 ErrorKind.MESSAGE_TYPE_NOT_SUPPORTED,
@@ -210,7 +255,16 @@ class OcppConnection:
     async def _on_call(self, message: list[Any], text: str) -> None:
         unique_id = message[1]
         action = message[2] if isinstance(message[2], str) else None
-        self._recorder.record(self._cp_id, "in", MessageType.CALL, unique_id, action, text)
+        if action in REPORTING_ACTIONS and len(message) == 4 and isinstance(message[3], dict):
+            # A NotifyReport may carry a password the charger should never report.
+            reported = redact_reported(action, message[3])
+            if reported is not message[3]:
+                message = [*message[:3], reported]
+                text = call_frame(unique_id, action, reported)
+        self._record_in(MessageType.CALL, unique_id, action, text)
+        if self._call_budget is not None and not self._call_budget.take(time.monotonic()):
+            await self._send_error(unique_id, ErrorKind.GENERIC_ERROR, self._over_budget, action)
+            return
         if len(message) != 4 or action is None or not isinstance(message[3], dict):
             await self._send_error(
                 unique_id,
@@ -287,15 +341,26 @@ class OcppConnection:
     def _on_answer(self, unique_id: str, message: list[Any], text: str) -> None:
         pending = self._pending
         if pending is None or pending.unique_id != unique_id or pending.future.done():
-            # Late (after our timeout) or unknown: log and drop (OCPP-J §4.1.1).
-            self._recorder.record(self._cp_id, "in", message[0], unique_id, None, text)
+            # Late (after our timeout) or unknown: log and drop (OCPP-J §4.1.1). Its call is not
+            # known, so a reported password is recognised by the answer's shape alone.
+            if message[0] == MessageType.CALL_RESULT and isinstance(message[2], dict):
+                reported = redact_reported_answer(message[2])
+                if reported is not message[2]:
+                    text = call_result_frame(unique_id, reported)
+            self._record_in(message[0], unique_id, None, text)
             self._log.warning("answer to no pending call dropped", unique_id=unique_id)
             return
-        self._recorder.record(self._cp_id, "in", message[0], unique_id, pending.action, text)
+        payload = message[2]
+        if message[0] == MessageType.CALL_RESULT and isinstance(payload, dict):
+            # Everyone downstream (message log, audit trail, stored configuration) gets the
+            # answer with any password the charger should not have reported masked.
+            reported = redact_reported(pending.action, payload)
+            if reported is not payload:
+                payload, text = reported, call_result_frame(unique_id, reported)
+        self._record_in(message[0], unique_id, pending.action, text)
         if message[0] == MessageType.CALL_RESULT:
-            payload = message[2]
             try:
-                self._schemas.validate_response(pending.action, payload)
+                self._schemas.validate_response(pending.action, message[2])
             except OcppCallError as exc:
                 pending.future.set_exception(
                     ChargerRejectedCall(

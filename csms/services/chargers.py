@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import math
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,9 +19,10 @@ from csms.domain.history import close_reason
 from csms.domain.identities import check_identity
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState
 from csms.domain.paging import Page, Paged
-from csms.domain.secrets import VerifiedPasswords, hash_password, verify_password
+from csms.domain.secrets import VerifiedPasswords, hash_password
 from csms.domain.updates import UNSET, ChargePointChanges
 from csms.log import get_logger
+from csms.services.credential_guard import CredentialGuard, LockedOut
 from csms.services.events import EventBus
 from csms.store.repositories import ChargerStore
 
@@ -64,6 +66,7 @@ class ChargerService:
         allow_unknown_chargers: bool,
         revoked: RevokedSerials | None = None,
         max_unknown_chargers: int = 100,
+        guard: CredentialGuard | None = None,
     ) -> None:
         self._store = store
         self._revoked = revoked
@@ -75,6 +78,7 @@ class ChargerService:
         self._allow_unknown = allow_unknown_chargers
         self._max_unknown = max_unknown_chargers
         self._verified = VerifiedPasswords()
+        self._guard = guard or CredentialGuard()
         # Ends a charger's live session (set by the app to the gateway's): a charger whose
         # password, security profile or admission changed reconnects under the new rules.
         self.end_session: Callable[[str, str], Awaitable[None]] | None = None
@@ -174,9 +178,14 @@ class ChargerService:
         *,
         tls: bool,
         certificate: PeerCertificate | None = None,
+        address: str | None = None,
     ) -> AuthOutcome:
         """May this identity upgrade? Profiles 0-2 by Basic credentials, profile 3 by the
-        client certificate TLS verified (``certificate``; ignored below profile 3)."""
+        client certificate TLS verified (``certificate``; ignored below profile 3).
+
+        ``address`` is the client's IP: wrong passwords are throttled per identity and per address
+        (csms.services.credential_guard).
+        """
         credentials = await self._store.get_credentials(cp_id)
         if credentials is None:
             if not self._allow_unknown:
@@ -205,8 +214,14 @@ class ChargerService:
         if stored is None:
             return AuthOutcome(401, "wrong password")
         if not self._verified.known(password, stored):
-            if not await asyncio.to_thread(verify_password, password, stored):
-                return AuthOutcome(401, "wrong password")
+            # Only a password not seen to verify before is hashed, so only such is throttled:
+            # a known charger gets in even while its identity or address is locked out.
+            try:
+                if not await self._guard.check(cp_id, address, password, stored):
+                    return AuthOutcome(401, "wrong password")
+            except LockedOut as exc:
+                wait = math.ceil(exc.retry_after)
+                return AuthOutcome(429, f"too many wrong passwords; try again in {wait} s")
             self._verified.remember(password, stored)
         return AuthOutcome(None)
 

@@ -9,6 +9,7 @@ fails at once when the charger disconnects, and every wait is bounded by the com
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -329,9 +330,18 @@ class CommandService:
                 record, call, started=started, error=_error("charger_offline", str(exc))
             )
         except Exception as exc:
-            log.exception("command failed", command_id=record.id)
+            # Viewers of the audit trail get an id to quote, not the exception: its text may name
+            # files, queries or values. The detail goes to the server log under the same id.
+            error_id = secrets.token_hex(6)
+            log.exception(
+                "command failed", command_id=record.id, error_id=error_id, error=repr(exc)
+            )
+            message = f"internal error (error id {error_id}; the server log has the detail)"
             return await self._finish(
-                record, call, started=started, error=_error("internal_error", repr(exc))
+                record,
+                call,
+                started=started,
+                error=_error("internal_error", message, {"errorId": error_id}),
             )
 
     async def _call(self, cp_id: str, call: OcppCall, timeout: float) -> dict[str, Any]:

@@ -4,13 +4,21 @@ Frames are kept as exchanges: a CALL waits in memory for its answer (at most
 ``EXCHANGE_WINDOW_MS``) and both are written as one entry, which costs about half of two entries
 on disk and per write. A frame with no partner (malformed, a late answer, a CALL unanswered
 within the window) is written on its own.
+
+What the log holds is bounded whatever chargers send: a frame longer than ``max_frame_bytes`` is
+kept cut, as ``{"truncated": true, "frameBytes": N, "head": "<its beginning>"}``, and frames that
+would take the memory held between writes past ``max_buffer_bytes`` (a slow or unavailable
+database, a flood) are left out of the log and counted, never waited for.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import timedelta
+
+import orjson
 
 from csms.domain.clock import Clock
 from csms.domain.models import EXCHANGE_WINDOW_MS, LoggedFrame, MessageExchange
@@ -46,6 +54,9 @@ class MessageLog:
         flush_interval: float = 0.1,
         flush_size: int = 500,
         purge_interval: float = 3600.0,
+        max_frame_bytes: int = 64 * 1024,
+        max_buffer_bytes: int = 64 * 1024 * 1024,
+        on_drop: Callable[[int], None] | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -59,6 +70,11 @@ class MessageLog:
         self._open: dict[_OpenKey, MessageExchange] = {}
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
+        self._max_frame_bytes = max_frame_bytes
+        self._max_buffer_bytes = max_buffer_bytes
+        # Characters of the frames in _buffer and _open: about their bytes in memory.
+        self._held = 0
+        self._on_drop = on_drop
 
     def record(
         self,
@@ -69,6 +85,13 @@ class MessageLog:
         action: str | None,
         frame: str,
     ) -> None:
+        # A character is at most 4 bytes in UTF-8: shorter frames need no encoding to be sure.
+        if len(frame) * 4 > self._max_frame_bytes:
+            frame = self._truncated(frame)
+        if self._held + len(frame) > self._max_buffer_bytes:
+            self._dropped(1)
+            return
+        self._held += len(frame)
         logged = LoggedFrame(direction, message_type, self._clock(), frame)
         if unique_id is not None:
             if message_type == _CALL:
@@ -85,6 +108,18 @@ class MessageLog:
                     self._append(MessageExchange(cp_id, unique_id, call.action, call.first, logged))
                     return
         self._append(MessageExchange(cp_id, unique_id, action, logged))
+
+    def _truncated(self, frame: str) -> str:
+        data = frame.encode("utf-8", "replace")
+        if len(data) <= self._max_frame_bytes:
+            return frame
+        head = data[: self._max_frame_bytes].decode("utf-8", "ignore")
+        marker = {"truncated": True, "frameBytes": len(data), "head": head}
+        return orjson.dumps(marker).decode()
+
+    def _dropped(self, frames: int) -> None:
+        if self._on_drop is not None:
+            self._on_drop(frames)
 
     def _append(self, exchange: MessageExchange) -> None:
         self._buffer.append(exchange)
@@ -109,10 +144,12 @@ class MessageLog:
             if not self._buffer:
                 return
             exchanges, self._buffer = self._buffer, []
+            self._held -= sum(_size(exchange) for exchange in exchanges)
             try:
                 await self._store.append_exchanges(exchanges)
             except Exception as exc:
                 log.error("message log write failed", error=repr(exc), dropped=len(exchanges))
+                self._dropped(sum(1 if e.answer is None else 2 for e in exchanges))
 
     async def run(self) -> None:
         """Flush and purge until cancelled."""
@@ -136,3 +173,8 @@ class MessageLog:
         if purged:
             log.info("message log purged", exchanges=purged)
         return purged
+
+
+def _size(exchange: MessageExchange) -> int:
+    answer = exchange.answer
+    return len(exchange.first.frame) + (0 if answer is None else len(answer.frame))

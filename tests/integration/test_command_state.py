@@ -380,7 +380,7 @@ async def test_event_stream_and_metrics(csms: RunningCsms) -> None:
     status = next(e for e in received if e["type"] == "connector.status")
     assert status["status"] == "Preparing" and status["timestamp"].endswith("Z")
 
-    metrics = (await csms.api(token=None).get("/metrics")).text
+    metrics = (await csms.api(token="viewer").get("/metrics")).text
     assert 'csms_chargers_connected{ocpp_version="1.6"} 2.0' in metrics
     assert 'csms_ocpp_frames_total{action="BootNotification",direction="in"}' in metrics
     assert 'csms_commands_total{action="clear-cache",result="Accepted"} 1.0' in metrics

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
+
 from csms.domain.paging import Page
 from csms.services.message_log import MessageLog
 from csms.store.sqlite import SqliteStore
@@ -56,5 +58,58 @@ async def test_frames_are_paired_flushed_in_batches_and_expire(tmp_path: Path) -
         assert await message_log.purge_expired() == 1
         kept = (await store.message_log.list_messages(Page(10))).items
         assert [m.action for m in kept] == ["Reset", "Reset", "Heartbeat"]
+    finally:
+        await store.close()
+
+
+async def test_a_frame_over_the_size_limit_is_logged_truncated_with_a_marker(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "log.db")
+    await store.open()
+    message_log = MessageLog(
+        store.message_log, Clock(), retention=timedelta(days=3), max_frame_bytes=1024
+    )
+    try:
+        big = orjson.dumps([2, "a", "DataTransfer", {"vendorId": "V", "data": "é" * 2000}])
+        message_log.record("CP", "in", 2, "a", "DataTransfer", big.decode())
+        message_log.record("CP", "out", 3, "a", "DataTransfer", '[3,"a",{"status":"Accepted"}]')
+        await message_log.flush()
+        call, answer = (await store.message_log.list_messages(Page(10))).items
+        assert call.action == "DataTransfer" and call.unique_id == "a"
+        marker = call.payload
+        assert isinstance(marker, dict) and marker["truncated"] is True
+        assert marker["frameBytes"] == len(big)
+        head = marker["head"]
+        assert big.decode().startswith(head) and 1000 < len(head.encode()) <= 1024
+        assert answer.payload == {"status": "Accepted"}  # small frames are kept whole
+    finally:
+        await store.close()
+
+
+async def test_the_buffer_is_bounded_and_what_it_drops_is_counted(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "log.db")
+    await store.open()
+    dropped: list[int] = []
+    message_log = MessageLog(
+        store.message_log,
+        Clock(),
+        retention=timedelta(days=3),
+        max_buffer_bytes=10_000,
+        on_drop=dropped.append,
+    )
+    try:
+        frames = [f'[2,"{n:04d}","Heartbeat",{{}}]' for n in range(1000)]  # 27 kB in all
+        for n, frame in enumerate(frames):
+            message_log.record("CP", "in", 2, f"{n:04d}", "Heartbeat", frame)
+            message_log.record("CP", "out", 3, f"{n:04d}", "Heartbeat", f'[3,"{n:04d}",{{}}]')
+        assert 0 < sum(dropped) < 2000
+        await message_log.flush(include_open=True)
+        kept = (await store.message_log.list_messages(Page(1000))).items
+        assert len(kept) == 2000 - sum(dropped)
+        # Written out, the buffer has room again.
+        before = sum(dropped)
+        message_log.record("CP", "in", 2, "late", "Heartbeat", '[2,"late","Heartbeat",{}]')
+        assert sum(dropped) == before
     finally:
         await store.close()

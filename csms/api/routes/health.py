@@ -1,10 +1,12 @@
-"""Readiness: answers 200 as soon as the API is up; no token needed."""
+"""Readiness (no token needed) and the Prometheus metrics (a token of any role, unless
+``[api] public_metrics``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from csms.api.auth import metrics_access
 from csms.api.deps import Ctx
 from csms.api.schemas.base import HealthOut
 
@@ -19,7 +21,10 @@ async def health(ctx: Ctx) -> HealthOut:
 
 
 @router.get(
-    "/metrics", summary="Prometheus metrics (text exposition format)", response_class=Response
+    "/metrics",
+    summary="Prometheus metrics (text exposition format); a token of any role",
+    response_class=Response,
+    dependencies=[Depends(metrics_access)],
 )
 async def metrics(ctx: Ctx) -> Response:
     return Response(ctx.metrics(), media_type="text/plain; version=0.0.4; charset=utf-8")
