@@ -1,7 +1,8 @@
 """The store interface: one small repository protocol per aggregate (those of the estate in
 csms.store.estate_repositories, of monitoring in csms.store.monitoring_repositories, of
-webhooks in csms.store.webhook_repositories and of certificates in
-csms.store.certificate_repositories, re-exported here), and the ``Store`` that holds one of each.
+webhooks in csms.store.webhook_repositories, of certificates in
+csms.store.certificate_repositories and of charger reports in csms.store.report_repositories,
+re-exported here), and the ``Store`` that holds one of each.
 
 Services depend on the narrowest repository they need. Two backends implement them all:
 ``csms.store.sqlite`` (one file, the default) and ``csms.store.postgres``. Every write method
@@ -20,13 +21,11 @@ from csms.domain.models import (
     ApiToken,
     BootInfo,
     ChargePoint,
-    ChargerReport,
     CommandOutcome,
     CommandRecord,
     ConfigurationKey,
     ConnectorState,
     Credentials,
-    DeviceVariable,
     IdTag,
     IdTagStatus,
     MessageExchange,
@@ -54,6 +53,7 @@ from csms.store.certificate_repositories import CertificateStore
 from csms.store.estate_repositories import CatalogueStore, CircuitStore, EvseStore, SiteStore
 from csms.store.monitoring_repositories import AlertStore, HistoryStore
 from csms.store.outbox import DeclaredEvents
+from csms.store.report_repositories import ChargerReportStore, DeviceModelStore
 from csms.store.webhook_repositories import WebhookStore
 
 __all__ = [
@@ -311,65 +311,6 @@ class TransactionStore(Protocol):
         stores a sample once, so a page is a range of that index. Cursor: the id of the last
         sample seen; an unknown one, or one outside the chargers asked for, is
         Invalid("startingAfter")."""
-        ...
-
-
-class DeviceModelStore(Protocol):
-    async def upsert_device_variables(
-        self,
-        cp_id: str,
-        variables: Sequence[DeviceVariable],
-        at: datetime,
-        *,
-        events: DeclaredEvents[None] | None = None,
-    ) -> None: ...
-    async def list_device_variables(self, cp_id: str) -> list[DeviceVariable]: ...
-
-
-class ChargerReportStore(Protocol):
-    """What a charger reports that has no table of its own, kept whole by kind; ``timestamp``
-    is the charger's time for it, ``received_at`` when it arrived."""
-
-    async def add_charger_report(
-        self,
-        cp_id: str,
-        kind: str,
-        timestamp: datetime,
-        data: dict[str, Any],
-        *,
-        received_at: datetime | None = None,
-        events: DeclaredEvents[None] | None = None,
-    ) -> None: ...
-    async def add_charger_reports(
-        self,
-        cp_id: str,
-        kind: str,
-        reports: Sequence[tuple[datetime, dict[str, Any]]],
-        *,
-        received_at: datetime,
-        events: DeclaredEvents[None] | None = None,
-    ) -> None:
-        """Several (timestamp, data) of one kind, in one commit, stored in this order."""
-        ...
-
-    async def list_charger_reports(
-        self, cp_id: str, *, kind: str | None = None, limit: int = 100
-    ) -> list[ChargerReport]:
-        """In the order they were stored."""
-        ...
-
-    async def page_charger_reports(
-        self,
-        cp_id: str,
-        kinds: Collection[str],
-        page: Page[int],
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> Paged[ChargerReport]:
-        """Newest first by ``timestamp`` (ties: the last stored first), with ``start <=
-        timestamp < end`` (either bound optional). Cursor: the id of the last report seen; one
-        that is not this charger's, of these kinds, is Invalid("startingAfter")."""
         ...
 
 
