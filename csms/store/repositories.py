@@ -50,7 +50,7 @@ from csms.domain.updates import (
     IdTagChanges,
 )
 from csms.store.estate_repositories import CatalogueStore, CircuitStore, EvseStore, SiteStore
-from csms.store.monitoring_repositories import AlertStore, HistoryStore
+from csms.store.monitoring_repositories import AlertStore, HistoryStore, KpiRollupStore
 from csms.store.webhook_repositories import WebhookStore
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "EvseStore",
     "HistoryStore",
     "IdTagStore",
+    "KpiRollupStore",
     "MessageLogStore",
     "SiteStore",
     "SocketReport",
@@ -437,6 +438,8 @@ class Store(Protocol):
     def message_log(self) -> MessageLogStore: ...
     @property
     def history(self) -> HistoryStore: ...
+    @property
+    def kpi_rollup(self) -> KpiRollupStore: ...
     @property
     def commands(self) -> CommandStore: ...
     @property
