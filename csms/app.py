@@ -54,6 +54,7 @@ from csms.services.events import EventBus
 from csms.services.evses import EvseService
 from csms.services.history import HistoryService
 from csms.services.id_tags import IdTagService
+from csms.services.kpi_rollup import KpiRollup
 from csms.services.kpis import KpiService
 from csms.services.loadmanagement import LoadManager
 from csms.services.message_log import MessageLog
@@ -116,6 +117,7 @@ class _Services:
     load_manager: LoadManager
     history: HistoryService
     kpis: KpiService
+    kpi_rollup: KpiRollup
     alerts: AlertService
     webhooks: WebhookService
     certificates: CertificateService
@@ -224,7 +226,12 @@ class CentralSystem:
                 clock,
                 retention=timedelta(days=settings.monitoring.history_retention_days),
             ),
-            kpis=KpiService(store.history, store.chargers, sites, clock),
+            kpis=KpiService(store.history, store.kpi_rollup, store.chargers, sites, clock),
+            kpi_rollup=KpiRollup(
+                store.kpi_rollup,
+                clock,
+                retention=timedelta(days=settings.monitoring.history_retention_days),
+            ),
             alerts=AlertService(
                 store.alerts,
                 chargers,
@@ -387,6 +394,10 @@ class CentralSystem:
         self._spawn(self._housekeeping(), "housekeeping")
         self._spawn(self.services.load_manager.run(), "load-manager")
         self._spawn(self.services.history.run(), "history")
+        # After mark_all_disconnected (the history it reads is final), before the gateway (a
+        # late change invalidates from the first frame on).
+        await self.services.kpi_rollup.start()
+        self._spawn(self.services.kpi_rollup.run(), "kpi-rollup")
         self._spawn(self.services.webhooks.run(), "webhook-purge")
         await self.gateway.start()
         config = uvicorn.Config(

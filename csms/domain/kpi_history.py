@@ -1,20 +1,23 @@
-"""The history the KPIs read, and its cleaning into spans: pure, no clock.
+"""The history the KPIs read, its cleaning into spans, and one charger measured: pure, no clock.
 
-What a store hands over per charger (:class:`ChargerHistory`), and the sweeps that turn it into
+What a store hands over per charger (:class:`ChargerHistory`), the sweeps that turn it into
 sorted disjoint spans, robust to a history written by real chargers (unordered, overlapping,
-left open). The rules they follow are those of csms.domain.kpis (its docstring lists them all):
-an open connection lasts until now or the next recorded connection; a status report lasts until
-its end or the next report of the same connector; only ``Faulted`` and ``Unavailable`` are down;
-only ``evse_id > 0 and connector_id > 0`` is a socket.
+left open), and :func:`measure`, which every KPI value starts from (csms.domain.kpis computes
+values and series from it, csms.domain.kpi_tally the durations a roll-up keeps). The rules
+they follow are those of csms.domain.kpis (its docstring lists them all): an open connection
+lasts until now or the next recorded connection; a status report lasts until its end or the
+next report of the same connector; only ``Faulted`` and ``Unavailable`` are down; only
+``evse_id > 0 and connector_id > 0`` is a socket.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter
+from functools import reduce
+from operator import attrgetter, sub
 from typing import Final
 
 from csms.domain.history import ConnectionInterval, StatusInterval
@@ -24,11 +27,15 @@ __all__ = [
     "ChargerHistory",
     "ConnectionInterval",
     "ConnectorKey",
+    "Measured",
     "Span",
     "StatusInterval",
+    "all_down",
     "connected_spans",
     "down_spans",
     "intersect",
+    "measure",
+    "total_length",
     "while_connected",
 ]
 
@@ -179,3 +186,60 @@ def intersect(xs: list[Span], ys: list[Span]) -> list[Span]:
         else:
             j += 1
     return out
+
+
+# ---------------------------------------------------------------- one charger, measured
+
+
+@dataclass(slots=True)
+class Measured:
+    """One charger over its measured time ``[lo, hi)``: when it was connected (parallel lists of
+    sorted disjoint spans, ``up`` long) and per socket when it was down while connected (spans,
+    ``lost`` long). Every known socket has an entry in both, maybe empty."""
+
+    lo: datetime
+    hi: datetime
+    starts: list[datetime]
+    ends: list[datetime]
+    up: timedelta
+    down: dict[ConnectorKey, list[Span]]
+    lost: dict[ConnectorKey, timedelta]
+
+
+def measure(
+    charger: ChargerHistory, start: datetime, end: datetime, now: datetime, statuses: bool = True
+) -> Measured | None:
+    """The charger over ``[max(start, registered_at), min(end, now))``; None when that is empty.
+    ``statuses=False`` leaves them unread: connectivity needs none."""
+    lo = start if start > charger.registered_at else charger.registered_at
+    hi = end if end < now else now
+    if hi <= lo:
+        return None
+    starts, ends = connected_spans(charger.connections, lo, hi, now)
+    up = sum(map(sub, ends, starts), _ZERO)
+    if not statuses:
+        return Measured(lo, hi, starts, ends, up, {}, {})
+    down = down_spans(charger.statuses, lo, hi)
+    for key in charger.connectors:
+        if key[0] > 0 and key[1] > 0 and key not in down:
+            down[key] = []
+    lost = dict.fromkeys(down, _ZERO)
+    for key, spans in down.items():
+        if spans:
+            down[key], lost[key] = while_connected(spans, starts, ends)
+    return Measured(lo, hi, starts, ends, up, down, lost)
+
+
+def all_down(measured: Measured) -> list[Span]:
+    """When every socket was down at once (while connected)."""
+    lists = list(measured.down.values())
+    if not lists or not all(lists):
+        return []
+    return reduce(intersect, lists)
+
+
+def total_length(spans: Iterable[Span]) -> timedelta:
+    total = _ZERO
+    for a, b in spans:
+        total += b - a
+    return total

@@ -50,8 +50,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import reduce
-from operator import sub
 from typing import Final, NamedTuple
 
 from csms.domain.errors import Invalid
@@ -60,12 +58,12 @@ from csms.domain.kpi_history import (
     ChargerHistory,
     ConnectionInterval,
     ConnectorKey,
+    Measured,
     Span,
     StatusInterval,
-    connected_spans,
-    down_spans,
-    intersect,
-    while_connected,
+    all_down,
+    measure,
+    total_length,
 )
 
 __all__ = [
@@ -161,7 +159,7 @@ def charger_value(
     kpi: Kpi, charger: ChargerHistory, start: datetime, end: datetime, now: datetime
 ) -> float | None:
     _check_window(start, end, now)
-    measured = _measure(charger, start, end, now, kpi is not Kpi.CONNECTIVITY)
+    measured = measure(charger, start, end, now, kpi is not Kpi.CONNECTIVITY)
     return None if measured is None else _value(kpi, measured)
 
 
@@ -175,7 +173,7 @@ def connector_uptime(
 ) -> float | None:
     """One connector's uptime; a connector with no status report is up whenever connected."""
     _check_window(start, end, now)
-    measured = _measure(charger, start, end, now)
+    measured = measure(charger, start, end, now)
     if measured is None:
         return None
     lost = measured.lost.get((evse_id, connector_id), _ZERO)
@@ -187,7 +185,7 @@ def connector_uptimes(
 ) -> list[KpiItem]:
     """One item per socket, in (evse, connector) order; empty when nothing is measured."""
     _check_window(start, end, now)
-    measured = _measure(charger, start, end, now)
+    measured = measure(charger, start, end, now)
     return [] if measured is None else _socket_items(charger.charge_point_id, measured)
 
 
@@ -212,7 +210,7 @@ def report(
     items: list[KpiItem] = []
     statuses = kpi is not Kpi.CONNECTIVITY
     for charger in chargers:
-        measured = _measure(charger, start, end, now, statuses)
+        measured = measure(charger, start, end, now, statuses)
         if measured is None:
             continue
         value = _value(kpi, measured)
@@ -260,7 +258,7 @@ def series(
     joined = [0] * count
     statuses = kpi is not Kpi.CONNECTIVITY
     for charger in chargers:
-        measured = _measure(charger, start, end, now, statuses)
+        measured = measure(charger, start, end, now, statuses)
         if measured is None:
             continue
         lo = measured.lo
@@ -290,48 +288,10 @@ def series(
     return points
 
 
-# ---------------------------------------------------------------- one charger, measured
+# ---------------------------------------------------------------- one charger's value
 
 
-@dataclass(slots=True)
-class _Measured:
-    """One charger over its measured time ``[lo, hi)``: when it was connected (parallel lists of
-    sorted disjoint spans, ``up`` long) and per socket when it was down while connected (spans,
-    ``lost`` long). Every known socket has an entry in both, maybe empty."""
-
-    lo: datetime
-    hi: datetime
-    starts: list[datetime]
-    ends: list[datetime]
-    up: timedelta
-    down: dict[ConnectorKey, list[Span]]
-    lost: dict[ConnectorKey, timedelta]
-
-
-def _measure(
-    charger: ChargerHistory, start: datetime, end: datetime, now: datetime, statuses: bool = True
-) -> _Measured | None:
-    """``statuses=False`` leaves them unread: connectivity needs none."""
-    lo = start if start > charger.registered_at else charger.registered_at
-    hi = end if end < now else now
-    if hi <= lo:
-        return None
-    starts, ends = connected_spans(charger.connections, lo, hi, now)
-    up = sum(map(sub, ends, starts), _ZERO)
-    if not statuses:
-        return _Measured(lo, hi, starts, ends, up, {}, {})
-    down = down_spans(charger.statuses, lo, hi)
-    for key in charger.connectors:
-        if key[0] > 0 and key[1] > 0 and key not in down:
-            down[key] = []
-    lost = dict.fromkeys(down, _ZERO)
-    for key, spans in down.items():
-        if spans:
-            down[key], lost[key] = while_connected(spans, starts, ends)
-    return _Measured(lo, hi, starts, ends, up, down, lost)
-
-
-def _value(kpi: Kpi, measured: _Measured) -> float:
+def _value(kpi: Kpi, measured: Measured) -> float:
     window = measured.hi - measured.lo
     if kpi is Kpi.CONNECTIVITY or not measured.down:
         return _ratio(measured.up, window)
@@ -339,10 +299,10 @@ def _value(kpi: Kpi, measured: _Measured) -> float:
         sockets = len(measured.down)
         lost = sum(measured.lost.values(), _ZERO)
         return _ratio(measured.up * sockets - lost, window * sockets)
-    return _ratio(measured.up - _length(_all_down(measured)), window)
+    return _ratio(measured.up - total_length(all_down(measured)), window)
 
 
-def _socket_items(charge_point_id: str, measured: _Measured) -> list[KpiItem]:
+def _socket_items(charge_point_id: str, measured: Measured) -> list[KpiItem]:
     window = measured.hi - measured.lo
     up = measured.up
     lost = measured.lost
@@ -352,7 +312,7 @@ def _socket_items(charge_point_id: str, measured: _Measured) -> list[KpiItem]:
     ]
 
 
-def _signal(kpi: Kpi, measured: _Measured) -> tuple[Iterable[Span], list[Span], float]:
+def _signal(kpi: Kpi, measured: Measured) -> tuple[Iterable[Span], list[Span], float]:
     """The KPI's up time as spans counted once minus spans counted with a weight: a socket down
     weighs 1/sockets in the mean of sockets, all of them down weighs 1 for 'any socket up'."""
     connected = zip(measured.starts, measured.ends, strict=True)
@@ -361,15 +321,7 @@ def _signal(kpi: Kpi, measured: _Measured) -> tuple[Iterable[Span], list[Span], 
     if kpi is Kpi.UPTIME_BY_CONNECTOR:
         lost = [span for spans in measured.down.values() for span in spans]
         return connected, lost, 1.0 / len(measured.down)
-    return connected, _all_down(measured), 1.0
-
-
-def _all_down(measured: _Measured) -> list[Span]:
-    """When every socket was down at once (while connected)."""
-    lists = list(measured.down.values())
-    if not lists or not all(lists):
-        return []
-    return reduce(intersect, lists)
+    return connected, all_down(measured), 1.0
 
 
 # ---------------------------------------------------------------- spans and buckets
@@ -399,13 +351,6 @@ def _spread(
         i = int(x // step_s)
         partial[i] -= weight * ((i + 1) * step_s - x)
         cover[i + 1] -= weight
-
-
-def _length(spans: Iterable[Span]) -> timedelta:
-    total = _ZERO
-    for a, b in spans:
-        total += b - a
-    return total
 
 
 def _ratio(part: timedelta, whole: timedelta) -> float:

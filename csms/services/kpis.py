@@ -1,18 +1,26 @@
 """Connectivity and uptime KPIs (API.md "Monitoring"): the scope and window of a request, the
-history the store holds for it, and the arithmetic of csms.domain.kpis."""
+history the store holds for it, and the arithmetic of csms.domain.kpis.
+
+A report over a window with whole UTC days in it reads the KPI roll-up for those days (a row
+per charger and day, summed by the store) and the intervals only for the rest: the partial
+days at its edges, today until now, and the days a charger has no rows for yet. The pieces are
+combined exactly (csms.domain.kpi_tally; ADR 009). Series read the intervals."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from csms.domain.clock import Clock
 from csms.domain.errors import Invalid, NotFound
 from csms.domain.history import window
-from csms.domain.kpi_history import ChargerHistory
+from csms.domain.kpi_history import ChargerHistory, Span
+from csms.domain.kpi_rollup import Plan, Planner, whole_days
+from csms.domain.kpi_tally import Tally, report_of, restrict, tally
 from csms.domain.kpis import Kpi, KpiReport, Resolution, report, series
 from csms.services.sites import SiteService
-from csms.store.repositories import ChargerStore, HistoryStore
+from csms.store.repositories import ChargerStore, HistoryStore, KpiRollupStore
 
 __all__ = ["KpiScope", "KpiService", "Series"]
 
@@ -33,11 +41,26 @@ class Series:
     points: list[tuple[datetime, float | None]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Chargers:
+    """A scope as the store takes it: one charger, the chargers on some sites, or (neither)
+    all."""
+
+    cp_id: str | None = None
+    site_ids: Collection[str] | None = None
+
+
 class KpiService:
     def __init__(
-        self, history: HistoryStore, chargers: ChargerStore, sites: SiteService, clock: Clock
+        self,
+        history: HistoryStore,
+        rollup: KpiRollupStore,
+        chargers: ChargerStore,
+        sites: SiteService,
+        clock: Clock,
     ) -> None:
         self._history = history
+        self._rollup = rollup
         self._chargers = chargers
         self._sites = sites
         self._clock = clock
@@ -47,8 +70,13 @@ class KpiService:
     ) -> tuple[KpiReport, datetime, datetime]:
         now = self._clock()
         since, until = window(start, end, now)
-        chargers = await self._histories(scope, since, until)
-        return report(kpi, chargers, since, until, now), since, until
+        chargers = await self._resolve(scope)
+        first, last = whole_days(since, until, now)
+        if first >= last:  # no whole day: the intervals are few
+            histories = await self._histories(chargers, since, until)
+            return report(kpi, histories, since, until, now), since, until
+        tallies = await self._tallies(kpi, chargers, since, until, now, first, last)
+        return report_of(kpi, tallies), since, until
 
     async def series(
         self,
@@ -60,12 +88,92 @@ class KpiService:
     ) -> Series:
         now = self._clock()
         since, until = window(start, end, now)
-        chargers = await self._histories(scope, since, until)
-        return Series(since, until, series(kpi, chargers, since, until, resolution, now))
+        histories = await self._histories(await self._resolve(scope), since, until)
+        return Series(since, until, series(kpi, histories, since, until, resolution, now))
+
+    # ------------------------------------------------------------ roll-up and intervals
+
+    async def _tallies(
+        self,
+        kpi: Kpi,
+        chargers: _Chargers,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        first: date,
+        last: date,
+    ) -> list[tuple[str, Tally]]:
+        rolled = await self._rollup.rolled_up(
+            first=first,
+            end=last,
+            cp_id=chargers.cp_id,
+            site_ids=chargers.site_ids,
+            downtime=kpi is Kpi.UPTIME_BY_CONNECTOR,
+        )
+        planner = Planner(start, end, first, last)
+        plans = [planner.plan(charger) for charger in rolled]
+        pieces = await self._pieces(chargers, plans, start, end)
+        out = []
+        for charger in plans:
+            if not charger.pieces:  # whole days only: the sum as read
+                out.append((charger.charge_point_id, charger.rolled))
+                continue
+            total = Tally()
+            total.add(charger.rolled)
+            for a, b in charger.pieces:
+                history = pieces.get((charger.charge_point_id.lower(), a, b))
+                if history is None:  # gone since the roll-up was read
+                    history = ChargerHistory(charger.charge_point_id, charger.registered_at)
+                total.add(tally(history, a, b, now))
+            out.append((charger.charge_point_id, total))
+        return out
+
+    async def _pieces(
+        self, chargers: _Chargers, plans: list[Plan], start: datetime, end: datetime
+    ) -> dict[tuple[str, datetime, datetime], ChargerHistory]:
+        """Each charger's history over each of its pieces. A piece most chargers share (the
+        window's partial first and last days) is read for the whole scope at once; the others
+        (a charger registered inside the window, one whose last days are not rolled up) for
+        those chargers only, grouped: the window's start, its end, or both."""
+        sharing: dict[Span, list[str]] = {}
+        for charger in plans:
+            for piece in charger.pieces:
+                sharing.setdefault(piece, []).append(charger.charge_point_id)
+        found: dict[tuple[str, datetime, datetime], ChargerHistory] = {}
+        others: dict[tuple[bool, bool], list[tuple[str, Span]]] = {}
+        for (a, b), cp_ids in sharing.items():
+            if 2 * len(cp_ids) >= len(plans):
+                wanted = {cp_id.lower() for cp_id in cp_ids}
+                for history in await self._histories(chargers, a, b):
+                    if history.charge_point_id.lower() in wanted:
+                        found[(history.charge_point_id.lower(), a, b)] = history
+            else:
+                group = others.setdefault((a == start, b == end), [])
+                group.extend((cp_id, (a, b)) for cp_id in cp_ids)
+        for group in others.values():
+            lo = min(a for _, (a, _) in group)
+            hi = max(b for _, (_, b) in group)
+            read = await self._history.histories(
+                start=lo, end=hi, cp_ids={cp_id for cp_id, _ in group}
+            )
+            by_id = {history.charge_point_id.lower(): history for history in read}
+            for cp_id, (a, b) in group:
+                whole = by_id.get(cp_id.lower())
+                if whole is not None:
+                    cut = whole if (a, b) == (lo, hi) else restrict(whole, a, b)
+                    found[(cp_id.lower(), a, b)] = cut
+        return found
+
+    # ------------------------------------------------------------ the scope
 
     async def _histories(
-        self, scope: KpiScope, start: datetime, end: datetime
+        self, chargers: _Chargers, start: datetime, end: datetime
     ) -> list[ChargerHistory]:
+        return await self._history.histories(
+            start=start, end=end, cp_id=chargers.cp_id, site_ids=chargers.site_ids
+        )
+
+    async def _resolve(self, scope: KpiScope) -> _Chargers:
         given = [
             name
             for name, value in (
@@ -80,12 +188,10 @@ class KpiService:
         if scope.charge_point_id is not None:
             if await self._chargers.get_charge_point(scope.charge_point_id) is None:
                 raise NotFound(f"charge point {scope.charge_point_id!r} not found")
-            return await self._history.histories(start=start, end=end, cp_id=scope.charge_point_id)
+            return _Chargers(cp_id=scope.charge_point_id)
         if scope.site_id is not None or scope.network_id is not None:
-            return await self._history.histories(
-                start=start, end=end, site_ids=await self._site_ids(scope)
-            )
-        return await self._history.histories(start=start, end=end)
+            return _Chargers(site_ids=await self._site_ids(scope))
+        return _Chargers()
 
     async def _site_ids(self, scope: KpiScope) -> set[str]:
         """The sites the scope covers (SiteService.scope); an unknown site or network is a 404

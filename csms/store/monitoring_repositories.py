@@ -1,25 +1,30 @@
-"""The repositories of monitoring: the connection and status history, and alerts. Part of the
-store interface (csms.store.repositories, which re-exports them and holds the ``Store``)."""
+"""The repositories of monitoring: the connection and status history, the KPI roll-up, and
+alerts. Part of the store interface (csms.store.repositories, which re-exports them and holds
+the ``Store``)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from csms.domain.alerts import Alert, AlertFilter, AlertName, Occurrence, OperatorChange, Target
 from csms.domain.history import ConnectionInterval, StatusInterval
 from csms.domain.kpi_history import ChargerHistory
+from csms.domain.kpi_rollup import RolledUp, RollupProgress, RollupRun
 from csms.domain.paging import Page, Paged
 from csms.store.outbox import DeclaredEvents
 
-__all__ = ["AlertStore", "HistoryStore", "Raised"]
+__all__ = ["AlertStore", "HistoryStore", "KpiRollupStore", "Raised"]
 
 
 class HistoryStore(Protocol):
     """The intervals are written by ChargerStore's ``record_connection``,
-    ``record_connector_status`` and ``mark_all_disconnected``, in the commit of the change."""
+    ``record_connector_status`` and ``mark_all_disconnected``, in the commit of the change. A
+    change that may fall in a rolled-up day (csms.store.kpi_rollup_horizon) deletes the
+    charger's KPI roll-up rows from that day on in the same commit, and so does closing at start
+    the connections a stop left open."""
 
     async def list_connections(
         self, cp_id: str, page: Page[int], *, start: datetime, end: datetime
@@ -46,13 +51,53 @@ class HistoryStore(Protocol):
         end: datetime,
         cp_id: str | None = None,
         site_ids: Collection[str] | None = None,
+        cp_ids: Collection[str] | None = None,
     ) -> list[ChargerHistory]:
-        """For the KPIs: each charger in scope (``cp_id``; else those on ``site_ids``; else all)
-        with its registration and its intervals overlapping [start, end), open ones included."""
+        """For the KPIs: each charger in scope (``cp_id``; else those on ``site_ids``; else
+        those in ``cp_ids``; else all) with its registration and its intervals overlapping
+        [start, end), open ones included."""
         ...
 
     async def purge_history(self, before: datetime) -> int:
-        """Delete the intervals that ended before ``before``; how many."""
+        """Delete the intervals that ended before ``before``, and the KPI roll-up's days that
+        ended by then; how many intervals."""
+        ...
+
+
+class KpiRollupStore(Protocol):
+    """The KPI roll-up (csms.domain.kpi_rollup): per charger and UTC day, a
+    csms.domain.kpi_tally.Tally computed from the day's history. A charger's rows are one
+    unbroken run of days; they go with the charger."""
+
+    async def rolled_up(
+        self,
+        *,
+        first: date,
+        end: date,
+        cp_id: str | None = None,
+        site_ids: Collection[str] | None = None,
+        downtime: bool = True,
+    ) -> list[RolledUp]:
+        """Each charger in scope (as ``HistoryStore.histories`` lists them, in the same order)
+        with its rows of days ``[first, end)`` summed; ``downtime=False`` leaves each socket's
+        downtime (``Tally.lost``) unread: only uptime by connector needs it."""
+        ...
+
+    async def progress(self, *, first: date) -> list[RollupProgress]:
+        """Every charger with the first and last day of its rows from ``first`` on."""
+        ...
+
+    async def roll_up(self, runs: Sequence[RollupRun], *, first: date, now: datetime) -> int:
+        """Compute and store these days (each must have ended by ``now``) from their history,
+        in one transaction that no history change interleaves with; a charger's run only when
+        it extends its rows as one run (its day before is there, or it starts on the charger's
+        first day: ``first`` or its registration day). How many days were written."""
+        ...
+
+    async def hold_horizon(self, today: date) -> bool:
+        """From now on, a history change before ``today`` (or before the day after the latest
+        row stored, if later) deletes the rows it alters: csms.store.kpi_rollup_horizon.
+        Whether the horizon moved."""
         ...
 
 

@@ -51,7 +51,7 @@ from csms.domain.updates import (
 )
 from csms.store.certificate_repositories import CertificateStore
 from csms.store.estate_repositories import CatalogueStore, CircuitStore, EvseStore, SiteStore
-from csms.store.monitoring_repositories import AlertStore, HistoryStore
+from csms.store.monitoring_repositories import AlertStore, HistoryStore, KpiRollupStore
 from csms.store.outbox import DeclaredEvents
 from csms.store.report_repositories import ChargerReportStore, DeviceModelStore
 from csms.store.webhook_repositories import WebhookStore
@@ -70,6 +70,7 @@ __all__ = [
     "EvseStore",
     "HistoryStore",
     "IdTagStore",
+    "KpiRollupStore",
     "MessageLogStore",
     "SiteStore",
     "SocketReport",
@@ -422,6 +423,8 @@ class Store(Protocol):
     def message_log(self) -> MessageLogStore: ...
     @property
     def history(self) -> HistoryStore: ...
+    @property
+    def kpi_rollup(self) -> KpiRollupStore: ...
     @property
     def commands(self) -> CommandStore: ...
     @property

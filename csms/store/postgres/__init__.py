@@ -18,6 +18,7 @@ from csms.store.postgres.device_model import PostgresDeviceModel
 from csms.store.postgres.evses import PostgresEvses
 from csms.store.postgres.history import PostgresHistory
 from csms.store.postgres.id_tags import PostgresIdTags
+from csms.store.postgres.kpi_rollup import PostgresKpiRollup
 from csms.store.postgres.message_log import PostgresMessageLog
 from csms.store.postgres.reports import PostgresReports
 from csms.store.postgres.sites import PostgresSites
@@ -59,6 +60,7 @@ class PostgresStore:
         self.reports = PostgresReports(db)
         self.message_log = PostgresMessageLog(db)
         self.history = PostgresHistory(db)
+        self.kpi_rollup = PostgresKpiRollup(db)
         self.commands = PostgresCommands(db)
         self.charger_state = PostgresChargerState(db)
         self.alerts = PostgresAlerts(db)

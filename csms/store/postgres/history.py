@@ -1,32 +1,46 @@
 """Connection and status history on PostgreSQL.
 
 The intervals are written by the chargers repository (csms.store.postgres.chargers), in the
-commit of the change that causes them; here they are read and purged."""
+commit of the change that causes them; here they are read and purged. A change that may fall in
+a day the KPI roll-up already holds (csms.store.kpi_rollup_horizon) deletes that charger's
+roll-up rows from that day on, in the same commit; the roll-up task writes them again."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Final
 
 import asyncpg
 
 from csms.domain.history import REPLACED, ConnectionInterval, StatusInterval
 from csms.domain.kpi_history import ChargerHistory
+from csms.domain.kpi_rollup import day_of
 from csms.domain.paging import Page, Paged, paged
+from csms.store.kpi_rollup_horizon import HORIZON
 from csms.store.postgres.database import PostgresDatabase
 
 __all__ = [
+    "ROLLUP_LOCK",
     "PostgresHistory",
+    "charger_scope",
     "close_open_connections",
+    "read_histories",
     "record_connection_change",
     "record_status_change",
 ]
+
+ROLLUP_LOCK: Final = 0x6B70_6972
+"""The advisory lock a roll-up batch holds exclusively while it reads history and writes rows,
+and a late change's invalidation shares: the invalidation then sees the batch's rows, or the
+batch sees the change (ADR 009)."""
 
 
 async def record_connection_change(
     conn: asyncpg.Connection, cp_id: str, *, connected: bool, at: datetime, reason: str | None
 ) -> None:
     """Inside the write that records the connection: open an interval, or close the open one."""
+    await _invalidate_rollup(conn, cp_id, at)
     # Connecting, what is still open is the connection this one replaces (the newest wins, and
     # the replaced one's late close is not recorded).
     await conn.execute(
@@ -49,6 +63,15 @@ async def record_connection_change(
 async def close_open_connections(conn: asyncpg.Connection, reason: str) -> None:
     """At start, before any charger connects: what is still open was cut by a stop that wrote
     nothing; it ended when the charger was last heard (persisted once a minute)."""
+    # A roll-up counted those as connected to the end of every day it wrote: from the day each
+    # one now ends, its charger's rows go.
+    await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", ROLLUP_LOCK)
+    await conn.execute(
+        "DELETE FROM kpi_days k USING connection_history h JOIN charge_points cp"
+        " ON cp.id = h.charge_point_id WHERE h.disconnected_at IS NULL"
+        " AND k.charge_point_id = h.charge_point_id AND k.day >= (greatest(h.connected_at,"
+        " coalesce(cp.last_seen_at, h.connected_at)) AT TIME ZONE 'UTC')::date"
+    )
     await conn.execute(
         "UPDATE connection_history h SET reason = $1, disconnected_at ="
         " greatest(h.connected_at, coalesce(cp.last_seen_at, h.connected_at))"
@@ -69,7 +92,7 @@ async def record_status_change(
     """Inside the write that made this the connector's status: close the open interval and open
     a new one, unless the status and error are the same (a repeat is not a new interval)."""
     # One round trip: both statements see the open interval as it was before either ran.
-    await conn.execute(
+    opened = await conn.fetchval(
         "WITH closed AS (UPDATE status_history SET to_at = greatest(from_at, $6)"
         "  WHERE charge_point_id = $1 AND evse_id = $2 AND connector_id = $3 AND to_at IS NULL"
         "  AND (status, error_code) IS DISTINCT FROM ($4, $5))"
@@ -77,7 +100,7 @@ async def record_status_change(
         " from_at) SELECT id, $2, $3, $4, $5, $6 FROM charge_points WHERE id = $1"
         " AND NOT EXISTS (SELECT 1 FROM status_history"
         "  WHERE charge_point_id = $1 AND evse_id = $2 AND connector_id = $3 AND to_at IS NULL"
-        "  AND status = $4 AND error_code IS NOT DISTINCT FROM $5)",
+        "  AND status = $4 AND error_code IS NOT DISTINCT FROM $5) RETURNING true",
         cp_id,
         evse_id,
         connector_id,
@@ -85,6 +108,21 @@ async def record_status_change(
         error_code,
         at,
     )
+    if opened:  # not a repeat
+        await _invalidate_rollup(conn, cp_id, at)
+
+
+async def _invalidate_rollup(conn: asyncpg.Connection, cp_id: str, at: datetime) -> None:
+    """A change at ``at`` alters the history from that moment on: the charger's roll-up rows
+    from its day on no longer hold (their downtime rows go by cascade). Nothing to do, and no
+    statement, for a change after the horizon. The shared lock waits for a roll-up batch
+    writing now, so the delete (a statement of its own, which sees what committed before it
+    began) sees that batch's rows."""
+    if HORIZON.covers(at):
+        await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", ROLLUP_LOCK)
+        await conn.execute(
+            "DELETE FROM kpi_days WHERE charge_point_id = $1 AND day >= $2", cp_id, day_of(at)
+        )
 
 
 def _connection(row: asyncpg.Record) -> ConnectionInterval:
@@ -168,49 +206,12 @@ class PostgresHistory:
         end: datetime,
         cp_id: str | None = None,
         site_ids: Collection[str] | None = None,
+        cp_ids: Collection[str] | None = None,
     ) -> list[ChargerHistory]:
-        # The scope as a condition on charge_points with its one argument at $n.
-        scope_arg: object
-        if cp_id is not None:
-            scope, scope_arg = "id = ${n}::citext", cp_id
-        elif site_ids is not None:
-            scope, scope_arg = "site_id = ANY(${n}::text[])", sorted(site_ids)
-        else:
-            scope, scope_arg = "${n}::text IS NULL", None
-        within = f"charge_point_id IN (SELECT id FROM charge_points WHERE {scope.format(n=3)})"
+        scope, scope_arg = charger_scope(cp_id, site_ids, cp_ids)
 
         async def read(conn: asyncpg.Connection) -> list[ChargerHistory]:
-            chargers = await conn.fetch(
-                f"SELECT id, created_at FROM charge_points WHERE {scope.format(n=1)}", scope_arg
-            )
-            connections: dict[str, list[ConnectionInterval]] = {}
-            for row in await conn.fetch(
-                f"{_CONNECTIONS} WHERE connected_at < $1"
-                f" AND (disconnected_at IS NULL OR disconnected_at > $2) AND {within}"
-                " ORDER BY connected_at",
-                end,
-                start,
-                scope_arg,
-            ):
-                connections.setdefault(row["charge_point_id"].lower(), []).append(_connection(row))
-            statuses: dict[str, list[StatusInterval]] = {}
-            for row in await conn.fetch(
-                f"{_STATUSES} WHERE from_at < $1 AND (to_at IS NULL OR to_at > $2) AND {within}"
-                " ORDER BY from_at",
-                end,
-                start,
-                scope_arg,
-            ):
-                statuses.setdefault(row["charge_point_id"].lower(), []).append(_status(row))
-            return [
-                ChargerHistory(
-                    row["id"],
-                    row["created_at"],
-                    tuple(connections.get(row["id"].lower(), ())),
-                    tuple(statuses.get(row["id"].lower(), ())),
-                )
-                for row in chargers
-            ]
+            return await read_histories(conn, scope, scope_arg, start=start, end=end)
 
         return await self._db.read(read)
 
@@ -222,7 +223,64 @@ class PostgresHistory:
                 " SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)",
                 before,
             )
+            # The roll-up's days that ended by then go too (their downtime rows by cascade).
+            await conn.execute("DELETE FROM kpi_days WHERE day < $1", day_of(before))
             return int(gone)
 
         result: int = await self._db.write(op)
         return result
+
+
+def charger_scope(
+    cp_id: str | None = None,
+    site_ids: Collection[str] | None = None,
+    cp_ids: Collection[str] | None = None,
+) -> tuple[str, object]:
+    """A condition on ``charge_points`` for a KPI scope, with its one argument at ``${n}``: one
+    charger, the chargers on some sites, some chargers by id, or (none given) all."""
+    if cp_id is not None:
+        return "id = ${n}::citext", cp_id
+    if site_ids is not None:
+        return "site_id = ANY(${n}::text[])", sorted(site_ids)
+    if cp_ids is not None:
+        return "id = ANY(${n}::citext[])", sorted(cp_ids)
+    return "${n}::text IS NULL", None
+
+
+async def read_histories(
+    conn: asyncpg.Connection, scope: str, scope_arg: object, *, start: datetime, end: datetime
+) -> list[ChargerHistory]:
+    """Each charger in ``scope`` with its registration and its intervals overlapping
+    [start, end), open ones included."""
+    within = f"charge_point_id IN (SELECT id FROM charge_points WHERE {scope.format(n=3)})"
+    chargers = await conn.fetch(
+        f"SELECT id, created_at FROM charge_points WHERE {scope.format(n=1)}", scope_arg
+    )
+    connections: dict[str, list[ConnectionInterval]] = {}
+    for row in await conn.fetch(
+        f"{_CONNECTIONS} WHERE connected_at < $1"
+        f" AND (disconnected_at IS NULL OR disconnected_at > $2) AND {within}"
+        " ORDER BY connected_at",
+        end,
+        start,
+        scope_arg,
+    ):
+        connections.setdefault(row["charge_point_id"].lower(), []).append(_connection(row))
+    statuses: dict[str, list[StatusInterval]] = {}
+    for row in await conn.fetch(
+        f"{_STATUSES} WHERE from_at < $1 AND (to_at IS NULL OR to_at > $2) AND {within}"
+        " ORDER BY from_at",
+        end,
+        start,
+        scope_arg,
+    ):
+        statuses.setdefault(row["charge_point_id"].lower(), []).append(_status(row))
+    return [
+        ChargerHistory(
+            row["id"],
+            row["created_at"],
+            tuple(connections.get(row["id"].lower(), ())),
+            tuple(statuses.get(row["id"].lower(), ())),
+        )
+        for row in chargers
+    ]

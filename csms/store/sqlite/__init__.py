@@ -18,6 +18,7 @@ from csms.store.sqlite.device_model import SqliteDeviceModel
 from csms.store.sqlite.evses import SqliteEvses
 from csms.store.sqlite.history import SqliteHistory
 from csms.store.sqlite.id_tags import SqliteIdTags
+from csms.store.sqlite.kpi_rollup import SqliteKpiRollup
 from csms.store.sqlite.message_log import SqliteMessageLog
 from csms.store.sqlite.reports import SqliteReports
 from csms.store.sqlite.sites import SqliteSites
@@ -61,6 +62,7 @@ class SqliteStore:
         self.reports = SqliteReports(db)
         self.message_log = SqliteMessageLog(db)
         self.history = SqliteHistory(db)
+        self.kpi_rollup = SqliteKpiRollup(db)
         self.commands = SqliteCommands(db)
         self.charger_state = SqliteChargerState(db)
         self.alerts = SqliteAlerts(db)

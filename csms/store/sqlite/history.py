@@ -1,27 +1,39 @@
 """Connection and status history on SQLite (moments as milliseconds since the epoch).
 
 The intervals are written by the chargers repository (csms.store.sqlite.chargers), in the
-commit of the change that causes them; here they are read and purged."""
+commit of the change that causes them; here they are read and purged. A change that may fall in
+a day the KPI roll-up already holds (csms.store.kpi_rollup_horizon) deletes that charger's
+roll-up rows from that day on, in the same commit; the roll-up task writes them again."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
+from typing import Final
 
 from csms.domain.clock import parse_timestamp
 from csms.domain.history import REPLACED, ConnectionInterval, StatusInterval
 from csms.domain.kpi_history import ChargerHistory
+from csms.domain.kpi_rollup import day_of
 from csms.domain.paging import Page, Paged, paged
+from csms.store.kpi_rollup_horizon import HORIZON
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.values import epoch_ms, from_epoch_ms, json_text
 
 __all__ = [
     "SqliteHistory",
+    "charger_scope",
     "close_open_connections",
+    "day_number",
+    "from_day_number",
+    "read_histories",
     "record_connection_change",
     "record_status_change",
 ]
+
+_EPOCH_DAY: Final = date(1970, 1, 1)
+_DAY_MS: Final = 86_400_000
 
 _LAST_SEEN_MS = (
     "(SELECT strftime('%s', cp.last_seen_at) * 1000 + CAST(substr(cp.last_seen_at, 21, 3)"
@@ -34,6 +46,7 @@ def record_connection_change(
 ) -> None:
     """Inside the write that records the connection: open an interval, or close the open one."""
     moment = epoch_ms(at)
+    _invalidate_rollup(conn, cp_id, at)
     if connected:
         # Still open: the connection this one replaces (the newest wins, and the replaced one's
         # late close is not recorded).
@@ -59,6 +72,14 @@ def record_connection_change(
 def close_open_connections(conn: sqlite3.Connection, reason: str) -> None:
     """At start, before any charger connects: what is still open was cut by a stop that wrote
     nothing; it ended when the charger was last heard (persisted once a minute)."""
+    # A roll-up counted those as connected to the end of every day it wrote: from the day each
+    # one now ends, its charger's rows go.
+    ends = conn.execute(
+        f"SELECT charge_point_id, max(connected_at, coalesce({_LAST_SEEN_MS}, connected_at)) / ?"
+        " FROM connection_history WHERE disconnected_at IS NULL",
+        (_DAY_MS,),
+    ).fetchall()
+    conn.executemany("DELETE FROM kpi_days WHERE charge_point_id = ? AND day >= ?", ends)
     conn.execute(
         f"UPDATE connection_history SET reason = ?, disconnected_at = max(connected_at,"
         f" coalesce({_LAST_SEEN_MS}, connected_at)) WHERE disconnected_at IS NULL",
@@ -86,6 +107,7 @@ def record_status_change(
     if current is not None and (current[1], current[2]) == (status, error_code):
         return
     moment = epoch_ms(at)
+    _invalidate_rollup(conn, cp_id, at)
     if current is not None:
         conn.execute(
             "UPDATE status_history SET to_at = max(from_at, ?) WHERE id = ?", (moment, current[0])
@@ -95,6 +117,26 @@ def record_status_change(
         " from_at) SELECT id, ?, ?, ?, ?, ? FROM charge_points WHERE id = ?",
         (evse_id, connector_id, status, error_code, moment, cp_id),
     )
+
+
+def _invalidate_rollup(conn: sqlite3.Connection, cp_id: str, at: datetime) -> None:
+    """A change at ``at`` alters the history from that moment on: the charger's roll-up rows
+    from its day on no longer hold (their downtime rows go by cascade). Nothing to do, and no
+    statement, for a change after the horizon."""
+    if HORIZON.covers(at):
+        conn.execute(
+            "DELETE FROM kpi_days WHERE charge_point_id = ? AND day >= ?",
+            (cp_id, day_number(day_of(at))),
+        )
+
+
+def day_number(day: date) -> int:
+    """A day as the roll-up's tables store it: days since 1970-01-01."""
+    return (day - _EPOCH_DAY).days
+
+
+def from_day_number(number: int) -> date:
+    return date.fromordinal(_EPOCH_DAY.toordinal() + number)
 
 
 def _ms(moment: int | None) -> datetime | None:
@@ -163,65 +205,89 @@ class SqliteHistory:
         end: datetime,
         cp_id: str | None = None,
         site_ids: Collection[str] | None = None,
+        cp_ids: Collection[str] | None = None,
     ) -> list[ChargerHistory]:
-        scope_args: list[object]
-        if cp_id is not None:
-            scope, scope_args = "id = ?", [cp_id]
-        elif site_ids is not None:
-            scope = "site_id IN (SELECT value FROM json_each(?))"
-            scope_args = [json_text(sorted(site_ids))]
-        else:
-            scope, scope_args = "1", []
-        within = f"charge_point_id IN (SELECT id FROM charge_points WHERE {scope})"
-        window: list[object] = [epoch_ms(end), epoch_ms(start)]
-
-        def read(conn: sqlite3.Connection) -> list[ChargerHistory]:
-            chargers = conn.execute(
-                f"SELECT id, created_at FROM charge_points WHERE {scope}", scope_args
-            ).fetchall()
-            connections: dict[str, list[ConnectionInterval]] = {}
-            for cp, a, b, reason in conn.execute(
-                "SELECT charge_point_id, connected_at, disconnected_at, reason"
-                " FROM connection_history"
-                f" WHERE connected_at < ? AND (disconnected_at IS NULL OR disconnected_at > ?)"
-                f" AND {within} ORDER BY connected_at",
-                window + scope_args,
-            ):
-                connections.setdefault(cp.lower(), []).append(
-                    ConnectionInterval(cp, from_epoch_ms(a), _ms(b), reason)
-                )
-            statuses: dict[str, list[StatusInterval]] = {}
-            for row in conn.execute(
-                "SELECT charge_point_id, evse_id, connector_id, status, error_code, from_at, to_at"
-                " FROM status_history WHERE from_at < ? AND (to_at IS NULL OR to_at > ?)"
-                f" AND {within} ORDER BY from_at",
-                window + scope_args,
-            ):
-                statuses.setdefault(row[0].lower(), []).append(_status(row))
-            return [
-                ChargerHistory(
-                    cp,
-                    parse_timestamp(created),
-                    tuple(connections.get(cp.lower(), ())),
-                    tuple(statuses.get(cp.lower(), ())),
-                )
-                for cp, created in chargers
-            ]
-
-        return await self._db.read(read)
+        scope, scope_args = charger_scope(cp_id, site_ids, cp_ids)
+        return await self._db.read(
+            lambda conn: read_histories(conn, scope, scope_args, start=start, end=end)
+        )
 
     async def purge_history(self, before: datetime) -> int:
         moment = epoch_ms(before)
+        # The roll-up's days that ended by then go too (their downtime rows by cascade).
+        days = day_number(day_of(before))
 
         def op(conn: sqlite3.Connection) -> int:
             gone = conn.execute(
                 "DELETE FROM connection_history WHERE disconnected_at < ?", (moment,)
             ).rowcount
             gone += conn.execute("DELETE FROM status_history WHERE to_at < ?", (moment,)).rowcount
+            conn.execute("DELETE FROM kpi_days WHERE day < ?", (days,))
             return int(gone)
 
         result: int = await self._db.write(op)
         return result
+
+
+def charger_scope(
+    cp_id: str | None = None,
+    site_ids: Collection[str] | None = None,
+    cp_ids: Collection[str] | None = None,
+) -> tuple[str, list[object]]:
+    """A condition on ``charge_points`` for a KPI scope, and its arguments: one charger, the
+    chargers on some sites, some chargers by id, or (none given) all."""
+    if cp_id is not None:
+        return "id = ?", [cp_id]
+    if site_ids is not None:
+        return "site_id IN (SELECT value FROM json_each(?))", [json_text(sorted(site_ids))]
+    if cp_ids is not None:
+        return "id IN (SELECT value FROM json_each(?))", [json_text(sorted(cp_ids))]
+    return "1", []
+
+
+def read_histories(
+    conn: sqlite3.Connection,
+    scope: str,
+    scope_args: list[object],
+    *,
+    start: datetime,
+    end: datetime,
+) -> list[ChargerHistory]:
+    """Each charger in ``scope`` with its registration and its intervals overlapping
+    [start, end), open ones included."""
+    within = f"charge_point_id IN (SELECT id FROM charge_points WHERE {scope})"
+    window: list[object] = [epoch_ms(end), epoch_ms(start)]
+    chargers = conn.execute(
+        f"SELECT id, created_at FROM charge_points WHERE {scope}", scope_args
+    ).fetchall()
+    connections: dict[str, list[ConnectionInterval]] = {}
+    for cp, a, b, reason in conn.execute(
+        "SELECT charge_point_id, connected_at, disconnected_at, reason"
+        " FROM connection_history"
+        f" WHERE connected_at < ? AND (disconnected_at IS NULL OR disconnected_at > ?)"
+        f" AND {within} ORDER BY connected_at",
+        window + scope_args,
+    ):
+        connections.setdefault(cp.lower(), []).append(
+            ConnectionInterval(cp, from_epoch_ms(a), _ms(b), reason)
+        )
+    statuses: dict[str, list[StatusInterval]] = {}
+    for row in conn.execute(
+        "SELECT charge_point_id, evse_id, connector_id, status, error_code, from_at, to_at"
+        " FROM status_history WHERE from_at < ? AND (to_at IS NULL OR to_at > ?)"
+        f" AND {within} ORDER BY from_at",
+        window + scope_args,
+    ):
+        statuses.setdefault(row[0].lower(), []).append(_status(row))
+    return [
+        ChargerHistory(
+            cp,
+            parse_timestamp(created),
+            tuple(connections.get(cp.lower(), ())),
+            tuple(statuses.get(cp.lower(), ())),
+        )
+        for cp, created in chargers
+    ]
 
 
 def _status(row: sqlite3.Row, at: int = 0) -> StatusInterval:
