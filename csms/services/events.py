@@ -144,13 +144,6 @@ class EventBus:
         events_of: EventsOf[T],
     ) -> T:
         """Run a store write (given the declared events to pass on) and publish what it caused."""
-        sink = self._sink
-        if sink is None or not sink.subscribed:  # the common case, on every charger's message
-            result = await write(None)
-            if self._subscriptions or self._listeners:
-                for event in events_of(result):
-                    self._publish(event.type, event.charge_point_id, event.data)
-            return result
         declared = self.declare(events_of)
         result = await write(declared)
         self.committed(declared, events_of, result)

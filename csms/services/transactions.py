@@ -108,18 +108,7 @@ class TransactionService:
     ) -> None:
         if not samples:
             return
-        # The samples as they are: a listener (the load manager) reads a few of them, and they
-        # are rendered only where they leave the process (csms.domain.events.data_json).
-        event = CausedEvent(
-            "meter.values",
-            cp_id,
-            {
-                "evseId": evse_id,
-                "connectorId": connector_id,
-                "transactionId": transaction_id,
-                "samples": tuple(samples),
-            },
-        )
+        event = _meter_values(cp_id, evse_id, connector_id, transaction_id, samples)
         await self._events.change(
             lambda events: self._store.add_meter_values(
                 cp_id, evse_id, connector_id, transaction_id, samples, events=events
@@ -273,15 +262,30 @@ def _transaction_event_events(
         )
     if samples:
         caused.append(
-            CausedEvent(
-                "meter.values",
+            _meter_values(
                 event.charge_point_id,
-                {
-                    "evseId": transaction.evse_id,
-                    "connectorId": transaction.connector_id,
-                    "transactionId": transaction.transaction_id,
-                    "samples": tuple(samples),
-                },
+                transaction.evse_id,
+                transaction.connector_id,
+                transaction.transaction_id,
+                samples,
             )
         )
     return caused
+
+
+def _meter_values(
+    cp_id: str,
+    evse_id: int,
+    connector_id: int,
+    transaction_id: str | None,
+    samples: Sequence[MeterSample],
+) -> CausedEvent:
+    # The samples as they are: a listener (the load manager) reads a few of them, and they are
+    # rendered only where they leave the process (csms.domain.events.data_json).
+    data = {
+        "evseId": evse_id,
+        "connectorId": connector_id,
+        "transactionId": transaction_id,
+        "samples": tuple(samples),
+    }
+    return CausedEvent("meter.values", cp_id, data)
