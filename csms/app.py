@@ -23,11 +23,12 @@ from csms import __version__
 from csms.api.app import create_api
 from csms.api.context import ApiContext
 from csms.config import Settings
+from csms.domain.certificates import PeerCertificate
 from csms.domain.clock import Clock, system_clock
 from csms.domain.throttling import FailureThrottle
 from csms.domain.webhooks import RetryPolicy
 from csms.gateway.server import OcppGateway
-from csms.gateway.tls import ServerTls, TlsError, TlsFiles
+from csms.gateway.tls import ServerTls, TlsFiles
 from csms.log import get_logger
 from csms.metrics import Metrics
 from csms.ocpp.connection import OcppConnection
@@ -298,6 +299,7 @@ class CentralSystem:
         self.gateway = OcppGateway(
             settings.ocpp, self.services.chargers, self.sessions, self._new_connection, self.tls
         )
+        self.gateway.watch_revocations(certificates, settings.tls.revocation_check_s)
         self.api = create_api(
             ApiContext(
                 chargers=self.services.chargers,
@@ -337,7 +339,12 @@ class CentralSystem:
         self._stopped = asyncio.Event()
 
     def _new_connection(
-        self, identity: str, version: str, ws: ServerConnection, boot_accepted: bool
+        self,
+        identity: str,
+        version: str,
+        ws: ServerConnection,
+        boot_accepted: bool,
+        certificate: PeerCertificate | None,
     ) -> OcppConnection:
         protocol = self._protocols[version]
         return OcppConnection(
@@ -353,6 +360,7 @@ class CentralSystem:
             on_handled=self.metrics.handler_latency,
             call_rate_limit=self.settings.ocpp.call_rate_limit,
             call_rate_burst=self.settings.ocpp.call_rate_burst,
+            certificate=certificate,
         )
 
     def _is_connected(self, cp_id: str) -> bool:
@@ -440,17 +448,13 @@ class CentralSystem:
 
     def reload_certificates(self) -> None:
         """SIGHUP: read the CA, the server certificates and the trust store again. New
-        handshakes use them; connections already up keep theirs. A file that cannot be read
-        is logged and what was in use stays."""
+        handshakes use them; connections already up keep theirs, unless their certificate was
+        revoked since. A file that cannot be read is logged and what was in use stays."""
         try:
             self.services.certificates.reload()
         except CaError as exc:
             log.error("certificate authority not reloaded", error=str(exc))
-        if self.tls is not None:
-            try:
-                self.tls.reload()
-            except TlsError as exc:
-                log.error("TLS certificates not reloaded", error=str(exc))
+        self.gateway.reload_certificates()
 
     async def stop(self, timeout: float = 10.0) -> None:
         await self.gateway.stop_accepting()

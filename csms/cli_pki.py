@@ -54,7 +54,11 @@ def add_parsers(
     issue.add_argument("--out", type=Path, required=True, help="directory for the files")
     issue.add_argument("--key-type", choices=["ecdsa", "rsa"], default="ecdsa")
     revoke = with_config(
-        cert_commands.add_parser("revoke", help="revoke a certificate: refused from then on")
+        cert_commands.add_parser(
+            "revoke",
+            help="revoke a certificate: refused from then on; a live connection using it ends "
+            "at the server's next check (SIGHUP: at once)",
+        )
     )
     revoke.add_argument("serial", help="hex, as `csms cert list` or `openssl x509 -serial` shows")
     listing = with_config(
@@ -114,6 +118,11 @@ async def certificate_command(store: Store, settings: Settings, args: argparse.N
         if args.cert_command == "revoke":
             revoked = await service.revoke(args.serial)
             print(f"revoked certificate {revoked.serial} of {revoked.charge_point_id}")
+            print(
+                "a running csms serve refuses it from now on, and disconnects a charger still "
+                "using it within [tls] revocation_check_s, or at once on SIGHUP",
+                file=sys.stderr,
+            )
             return 0
         return await _list(service, args.charger)
     except (NotFound, Invalid, CaError) as exc:

@@ -121,6 +121,9 @@ class TlsSettings(_Section):
     data_dir: Path | None = None
     # Validity of the charger certificates the CA signs.
     client_cert_days: int = Field(default=365, ge=1, le=3650)
+    # Seconds between two checks of the live profile-3 sessions against the revoked serials
+    # (`csms cert revoke` runs in another process); SIGHUP checks at once. 0: on SIGHUP only.
+    revocation_check_s: float = Field(default=60.0, ge=0, le=86400)
 
     @model_validator(mode="after")
     def _pairs(self) -> TlsSettings:

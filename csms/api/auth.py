@@ -3,7 +3,6 @@ holds the admin-only writes (``AdminOnly``); wrong tokens throttled per client a
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from csms.api.deps import Ctx
 from csms.api.errors import ApiError
 from csms.domain.models import ApiToken, Role
+from csms.domain.throttling import retry_after_seconds
 
 __all__ = ["AdminOnly", "Caller", "authenticate", "bearer", "metrics_access", "require_admin"]
 
@@ -41,7 +41,7 @@ async def authenticate(
     # Checked before the token, so that guessing gains nothing while it lasts.
     blocked = ctx.token_failures.blocked_for(address)
     if blocked > 0:
-        retry_after = math.ceil(blocked)
+        retry_after = retry_after_seconds(blocked)
         raise ApiError(
             429,
             "too_many_requests",

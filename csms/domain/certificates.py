@@ -15,11 +15,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 __all__ = [
+    "CERTIFICATE_CONTRADICTED",
     "CSR_REJECTED",
     "MIN_EC_BITS",
     "MIN_RSA_BITS",
     "IssuedCertificate",
     "PeerCertificate",
+    "boot_serial_problem",
     "common_name",
     "csr_problem",
     "load_csr",
@@ -36,6 +38,10 @@ MIN_EC_BITS = 256
 CSR_REJECTED = "InvalidCertificateSigningRequest"
 """The security event type the CSMS publishes when it refuses a charger's CSR (a critical one:
 csms.domain.alerts raises SECURITY_EVENT for it)."""
+
+CERTIFICATE_CONTRADICTED = "InvalidChargingStationCertificate"
+"""The security event type the CSMS publishes when a station's own report contradicts the client
+certificate it logged in with (OCPP 2.0.1's name for an invalid station certificate; critical)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,27 @@ class IssuedCertificate:
     issued_at: datetime
     not_after: datetime
     revoked_at: datetime | None = None
+
+
+def boot_serial_problem(
+    certificate: PeerCertificate | None, serial_number: str | None
+) -> str | None:
+    """Why a BootNotification's serialNumber contradicts the client certificate the station
+    logged in with; None when it does not.
+
+    OCPP 2.0.1 B01.FR.11/B01.FR.12: at security profile 3 the CSMS checks the serialNumber a
+    station reports against its certificate, and closes the connection when they differ. The
+    certificate field is the subject's CN, where A00.FR.405 puts the station's serial number (not
+    the subject's serialNumber attribute, which OCPP never mentions). Compared ignoring case, as
+    the CN is compared with the identity. Nothing to compare, nothing contradicted: no
+    certificate (profiles 0-2), or no serialNumber (optional in BootNotification).
+    """
+    if certificate is None or serial_number is None:
+        return None
+    cn = certificate.common_name
+    if cn is not None and cn.lower() == serial_number.lower():
+        return None
+    return f"BootNotification serialNumber {serial_number!r} is not the certificate's CN {cn!r}"
 
 
 def serial_text(serial: int) -> str:

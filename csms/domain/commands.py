@@ -29,6 +29,7 @@ from csms.domain.secrets import is_password_key, is_password_variable
 
 __all__ = [
     "COMMANDS",
+    "OCPP_INT_MAX",
     "REDACTED",
     "CancelReservation",
     "CertificateHashData",
@@ -309,8 +310,14 @@ class LocalListEntry(Command):
     id_tag_info: IdTagInfo | None = None
 
 
+OCPP_INT_MAX = 2**31 - 1
+"""OCPP's integer is 32 bits, signed (2.0.1 part 2 §2.1.3; 1.6 names no width): what a charger
+may hold, and what both stores keep (PostgreSQL's integer is 32 bits too)."""
+
+
 class SendLocalList(Command):
-    list_version: int = Field(ge=1)  # 0 and -1 are reserved (errata 3.52, D01.FR.18)
+    # 0 and -1 are reserved (errata 3.52, D01.FR.18).
+    list_version: int = Field(ge=1, le=OCPP_INT_MAX)
     update_type: Literal["Full", "Differential"]
     id_tags: list[LocalListEntry] = Field(default_factory=list)
 

@@ -7,11 +7,12 @@ their answer.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["FailureThrottle", "TokenBucket"]
+__all__ = ["FailureThrottle", "TokenBucket", "retry_after_seconds"]
 
 
 class TokenBucket:
@@ -39,6 +40,12 @@ class TokenBucket:
             return False
         self._tokens = tokens - 1.0
         return True
+
+
+def retry_after_seconds(blocked: float) -> int:
+    """A lock-out's remaining time as an HTTP Retry-After: whole seconds, rounded up so that a
+    client that waits that long is let in, and at least 1 (0 would invite an immediate retry)."""
+    return max(1, math.ceil(blocked))
 
 
 @dataclass(slots=True)

@@ -1,6 +1,7 @@
 """The charger-facing websocket server: URL → identity, authentication, subprotocol, session.
 
-Only moves frames: everything a frame means is decided in csms.ocpp and csms.services.
+Only moves frames: everything a frame means is decided in csms.ocpp and csms.services. Besides,
+it ends the sessions whose client certificate was revoked since they were admitted.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import base64
 import binascii
 import ssl
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -22,20 +24,38 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from csms.config import OcppSettings
+from csms.domain.certificates import PeerCertificate
 from csms.domain.identities import is_identity
 from csms.gateway.admission import AddressCounter, admission_controlled, client_address
-from csms.gateway.tls import ServerTls, client_certificate
+from csms.gateway.tls import ServerTls, TlsError, client_certificate
 from csms.log import get_logger
 from csms.ocpp.connection import OcppConnection
 from csms.ocpp.sessions import SessionRegistry
 from csms.ocpp.versions import SUBPROTOCOLS
 from csms.services.chargers import ChargerService
 
-__all__ = ["OcppGateway", "identity_from_path", "parse_basic_auth"]
+__all__ = ["OcppGateway", "RevokedAmong", "identity_from_path", "parse_basic_auth"]
 
 log = get_logger(__name__)
 
-ConnectionFactory = Callable[[str, str, ServerConnection, bool], OcppConnection]
+# (identity, version, socket, boot accepted, the client certificate that let it in)
+ConnectionFactory = Callable[
+    [str, str, ServerConnection, bool, PeerCertificate | None], OcppConnection
+]
+
+
+class RevokedAmong(Protocol):
+    """Which of these certificate serials are revoked (csms.services.certificates)."""
+
+    async def revoked_among(self, serials: Collection[str]) -> set[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Admission:
+    """What the handshake decided, for the connection handler."""
+
+    registered: bool
+    certificate: PeerCertificate | None
 
 
 def identity_from_path(path: str) -> str | None:
@@ -92,17 +112,26 @@ class OcppGateway:
         self._server: Server | None = None
         # Decided during the handshake, read once by the connection handler. Weak: a handshake
         # that fails after authentication (no common subprotocol) never reaches the handler.
-        self._registered: weakref.WeakKeyDictionary[ServerConnection, bool] = (
+        self._admitted: weakref.WeakKeyDictionary[ServerConnection, _Admission] = (
             weakref.WeakKeyDictionary()
         )
         self._handlers: set[asyncio.Task[Any]] = set()
         self._admission = AddressCounter(settings.max_connections_per_address)
+        self._revocations: RevokedAmong | None = None
+        self._revocation_check_s = 0.0
+        self._revocation_tasks: set[asyncio.Task[None]] = set()
 
     @property
     def port(self) -> int:
         assert self._server is not None
         sockets = list(self._server.sockets)
         return int(sockets[0].getsockname()[1])
+
+    def watch_revocations(self, revocations: RevokedAmong, every_s: float) -> None:
+        """End the sessions whose client certificate gets revoked: every ``every_s`` seconds
+        once started (0: never by time), and on reload_certificates (SIGHUP)."""
+        self._revocations = revocations
+        self._revocation_check_s = every_s
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         return None if self._tls is None else self._tls.context
@@ -130,11 +159,16 @@ class OcppGateway:
             port=self.port,
             tls=self._tls is not None,
         )
+        if self._revocations is not None and self._revocation_check_s > 0:
+            self._spawn(self._check_revocations_periodically())
 
     async def stop_accepting(self) -> None:
         """Stop taking new connections; live ones stay until close_connections."""
         if self._server is not None:
             self._server.close(close_connections=False)
+        for task in list(self._revocation_tasks):
+            task.cancel()
+        await asyncio.gather(*self._revocation_tasks, return_exceptions=True)
 
     async def close_connections(self, timeout: float) -> None:
         await self._sessions.close_all()
@@ -146,6 +180,64 @@ class OcppGateway:
                 log.warning("connections still open at shutdown; cancelling their handlers")
                 for task in list(self._handlers):
                     task.cancel()
+
+    def reload_certificates(self) -> None:
+        """SIGHUP: new handshakes get the certificates and trust store as the files are now (a
+        file that cannot be read is logged, and what was in use stays); sessions whose client
+        certificate was revoked meanwhile (`csms cert revoke`, another process) end at once."""
+        if self._tls is not None:
+            try:
+                self._tls.reload()
+            except TlsError as exc:
+                log.error("TLS certificates not reloaded", error=str(exc))
+        if self._revocations is not None:
+            self._spawn(self._check_revocations())
+
+    async def close_revoked(self) -> int:
+        """End (1008) every session whose client certificate is revoked now; how many.
+
+        `csms cert revoke` runs in another process and writes to the store, which each handshake
+        reads; a session admitted before the revocation learns of it here: on SIGHUP and every
+        ``revocation_check_s``. One query for all the live certificates, nothing per frame.
+        """
+        if self._revocations is None:
+            return 0
+        certified = {
+            session: session.certificate.serial
+            for session in self._sessions.all()
+            if session.certificate is not None
+        }
+        if not certified:
+            return 0
+        revoked = await self._revocations.revoked_among(set(certified.values()))
+        ending = [s for s, serial in certified.items() if serial in revoked and not s.closed]
+        for session in ending:
+            log.warning(
+                "session ended: client certificate revoked",
+                charge_point_id=session.charge_point_id,
+                serial=certified[session],
+            )
+        # At once, not one after the other: each close waits for its charger's close frame.
+        await asyncio.gather(
+            *(s.close(1008, "client certificate revoked") for s in ending), return_exceptions=True
+        )
+        return len(ending)
+
+    async def _check_revocations(self) -> None:
+        try:
+            await self.close_revoked()
+        except Exception as exc:  # the database away for a while: the next round tries again
+            log.warning("revocation check failed", error=repr(exc))
+
+    async def _check_revocations_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self._revocation_check_s)
+            await self._check_revocations()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._revocation_tasks.add(task)
+        task.add_done_callback(self._revocation_tasks.discard)
 
     async def _process_request(
         self, connection: ServerConnection, request: Request
@@ -173,8 +265,12 @@ class OcppGateway:
             response = connection.respond(outcome.http_status, outcome.reason + "\n")
             if outcome.http_status == HTTPStatus.UNAUTHORIZED:
                 response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+            if outcome.retry_after is not None:
+                # RFC 9110 §10.2.3: a charger that honours it waits out the lock-out instead of
+                # retrying into it, only to be refused again.
+                response.headers["Retry-After"] = str(outcome.retry_after)
             return response
-        self._registered[connection] = outcome.registered
+        self._admitted[connection] = _Admission(outcome.registered, outcome.certificate)
         return None
 
     def _server_is_tls(self) -> bool:
@@ -188,7 +284,7 @@ class OcppGateway:
             await self._serve(ws)
         finally:
             self._handlers.discard(task)
-            self._registered.pop(ws, None)
+            self._admitted.pop(ws, None)
 
     async def _serve(self, ws: ServerConnection) -> None:
         identity = identity_from_path(ws.request.path if ws.request else "")
@@ -196,10 +292,13 @@ class OcppGateway:
         if identity is None or version is None:  # cannot happen after _process_request
             await ws.close(1002, "no OCPP session")
             return
+        admitted = self._admitted.get(ws, _Admission(True, None))
         boot_accepted = await self._chargers.connected(
-            identity, version, registered=self._registered.get(ws, True)
+            identity, version, registered=admitted.registered
         )
-        session = self._connection_factory(identity, version, ws, boot_accepted)
+        session = self._connection_factory(
+            identity, version, ws, boot_accepted, admitted.certificate
+        )
         await self._sessions.attach(session)
         log.info(
             "charger connected",

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from csms.domain.certificates import PeerCertificate
 from csms.domain.clock import Clock
 from csms.domain.errors import ChargerRejectedCall, ChargerTimeout, ChargerUnavailable
 from csms.domain.throttling import TokenBucket
@@ -28,6 +29,7 @@ from csms.ocpp.credentials import (
     redact_reported_answer,
 )
 from csms.ocpp.rpc import (
+    CloseAfterError,
     ErrorKind,
     MessageType,
     OcppCallError,
@@ -76,6 +78,10 @@ class ChargerContext(Protocol):
     def charge_point_id(self) -> str: ...
     @property
     def ocpp_version(self) -> str: ...
+    @property
+    def certificate(self) -> PeerCertificate | None:
+        """The client certificate the charger logged in with (security profile 3), else None."""
+        ...
 
     boot_accepted: bool
 
@@ -120,8 +126,10 @@ class OcppConnection:
         on_handled: Callable[[str, float], None] | None = None,
         call_rate_limit: float = 0.0,
         call_rate_burst: int = 1,
+        certificate: PeerCertificate | None = None,
     ) -> None:
         self._on_handled = on_handled
+        self._certificate = certificate
         # The charger's CALLs per second (0: unlimited): one flooding charger must not take the
         # event loop and the database from the others.
         self._call_budget = (
@@ -159,6 +167,10 @@ class OcppConnection:
     @property
     def ocpp_version(self) -> str:
         return self._version
+
+    @property
+    def certificate(self) -> PeerCertificate | None:
+        return self._certificate
 
     @property
     def closed(self) -> bool:
@@ -303,6 +315,9 @@ class OcppConnection:
         except OcppCallError as exc:
             self._follow_ups.clear()
             await self._send_error(unique_id, exc.kind, exc.description, action, exc.details)
+            if isinstance(exc, CloseAfterError):
+                self._log.info("closing after the CALLERROR", action=action, reason=exc.description)
+                await self.close(1008, exc.close_reason)
             return
         except Exception:
             self._follow_ups.clear()

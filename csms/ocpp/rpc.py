@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 __all__ = [
+    "CloseAfterError",
     "ErrorKind",
     "MessageType",
     "OcppCallError",
@@ -70,6 +71,15 @@ class OcppCallError(Exception):
 
     def code(self, version: str) -> str:
         return error_code(self.kind, version) if isinstance(self.kind, ErrorKind) else self.kind
+
+
+class CloseAfterError(OcppCallError):
+    """Answer the CALL with this CALLERROR, then close the connection (1008, policy violation):
+    the charger may not stay connected (e.g. OCPP 2.0.1 B01.FR.12)."""
+
+    def __init__(self, kind: ErrorKind, description: str, close_reason: str) -> None:
+        super().__init__(kind, description)
+        self.close_reason = close_reason  # at most 123 bytes (RFC 6455 §5.5)
 
 
 def call_frame(unique_id: str, action: str, payload: dict[str, Any]) -> str:

@@ -2,19 +2,21 @@
 
 Version-neutral: the OCPP handlers pass a CSR in and send the chain back out. A CSR that must not
 be signed is refused, and the refusal published as a ``charger.security_event`` (the alerts raise
-SECURITY_EVENT from it); it is not stored among the charger's own security events, which are
-what the charger reported.
+SECURITY_EVENT from it), as is a station whose report contradicts its client certificate; neither
+is stored among the charger's own security events, which are what the charger reported.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
 from csms.domain.certificates import (
+    CERTIFICATE_CONTRADICTED,
     CSR_REJECTED,
     IssuedCertificate,
     csr_problem,
@@ -119,7 +121,8 @@ class CertificateService:
         except ValueError as exc:
             problem = str(exc)
         if problem is not None:
-            await self._security_event(cp_id, problem)
+            log.warning("CSR refused", charge_point_id=cp_id, reason=problem)
+            await self._security_event(cp_id, CSR_REJECTED, problem)
             return SigningOutcome(reason=problem)
         authority, now = self._authority, self._clock()
         # Signing is CPU work (an RSA CA key: milliseconds); off the loop, beside the frames.
@@ -135,10 +138,15 @@ class CertificateService:
         log.info("charger certificate signed", charge_point_id=cp_id, serial=record.serial)
         return SigningOutcome(chain=authority.chain_pem(leaf), serial=record.serial)
 
-    async def _security_event(self, cp_id: str, problem: str) -> None:
-        log.warning("CSR refused", charge_point_id=cp_id, reason=problem)
+    async def contradicted(self, cp_id: str, problem: str) -> None:
+        """The station's own report contradicts the client certificate it logged in with (its
+        connection is being closed): raise the alarm."""
+        log.warning("client certificate contradicted", charge_point_id=cp_id, reason=problem)
+        await self._security_event(cp_id, CERTIFICATE_CONTRADICTED, problem)
+
+    async def _security_event(self, cp_id: str, event_type: str, problem: str) -> None:
         data = {
-            "type": CSR_REJECTED,
+            "type": event_type,
             "timestamp": format_timestamp(self._clock()),
             "techInfo": problem[:255],
         }
@@ -192,3 +200,6 @@ class CertificateService:
 
     async def is_revoked(self, serial: str) -> bool:
         return await self._store.is_revoked(serial)
+
+    async def revoked_among(self, serials: Collection[str]) -> set[str]:
+        return await self._store.revoked_among(serials)

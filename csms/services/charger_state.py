@@ -75,5 +75,5 @@ class ChargerStateService:
     async def remember_reservation(self, reservation: Reservation) -> None:
         await self._store.put_reservation(reservation)
 
-    async def set_local_list_version(self, cp_id: str, version: int) -> None:
+    async def set_local_list_version(self, cp_id: str, version: int | None) -> None:
         await self._store.set_local_list_version(cp_id, version)

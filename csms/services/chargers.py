@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import math
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,7 @@ from csms.domain.identities import check_identity
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState
 from csms.domain.paging import Page, Paged
 from csms.domain.secrets import VerifiedPasswords, hash_password
+from csms.domain.throttling import retry_after_seconds
 from csms.domain.updates import UNSET, ChargePointChanges
 from csms.log import get_logger
 from csms.services.credential_guard import CredentialGuard, LockedOut
@@ -51,6 +51,11 @@ class AuthOutcome:
     http_status: int | None
     reason: str = ""
     registered: bool = True
+    # The client certificate that let it in (profile 3 only): its session keeps it, for the
+    # BootNotification check and to be cut when the certificate is revoked.
+    certificate: PeerCertificate | None = None
+    # With 429: whole seconds until a retry may succeed (HTTP Retry-After).
+    retry_after: int | None = None
 
 
 class ChargerService:
@@ -220,8 +225,10 @@ class ChargerService:
                 if not await self._guard.check(cp_id, address, password, stored):
                     return AuthOutcome(401, "wrong password")
             except LockedOut as exc:
-                wait = math.ceil(exc.retry_after)
-                return AuthOutcome(429, f"too many wrong passwords; try again in {wait} s")
+                wait = retry_after_seconds(exc.retry_after)
+                return AuthOutcome(
+                    429, f"too many wrong passwords; try again in {wait} s", retry_after=wait
+                )
             self._verified.remember(password, stored)
         return AuthOutcome(None)
 
@@ -233,7 +240,7 @@ class ChargerService:
             return AuthOutcome(401, "the client certificate is not the charge point's")
         if self._revoked is not None and await self._revoked.is_revoked(certificate.serial):
             return AuthOutcome(401, "the client certificate is revoked")
-        return AuthOutcome(None)
+        return AuthOutcome(None, certificate=certificate)
 
     async def connected(self, cp_id: str, ocpp_version: str, *, registered: bool) -> bool:
         """Record the connection; returns whether the charger's last boot was accepted."""

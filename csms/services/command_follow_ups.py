@@ -9,14 +9,17 @@ from typing import Any, NamedTuple
 
 from csms.domain import commands as cmd
 from csms.domain.clock import Clock
-from csms.domain.commands import OcppCall
+from csms.domain.commands import OCPP_INT_MAX, OcppCall
 from csms.domain.models import DeviceVariable, Reservation, StoredChargingProfile
 from csms.domain.updates import ChargePointChanges
+from csms.log import get_logger
 from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
 from csms.services.reports import ReportService
 
 __all__ = ["Answer", "CommandFollowUps"]
+
+log = get_logger(__name__)
 
 
 class Answer(NamedTuple):
@@ -107,8 +110,20 @@ class CommandFollowUps:
     async def _local_list_version(self, answer: Answer) -> None:
         cp_id, _command, _call, _status, response = answer
         version = response.get("listVersion", response.get("versionNumber"))
-        if isinstance(version, int):
-            await self._state.set_local_list_version(cp_id, version)
+        if not isinstance(version, int):
+            return
+        if not -OCPP_INT_MAX - 1 <= version <= OCPP_INT_MAX:
+            # The schema says integer, not how large: a number no OCPP integer can be is no
+            # version we could send back or compare. The answer stays in the command record; the
+            # version kept becomes unknown, since the one before is not what the charger holds.
+            log.warning(
+                "local list version out of range; kept as unknown",
+                charge_point_id=cp_id,
+                list_version=version,
+            )
+            await self._state.set_local_list_version(cp_id, None)
+            return
+        await self._state.set_local_list_version(cp_id, version)
 
     async def _get_configuration(self, answer: Answer) -> None:
         cp_id, _command, call, _status, response = answer

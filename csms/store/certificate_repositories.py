@@ -6,6 +6,7 @@ Rows are never deleted, not even with their charger: a revoked serial must stay 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -33,4 +34,9 @@ class CertificateStore(Protocol):
 
     async def is_revoked(self, serial: str) -> bool:
         """False for a serial never issued here (another CA's certificate)."""
+        ...
+
+    async def revoked_among(self, serials: Collection[str]) -> set[str]:
+        """Those of ``serials`` that are revoked (the live connections' certificates, checked
+        in one go rather than one query each)."""
         ...

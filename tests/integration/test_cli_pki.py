@@ -1,6 +1,7 @@
 """The certificate commands as a real process: csms ca init, csms cert issue / list / revoke, and a
 profile-3 charger provisioned by hand connecting to csms serve, which re-reads its certificates on
-SIGHUP while that charger stays connected."""
+SIGHUP while that charger stays connected, and disconnects it on SIGHUP once `csms cert revoke`
+(another process) revoked its certificate."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from csms import cli
 from csms.domain.certificates import common_name
@@ -111,6 +112,7 @@ async def test_a_charger_provisioned_by_hand_connects_and_sighup_reloads(
         ["cert", "issue", "--charger", "CP-HAND", "--out", str(out_dir)],
     ):
         assert await asyncio.to_thread(cli.main, argv) == 0, argv
+    hand = x509.load_pem_x509_certificate((out_dir / "CP-HAND.crt").read_bytes())
     context = client_context(server_ca)
     context.load_cert_chain(out_dir / "CP-HAND.crt", out_dir / "CP-HAND.key")
     url = f"wss://127.0.0.1:{ocpp_port}/ocpp"
@@ -138,7 +140,17 @@ async def test_a_charger_provisioned_by_hand_connects_and_sighup_reloads(
         # The same process, and the charger connected before is still served.
         assert process.returncode is None
         assert (await charger.result("Heartbeat", {}))["currentTime"]
-        await charger.close()
+
+        # Revoked by another process than the server's: on SIGHUP its connection ends (1008).
+        revoke = ["cert", "revoke", format(hand.serial_number, "X")]
+        assert await asyncio.to_thread(cli.main, revoke) == 0
+        process.send_signal(signal.SIGHUP)
+        with pytest.raises(ConnectionClosed):
+            await charger.recv(timeout=10)
+        assert charger.ws.close_code == 1008
+        with pytest.raises(InvalidStatus) as refused:
+            await RawClient.connect(url, "CP-HAND", ssl=context)
+        assert refused.value.response.status_code == 401
     finally:
         process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(20):

@@ -12,7 +12,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import RunningCsms
-from tests.integration.test_command_errors import action_url, connect
+from tests.integration.test_command_errors import action_url, connect, error_of
 from tests.integration.test_v201_messages import BOOT as BOOT_201
 from tests.integration.test_v201_messages import iso
 from tests.ocpp_client import RawClient
@@ -343,6 +343,43 @@ async def test_local_list_version_is_tracked(csms: RunningCsms) -> None:
     await act(csms, client, "CP-LIST", "get-local-list-version", {}, {"listVersion": 9})
     configuration = await csms.api().get("/api/v1/charge-points/CP-LIST/configuration")
     assert configuration.json()["data"]["localListVersion"] == 9
+    await client.close()
+
+
+@pytest.mark.parametrize("too_large", [2**31, 2**63])
+async def test_a_local_list_version_beyond_ocpps_integer_is_refused_or_not_kept(
+    csms: RunningCsms, too_large: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """OCPP's integer has 32 bits: the API refuses a larger listVersion, and a charger that
+    reports one is answered as usual but its number is not kept (on both backends alike)."""
+    client = await connect(csms, "CP-HUGE")
+    body = {"listVersion": too_large, "updateType": "Full", "idTags": [{"idTag": "A"}]}
+    refused = await csms.api().post(action_url("CP-HUGE", "send-local-list"), json=body)
+    assert refused.status_code == 422, refused.text
+    [error] = error_of(refused)["details"]["errors"]
+    assert error["field"] == "listVersion"
+    with pytest.raises(TimeoutError):  # nothing reached the charger
+        await client.recv(timeout=0.2)
+    await act(
+        csms,
+        client,
+        "CP-HUGE",
+        "send-local-list",
+        {**body, "listVersion": 2**31 - 1},
+        {"status": "Accepted"},
+    )
+    configuration = csms.api().get("/api/v1/charge-points/CP-HUGE/configuration")
+    assert (await configuration).json()["data"]["localListVersion"] == 2**31 - 1
+
+    capsys.readouterr()
+    _, data = await act(
+        csms, client, "CP-HUGE", "get-local-list-version", {}, {"listVersion": too_large}
+    )
+    assert data["response"] == {"listVersion": too_large}  # the answer is on record...
+    configuration = csms.api().get("/api/v1/charge-points/CP-HUGE/configuration")
+    # ...but no number the charger cannot hold is kept, nor the one before, now known wrong.
+    assert (await configuration).json()["data"]["localListVersion"] is None
+    assert "local list version out of range" in capsys.readouterr().out
     await client.close()
 
 

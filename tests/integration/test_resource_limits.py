@@ -15,7 +15,7 @@ from websockets.exceptions import InvalidMessage, InvalidStatus
 
 from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
 from tests.integration.test_v201_messages import BOOT as BOOT_201
-from tests.ocpp_client import RawClient
+from tests.ocpp_client import RawClient, basic_auth
 
 StartCsms = Callable[..., Awaitable[RunningCsms]]
 
@@ -163,3 +163,58 @@ async def test_password_failures_are_throttled_per_identity_and_per_address(
     # ...except a charger whose password was verified before (no hashing needed).
     again = await RawClient.connect(csms.ocpp_url, "CP-GOOD", password="CP-GOOD-password")
     await again.close()
+
+
+async def _raw_upgrade(csms: RunningCsms, cp_id: str, password: str) -> tuple[int, dict[str, str]]:
+    """A websocket upgrade written by hand: the status and headers exactly as the server sent
+    them (a client library may act on Retry-After, or hide it)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", csms.system.ocpp_port)
+    headers = {
+        "Host": f"127.0.0.1:{csms.system.ocpp_port}",
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Protocol": "ocpp1.6",
+        **basic_auth(cp_id, password),
+    }
+    lines = [f"GET /ocpp/{cp_id} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items())]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    try:
+        async with asyncio.timeout(5):
+            head = await reader.readuntil(b"\r\n\r\n")
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    status_line, *header_lines = head.decode("latin-1").strip().split("\r\n")
+    received = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        received[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), received
+
+
+async def test_a_lock_out_answers_429_with_a_truthful_retry_after(start: StartCsms) -> None:
+    csms = await start(auth_max_failures_per_identity=2, auth_lockout_s=30)
+    await csms.register("CP-WAIT", password="CP-WAIT-password")
+    assert [(await _raw_upgrade(csms, "CP-WAIT", "wrong-password-z"))[0] for _ in range(2)] == [
+        401,
+        401,
+    ]
+    status, headers = await _raw_upgrade(csms, "CP-WAIT", "CP-WAIT-password")
+    assert status == 429
+    # Whole seconds, rounded up, from the lock-out just started: 30, or 29 on a slow machine.
+    assert headers["retry-after"].isdigit(), headers
+    assert 29 <= int(headers["retry-after"]) <= 30
+    # A refusal that is no lock-out says nothing about when to come back.
+    status, headers = await _raw_upgrade(csms, "CP-NOBODY", "any-password-at-all")
+    assert status == 404 and "retry-after" not in headers
+
+
+async def test_retry_after_is_at_least_one_second(start: StartCsms) -> None:
+    # 0.9 s: ceil() gives 1 whenever the second request arrives within the lock-out.
+    csms = await start(auth_max_failures_per_identity=1, auth_lockout_s=0.9)
+    await csms.register("CP-BRIEF", password="CP-BRIEF-password")
+    assert (await _raw_upgrade(csms, "CP-BRIEF", "wrong-password-z"))[0] == 401
+    status, headers = await _raw_upgrade(csms, "CP-BRIEF", "CP-BRIEF-password")
+    assert status == 429 and headers["retry-after"] == "1"

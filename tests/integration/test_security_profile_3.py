@@ -1,18 +1,20 @@
 """Security profile 3 over real wss:// on 127.0.0.1: client certificates, the TLS versions and
-cipher suites offered, RSA and ECDSA server certificates, and reloading certificates."""
+cipher suites offered, RSA and ECDSA server certificates, reloading certificates, the 2.0.1
+BootNotification checked against the certificate, and revocation reaching live connections."""
 
 from __future__ import annotations
 
 import ssl
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import load_der_x509_certificate
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from csms.config import TlsSettings
 from csms.gateway.tls import TlsFiles, build_context
@@ -42,17 +44,21 @@ class Pki:
         *,
         password: str | None = None,
         context: ssl.SSLContext | None = None,
+        subprotocols: Sequence[str] = ("ocpp1.6",),
     ) -> RawClient:
         return await RawClient.connect(
             self.url,
             cp_id,
             password=password,
             ssl=context or client_context(self.server_ca, client),
+            subprotocols=subprotocols,
         )
 
 
 @pytest.fixture
-async def pki(tmp_path: Path) -> AsyncIterator[Pki]:
+async def pki(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Pki]:
+    """A central system serving wss://; ``revocation_check_s`` by indirect parametrisation
+    (default: 0, on SIGHUP only, so that no check runs unasked)."""
     server_ca = Ca.create(tmp_path / "server", "server CA")
     server_rsa = server_ca.issue("localhost", key=rsa_key(), server=True, file_name="rsa")
     server_ecdsa = server_ca.issue("localhost", server=True, file_name="ecdsa")
@@ -64,6 +70,7 @@ async def pki(tmp_path: Path) -> AsyncIterator[Pki]:
         server_ecdsa_key_file=server_ecdsa.key_file,
         ca_cert_file=charger_ca.cert_file,
         ca_key_file=charger_ca.key_file,
+        revocation_check_s=getattr(request, "param", 0.0),
     )
     settings = make_settings(tmp_path / "sp3.db").model_copy(update={"tls": tls})
     running = await start_csms(settings)
@@ -243,3 +250,113 @@ async def test_a_broken_file_on_reload_keeps_the_certificates_in_use(pki: Pki) -
     pki.running.system.reload_certificates()  # logged; the context in use stays
     client = await pki.connect(CP, pki.charger_ca.issue(CP))
     await client.close()
+
+
+def _boot_201(serial_number: str | None) -> dict[str, Any]:
+    station = {"model": "Wallbox-201", "vendorName": "Acme"}
+    if serial_number is not None:
+        station["serialNumber"] = serial_number
+    return {"reason": "PowerUp", "chargingStation": station}
+
+
+async def _closed_with(client: RawClient, timeout: float = 5) -> int | None:
+    """The close code once the server has closed the connection (nothing else may arrive)."""
+    with pytest.raises(ConnectionClosed):
+        await client.recv(timeout)
+    return client.ws.close_code
+
+
+async def test_a_2_0_1_boot_with_another_serial_number_than_the_certificate_is_closed(
+    pki: Pki,
+) -> None:
+    """B01.FR.11/12: the serialNumber must be the certificate's CN, else the connection ends."""
+    client = await pki.connect(CP, pki.charger_ca.issue(CP), subprotocols=["ocpp2.0.1"])
+    answer = await client.call("BootNotification", _boot_201("SN-NOT-MINE"))
+    assert answer[0] == 4 and answer[2] == "SecurityError", answer
+    assert "SN-NOT-MINE" in answer[3]
+    assert await _closed_with(client) == 1008  # policy violation
+
+    api = pki.running.api()
+    await pki.running.system.services.alerts.settled()
+    alerts = await api.get("/api/v1/alerts", params={"chargePointId": CP, "name": "SECURITY_EVENT"})
+    [alert] = alerts.json()["data"]["items"]
+    assert alert["details"]["type"] == "InvalidChargingStationCertificate"
+    assert "SN-NOT-MINE" in alert["details"]["techInfo"]
+    # Nothing of a boot that contradicts its certificate is kept.
+    charger = (await api.get(f"/api/v1/charge-points/{CP}")).json()["data"]
+    assert charger["bootInfo"]["serialNumber"] is None and charger["bootInfo"]["vendor"] is None
+
+
+@pytest.mark.parametrize("serial_number", [CP, CP.lower(), None])
+async def test_a_2_0_1_boot_with_the_certificates_serial_number_or_none_is_accepted(
+    pki: Pki, serial_number: str | None
+) -> None:
+    client = await pki.connect(CP, pki.charger_ca.issue(CP), subprotocols=["ocpp2.0.1"])
+    assert (await client.result("BootNotification", _boot_201(serial_number)))["status"] == (
+        "Accepted"
+    )
+    assert (await client.result("Heartbeat", {}))["currentTime"]
+    await client.close()
+
+
+async def test_below_profile_3_the_boot_serial_number_is_not_compared(pki: Pki) -> None:
+    await pki.running.register("CS-SP2", password="profile-2-pass", securityProfile=2)
+    client = await pki.connect(
+        "CS-SP2",
+        pki.charger_ca.issue("CS-SP2"),  # presented, but the password is what let it in
+        password="profile-2-pass",
+        subprotocols=["ocpp2.0.1"],
+    )
+    assert (await client.result("BootNotification", _boot_201("SN-201")))["status"] == "Accepted"
+    await client.close()
+
+
+@dataclass
+class Provisioned:
+    client: RawClient
+    serial: str
+    context: ssl.SSLContext  # presents the certificate
+
+
+async def _connect_with_issued(pki: Pki, cp_id: str, version: str = "1.6") -> Provisioned:
+    """A charger connected with a certificate from the CSMS's CA (kept, so revocable)."""
+    issued = await pki.running.system.services.certificates.issue(cp_id)  # `csms cert issue`
+    folder = pki.charger_ca.folder
+    cert_file, key_file = folder / f"{cp_id}-issued.crt", folder / f"{cp_id}-issued.key"
+    cert_file.write_text(issued.certificate_pem)
+    key_file.write_text(issued.key_pem)
+    context = client_context(pki.server_ca)
+    context.load_cert_chain(cert_file, key_file)
+    client = await pki.connect(cp_id, context=context, subprotocols=[f"ocpp{version}"])
+    if version == "1.6":
+        await client.boot()
+    else:
+        await client.result("BootNotification", _boot_201(cp_id))
+    return Provisioned(client, issued.record.serial, context)
+
+
+@pytest.mark.parametrize("pki", [0.1], indirect=True)
+async def test_revoking_a_certificate_ends_the_live_connection_within_the_check_interval(
+    pki: Pki,
+) -> None:
+    await pki.running.register("CP-KEEP", securityProfile=3)
+    revoked = await _connect_with_issued(pki, CP)
+    kept = await _connect_with_issued(pki, "CP-KEEP", "2.0.1")
+    # What `csms cert revoke` does from its own process: a row in the store, nothing more.
+    await pki.running.system.services.certificates.revoke(revoked.serial)
+    assert await _closed_with(revoked.client) == 1008
+    # Another charger's certificate is not touched; the revoked one stays refused.
+    assert (await kept.client.result("Heartbeat", {}))["currentTime"]
+    await kept.client.close()
+    with pytest.raises(InvalidStatus) as refused:
+        await pki.connect(CP, context=revoked.context)
+    assert refused.value.response.status_code == 401
+
+
+async def test_on_sighup_a_revoked_certificates_connection_ends_at_once(pki: Pki) -> None:
+    charger = await _connect_with_issued(pki, CP, "2.0.1")
+    await pki.running.system.services.certificates.revoke(charger.serial)
+    # No check by time in this fixture: the connection is served until something asks.
+    assert (await charger.client.result("Heartbeat", {}))["currentTime"]
+    pki.running.system.reload_certificates()  # what SIGHUP runs
+    assert await _closed_with(charger.client) == 1008

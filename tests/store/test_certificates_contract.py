@@ -54,3 +54,16 @@ async def test_a_revoked_serial_outlives_its_charger(store: Store) -> None:
     await store.certificates.revoke_certificate("7f", NOW)
     await store.chargers.delete_charge_point("CP-GONE")
     assert await store.certificates.is_revoked("7f")
+
+
+async def test_the_revoked_among_many_serials_are_found_in_one_call(store: Store) -> None:
+    certificates = store.certificates
+    serials = [format(n, "x") for n in range(1, 1202)]  # more than one chunk of parameters
+    for serial in serials:
+        await certificates.add_certificate(_issued(serial))
+    for serial in ("2", "400", "4b1"):  # 2, 1024, 1201
+        await certificates.revoke_certificate(serial, NOW)
+    asked = [*serials, "ffff"]  # and one never issued here
+    assert await certificates.revoked_among(asked) == {"2", "400", "4b1"}
+    assert await certificates.revoked_among(["3", "ffff"]) == set()
+    assert await certificates.revoked_among([]) == set()

@@ -15,8 +15,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from csms.domain.alerts import is_critical_security_event
 from csms.domain.certificates import (
+    CERTIFICATE_CONTRADICTED,
     CSR_REJECTED,
     PeerCertificate,
+    boot_serial_problem,
     csr_problem,
     load_csr,
     parse_serial,
@@ -78,6 +80,32 @@ def test_what_is_not_a_csr_is_a_value_error() -> None:
 
 def test_a_csr_refusal_raises_an_alert() -> None:
     assert is_critical_security_event(CSR_REJECTED)
+
+
+@pytest.mark.parametrize(
+    ("certificate", "serial_number", "contradicted"),
+    [
+        (PeerCertificate("CP-1", "a1"), "CP-1", False),
+        (PeerCertificate("CP-1", "a1"), "cp-1", False),  # ignoring case, as the CN and identity
+        (PeerCertificate("CP-1", "a1"), None, False),  # no serialNumber: nothing to compare
+        (None, "SN-ANY", False),  # no certificate (profiles 0-2): not checked
+        (PeerCertificate("CP-1", "a1"), "CP-10", True),
+        (PeerCertificate("CP-1", "a1"), "a1", True),  # the X.509 serial is not the station's
+        (PeerCertificate(None, "a1"), "CP-1", True),
+    ],
+)
+def test_a_boot_serial_number_must_be_the_certificates_cn(
+    certificate: PeerCertificate | None, serial_number: str | None, contradicted: bool
+) -> None:
+    """B01.FR.11: the serialNumber of a profile-3 station's BootNotification is its CN."""
+    problem = boot_serial_problem(certificate, serial_number)
+    assert (problem is not None) == contradicted
+    if problem is not None:
+        assert repr(serial_number) in problem
+
+
+def test_a_contradicted_certificate_raises_an_alert() -> None:
+    assert is_critical_security_event(CERTIFICATE_CONTRADICTED)
 
 
 @pytest.mark.parametrize(

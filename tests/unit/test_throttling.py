@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from csms.domain.secrets import hash_password
-from csms.domain.throttling import FailureThrottle, TokenBucket
+from csms.domain.throttling import FailureThrottle, TokenBucket, retry_after_seconds
 from csms.gateway.admission import AddressCounter
 from csms.services.credential_guard import CredentialGuard, LockedOut
 
@@ -29,6 +29,15 @@ def test_token_bucket_allows_a_burst_then_the_rate() -> None:
     assert not bucket.take(0.5)
     # Idle time refills up to the burst, never beyond.
     assert [bucket.take(100.0) for _ in range(4)] == [True, True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("blocked", "header"), [(0.001, 1), (0.0, 1), (1.0, 1), (1.2, 2), (59.9, 60), (60.0, 60)]
+)
+def test_retry_after_is_whole_seconds_rounded_up_and_never_zero(
+    blocked: float, header: int
+) -> None:
+    assert retry_after_seconds(blocked) == header
 
 
 def test_failure_throttle_locks_a_key_out_then_forgets() -> None:

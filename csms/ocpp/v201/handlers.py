@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from csms.domain.authorization import Authorization
+from csms.domain.certificates import boot_serial_problem
 from csms.domain.charger_events import NOTIFY_EVENT, SECURITY_EVENT
 from csms.domain.clock import format_timestamp, parse_timestamp
 from csms.domain.metering import energy_register_wh
@@ -22,6 +23,7 @@ from csms.domain.models import (
 from csms.domain.transactions import TransactionEvent
 from csms.log import get_logger
 from csms.ocpp.connection import ChargerContext, Handler
+from csms.ocpp.rpc import CloseAfterError, ErrorKind
 from csms.services.authorization import AuthorizationService
 from csms.services.certificates import CertificateService, SigningOutcome
 from csms.services.charger_state import ChargerStateService
@@ -170,6 +172,17 @@ class V201Handlers:
 
     async def boot_notification(self, ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
         station = p["chargingStation"]
+        # B01.FR.11/12: at profile 3 the serialNumber must be the one the client certificate
+        # names, else the connection is closed; nothing of the boot is kept, since its report
+        # cannot be trusted. Here, not per frame: BootNotification is the only message with it.
+        problem = boot_serial_problem(ctx.certificate, station.get("serialNumber"))
+        if problem is not None:
+            await self._certificates.contradicted(ctx.charge_point_id, problem)
+            raise CloseAfterError(
+                ErrorKind.SECURITY_ERROR,
+                problem,
+                "serialNumber does not match the client certificate",
+            )
         modem = station.get("modem") or {}
         boot_info = BootInfo(
             vendor=station["vendorName"],

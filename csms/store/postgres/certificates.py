@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import asyncpg
@@ -96,3 +97,16 @@ class PostgresCertificates:
             return found is not None
 
         return await self._db.read(read)
+
+    async def revoked_among(self, serials: Collection[str]) -> set[str]:
+        wanted = list(serials)
+
+        async def read(conn: asyncpg.Connection) -> set[str]:
+            rows = await conn.fetch(
+                "SELECT serial FROM issued_certificates"
+                " WHERE serial = ANY($1::text[]) AND revoked_at IS NOT NULL",
+                wanted,
+            )
+            return {row["serial"] for row in rows}
+
+        return await self._db.read(read) if wanted else set()

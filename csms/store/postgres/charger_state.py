@@ -171,7 +171,7 @@ class PostgresChargerState:
 
         return await self._db.read(read)
 
-    async def set_local_list_version(self, cp_id: str, version: int) -> None:
+    async def set_local_list_version(self, cp_id: str, version: int | None) -> None:
         async def op(conn: asyncpg.Connection) -> None:
             await conn.execute(
                 "UPDATE charge_points SET local_list_version = $2 WHERE id = $1", cp_id, version

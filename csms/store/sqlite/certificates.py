@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from datetime import datetime
 
 from csms.domain.certificates import IssuedCertificate
@@ -15,6 +16,8 @@ from csms.store.sqlite.values import dt, ts
 __all__ = ["SqliteCertificates"]
 
 _COLUMNS = "serial, charge_point_id, issued_at, not_after, revoked_at"
+# Serials per query: well under SQLite's limit on bound parameters (32766, 999 before 3.32).
+_CHUNK = 500
 
 
 def _certificate(row: sqlite3.Row) -> IssuedCertificate:
@@ -97,3 +100,23 @@ class SqliteCertificates:
             return row is not None
 
         return await self._db.read(read)
+
+    async def revoked_among(self, serials: Collection[str]) -> set[str]:
+        wanted = list(serials)
+
+        def read(conn: sqlite3.Connection) -> set[str]:
+            revoked: set[str] = set()
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                revoked.update(
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT serial FROM issued_certificates"
+                        f" WHERE serial IN ({marks}) AND revoked_at IS NOT NULL",
+                        chunk,
+                    )
+                )
+            return revoked
+
+        return await self._db.read(read) if wanted else set()

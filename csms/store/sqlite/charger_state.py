@@ -201,7 +201,7 @@ class SqliteChargerState:
 
         return await self._db.read(read)
 
-    async def set_local_list_version(self, cp_id: str, version: int) -> None:
+    async def set_local_list_version(self, cp_id: str, version: int | None) -> None:
         def op(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "UPDATE charge_points SET local_list_version = ? WHERE id = ?", (version, cp_id)
