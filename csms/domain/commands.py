@@ -72,6 +72,10 @@ __all__ = [
 ]
 
 
+OCPP_INT_MAX = 2**31 - 1
+"""OCPP's integer is 32 bits, signed (2.0.1 part 2 §2.1.3; 1.6 names no width): what a charger
+may hold, and what both stores keep (PostgreSQL's integer is 32 bits too)."""
+
 REDACTED = "********"
 """What a credential is replaced with wherever a command is kept or logged."""
 
@@ -90,19 +94,19 @@ class Command(BaseModel):
     )
 
 
-EvseId = Annotated[int, Field(ge=0)]
-ConnectorId = Annotated[int, Field(ge=0)]
+EvseId = Annotated[int, Field(ge=0, le=OCPP_INT_MAX)]
+ConnectorId = Annotated[int, Field(ge=0, le=OCPP_INT_MAX)]
 IdTagValue = Annotated[str, Field(min_length=1, max_length=36)]
 
 
 class ChargingSchedulePeriod(Command):
-    start_period: int = Field(ge=0)
+    start_period: int = Field(ge=0, le=OCPP_INT_MAX)
     limit: Decimal = Field(ge=0, decimal_places=1)
     number_phases: int | None = Field(default=None, ge=1, le=3)
 
 
 class ChargingSchedule(Command):
-    duration: int | None = Field(default=None, ge=0)
+    duration: int | None = Field(default=None, ge=0, le=OCPP_INT_MAX)
     start_schedule: datetime | None = None
     charging_rate_unit: Literal["A", "W"]
     min_charging_rate: Decimal | None = Field(default=None, ge=0, decimal_places=1)
@@ -128,8 +132,8 @@ ProfilePurpose = Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile
 class ChargingProfile(Command):
     """The OCPP 1.6 shape, for both versions (the 2.0.1 translator converts it)."""
 
-    charging_profile_id: int = Field(ge=1)
-    stack_level: int = Field(ge=0)
+    charging_profile_id: int = Field(ge=1, le=OCPP_INT_MAX)
+    stack_level: int = Field(ge=0, le=OCPP_INT_MAX)
     charging_profile_purpose: ProfilePurpose
     charging_profile_kind: Literal["Absolute", "Recurring", "Relative"]
     recurrency_kind: Literal["Daily", "Weekly"] | None = None
@@ -156,8 +160,8 @@ class ChargingProfile(Command):
 
 class Start(Command):
     id_tag: IdTagValue
-    evse_id: int | None = Field(default=None, ge=1)
-    connector_id: int | None = Field(default=None, ge=1)
+    evse_id: int | None = Field(default=None, ge=1, le=OCPP_INT_MAX)
+    connector_id: int | None = Field(default=None, ge=1, le=OCPP_INT_MAX)
     charging_profile: ChargingProfile | None = None
 
     @model_validator(mode="after")
@@ -193,8 +197,8 @@ class ChangeAvailability(Command):
 
 
 class UnlockConnector(Command):
-    evse_id: int | None = Field(default=None, ge=1)
-    connector_id: int = Field(ge=1)
+    evse_id: int | None = Field(default=None, ge=1, le=OCPP_INT_MAX)
+    connector_id: int = Field(ge=1, le=OCPP_INT_MAX)
 
 
 class SetChargingProfile(Command):
@@ -216,23 +220,23 @@ class SetChargingProfile(Command):
 
 
 class ClearChargingProfile(Command):
-    id: int | None = Field(default=None, ge=1)
+    id: int | None = Field(default=None, ge=1, le=OCPP_INT_MAX)
     evse_id: EvseId | None = None
     charging_profile_purpose: ProfilePurpose | None = None
-    stack_level: int | None = Field(default=None, ge=0)
+    stack_level: int | None = Field(default=None, ge=0, le=OCPP_INT_MAX)
 
 
 class GetCompositeSchedule(Command):
     evse_id: EvseId
-    duration: int = Field(ge=1)
+    duration: int = Field(ge=1, le=OCPP_INT_MAX)
     charging_rate_unit: Literal["A", "W"] | None = None
 
 
 class UpdateFirmware(Command):
     url: str = Field(min_length=1, max_length=512)
     retrieve_after: datetime | None = None
-    retries: int | None = Field(default=None, ge=0)
-    interval: int | None = Field(default=None, ge=0)
+    retries: int | None = Field(default=None, ge=0, le=OCPP_INT_MAX)
+    interval: int | None = Field(default=None, ge=0, le=OCPP_INT_MAX)
     signed: bool = False
     signing_certificate: str | None = Field(default=None, max_length=5500)
     signature: str | None = Field(default=None, max_length=800)
@@ -248,8 +252,8 @@ class GetDiagnostics(Command):
     location: str = Field(min_length=1, max_length=512)
     start: datetime | None = None
     stop: datetime | None = None
-    retries: int | None = Field(default=None, ge=0)
-    interval: int | None = Field(default=None, ge=0)
+    retries: int | None = Field(default=None, ge=0, le=OCPP_INT_MAX)
+    interval: int | None = Field(default=None, ge=0, le=OCPP_INT_MAX)
 
 
 class TriggerMessage(Command):
@@ -292,11 +296,11 @@ class Reserve(Command):
     expiry_date: datetime
     evse_id: EvseId | None = None
     connector_id: ConnectorId | None = None
-    reservation_id: int | None = Field(default=None, ge=1)
+    reservation_id: int | None = Field(default=None, ge=1, le=OCPP_INT_MAX)
 
 
 class CancelReservation(Command):
-    reservation_id: int = Field(ge=1)
+    reservation_id: int = Field(ge=1, le=OCPP_INT_MAX)
 
 
 class IdTagInfo(Command):
@@ -308,11 +312,6 @@ class IdTagInfo(Command):
 class LocalListEntry(Command):
     id_tag: IdTagValue
     id_tag_info: IdTagInfo | None = None
-
-
-OCPP_INT_MAX = 2**31 - 1
-"""OCPP's integer is 32 bits, signed (2.0.1 part 2 §2.1.3; 1.6 names no width): what a charger
-may hold, and what both stores keep (PostgreSQL's integer is 32 bits too)."""
 
 
 class SendLocalList(Command):
@@ -403,8 +402,8 @@ class GetSecurityLog(Command):
     location: str = Field(min_length=1, max_length=512)
     start: datetime | None = None
     stop: datetime | None = None
-    retries: int | None = Field(default=None, ge=0)
-    interval: int | None = Field(default=None, ge=0)
+    retries: int | None = Field(default=None, ge=0, le=OCPP_INT_MAX)
+    interval: int | None = Field(default=None, ge=0, le=OCPP_INT_MAX)
 
 
 class SetSecurityProfile(Command):
@@ -415,12 +414,12 @@ class SetSecurityProfile(Command):
     """
 
     security_profile: int = Field(ge=1, le=3)
-    configuration_slot: int | None = Field(default=None, ge=0)
+    configuration_slot: int | None = Field(default=None, ge=0, le=OCPP_INT_MAX)
     csms_url: str | None = Field(default=None, min_length=1, max_length=512)
     ocpp_interface: Literal[
         "Wired0", "Wired1", "Wired2", "Wired3", "Wireless0", "Wireless1", "Wireless2", "Wireless3"
     ] = "Wired0"
-    message_timeout: int = Field(default=30, ge=1)
+    message_timeout: int = Field(default=30, ge=1, le=OCPP_INT_MAX)
 
     @model_validator(mode="after")
     def _tls_for_profiles_2_and_3(self) -> SetSecurityProfile:
