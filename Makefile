@@ -4,7 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck demo token clean
+.PHONY: run test lint typecheck demo token clean console
+
+# The operator console's front-end packages (csms/console/node_modules, from the committed lock
+# file): installed again whenever package-lock.json changes. Needs Node.js and npm.
+CONSOLE := csms/console
+CONSOLE_STAMP := $(CONSOLE)/node_modules/.installed
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,28 +27,39 @@ $(STAMP): $(BIN)/python pyproject.toml
 config.toml:
 	cp config.example.toml config.toml
 
-run: $(STAMP) config.toml
+$(CONSOLE_STAMP): $(CONSOLE)/package-lock.json $(CONSOLE)/package.json
+	cd $(CONSOLE) && npm ci --no-audit --no-fund
+	touch $(CONSOLE_STAMP)
+
+console: $(CONSOLE_STAMP)
+
+$(CHROMIUM):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+	  || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+run: $(STAMP) $(CONSOLE_STAMP) config.toml
 	$(BIN)/csms serve --config config.toml
 
 token: $(STAMP) config.toml
 	$(BIN)/csms token create --role operator --config config.toml
 
-# The linters, then the suite (its summary line last): CI fails on either.
-test: $(STAMP)
+# The linters, then the suite (its summary line last): CI fails on either. The browser tests
+# (tests/browser) must run here, not be skipped: their Chromium and npm packages are installed.
+test: $(STAMP) $(CONSOLE_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check csms simulators tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	CSMS_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check csms simulators tests bench
 	$(BIN)/ruff format --check csms simulators tests bench
 	$(BIN)/mypy
 
-demo: $(STAMP) config.toml
+demo: $(STAMP) $(CONSOLE_STAMP) config.toml
 	$(BIN)/python -m simulators.demo --config config.toml
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CONSOLE)/node_modules
 
 # The performance benchmark (~10-15 min): our server and the yardstick under the same load; prints
 # a table with PASS/FAIL per target and writes bench/results/latest.json. `--quick` for a smoke run.

@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI
 
 from csms.api.auth import authenticate
 from csms.api.body_limit import BodySizeLimit
+from csms.api.console import install_console
 from csms.api.context import ApiContext
 from csms.api.errors import install_error_handlers
 from csms.api.routes import (
@@ -25,6 +26,7 @@ from csms.api.routes import (
     history,
     id_tags,
     kpis,
+    me,
     messages,
     monitoring_queries,
     sites,
@@ -42,7 +44,7 @@ The operator API of the central system: charge points and their EVSEs, transacti
 values, id-tags, the OCPP message log, networks and sites (the live site tree), the
 charging-station model catalogue, circuits for load management (the chargers on them, their
 priorities, the circuit meters' readings), and alerts. The same requests work whether a charger
-speaks OCPP 1.6 or 2.0.1.
+speaks OCPP 1.6 or 2.0.1. The operator console, a web page built on this API alone, is at `/`.
 
 * **Auth**: `Authorization: Bearer <token>`. `viewer` tokens may only read (GET); `operator`
   tokens may do everything but the admin-only routes (the model catalogue's writes, API
@@ -104,6 +106,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
         kpis,
         monitoring_queries,
         webhooks,
+        me,
     )
     for module in routers:
         app.include_router(
@@ -112,4 +115,6 @@ def create_api(ctx: ApiContext) -> FastAPI:
             dependencies=[Depends(authenticate)],
             responses=_AUTH_RESPONSES,
         )
+    # The operator console at / (no token: the page signs in with one and calls the API).
+    install_console(app)
     return app

@@ -22,6 +22,8 @@ ZERO = {"currentL1": 0, "currentL2": 0, "currentL3": 0}
 
 # (method, path, body, the least role that may call it)
 ROUTES: list[tuple[str, str, dict[str, Any] | None, str]] = [
+    ("GET", "/api/v1/me", None, VIEWER),
+    ("GET", "/api/v1/actions", None, VIEWER),
     ("GET", "/api/v1/networks", None, VIEWER),
     ("POST", "/api/v1/networks", {"name": "N"}, OPERATOR),
     ("GET", "/api/v1/networks/n1", None, VIEWER),

@@ -1,7 +1,9 @@
-"""Operator actions on chargers, the raw OCPP escape hatch, and the audit trail of commands."""
+"""Operator actions on chargers (and the catalogue of them with their bodies' JSON Schemas), the
+raw OCPP escape hatch, and the audit trail of commands."""
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -10,12 +12,12 @@ from csms.api.auth import Caller
 from csms.api.deps import DEFAULT_LIMIT, Ctx, Limit
 from csms.api.errors import ApiError
 from csms.api.schemas.base import Envelope, ItemPage
-from csms.api.schemas.commands import CommandOut, CommandPendingOut, CommandResultOut
+from csms.api.schemas.commands import ActionOut, CommandOut, CommandPendingOut, CommandResultOut
 from csms.domain import commands as cmd
 from csms.domain.models import CommandRecord
 from csms.domain.paging import Page
 
-__all__ = ["router"]
+__all__ = ["body_schema", "router"]
 
 router = APIRouter(tags=["commands"])
 
@@ -63,6 +65,45 @@ async def _execute(
         response.status_code = 202
         return Envelope(data=CommandPendingOut(command_id=record.id))
     return _result(record)
+
+
+def _drop_property_titles(node: Any) -> None:
+    # pydantic titles a field after its Python name ("Idtag"): the key is the API's name already.
+    if isinstance(node, dict):
+        for prop in (node.get("properties") or {}).values():
+            if isinstance(prop, dict):
+                prop.pop("title", None)
+        for value in node.values():
+            _drop_property_titles(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_property_titles(value)
+
+
+def body_schema(command: type[cmd.Command]) -> dict[str, Any]:
+    """The JSON Schema of a command's body as the API takes it (camelCase, input side)."""
+    schema = command.model_json_schema(by_alias=True, mode="validation")
+    _drop_property_titles(schema)
+    return schema
+
+
+@functools.cache
+def _actions() -> ItemPage[ActionOut]:
+    # The commands never change while the process runs: built once, at the first request.
+    items = [ActionOut(action=name, body_schema=body_schema(c)) for name, c in cmd.COMMANDS.items()]
+    return ItemPage(items=items, has_more=False)
+
+
+@router.get(
+    "/actions",
+    summary="The operator actions, each with the JSON Schema of its body",
+    description="Every action `POST /charge-points/{id}/actions/{action}` takes, in the order of "
+    "the API contract's table, with the JSON Schema of its body: what a client needs to build a "
+    "form for it. Not paged (`hasMore` is always false). A body is checked against the charger's "
+    "OCPP version only when it is sent (e.g. `keys` of `get-configuration` is for 1.6 chargers).",
+)
+async def list_actions() -> Envelope[ItemPage[ActionOut]]:
+    return Envelope(data=_actions())
 
 
 @router.post(

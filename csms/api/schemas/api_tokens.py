@@ -9,7 +9,7 @@ from pydantic import Field
 from csms.api.schemas.base import ApiModel, RequestModel, Timestamp, UtcDatetime
 from csms.domain.models import ApiToken, Role, TokenSource
 
-__all__ = ["ApiTokenCreate", "ApiTokenCreated", "ApiTokenOut", "TokenLabel"]
+__all__ = ["ApiTokenCreate", "ApiTokenCreated", "ApiTokenOut", "CallerOut", "TokenLabel"]
 
 TokenLabel = Annotated[str, Field(min_length=1, max_length=255)]
 
@@ -58,3 +58,20 @@ class ApiTokenCreate(RequestModel):
     expires_at: UtcDatetime | None = Field(
         default=None, description="When the token stops working (in the future); null: never."
     )
+
+
+class CallerOut(ApiModel):
+    """The token that made the request, as it may know itself (``GET /me``): never its hash,
+    nor when it was last used."""
+
+    id: str = Field(examples=["tok_3f9a0c2d7e1b4a5c6d8e9f01"])
+    role: Role = Field(
+        description="`viewer` (reads only), `operator` (everything but the admin-only routes) "
+        "or `admin`."
+    )
+    label: str | None
+    expires_at: Timestamp | None
+
+    @classmethod
+    def from_domain(cls, token: ApiToken) -> CallerOut:
+        return cls(id=token.id, role=token.role, label=token.label, expires_at=token.expires_at)

@@ -10,6 +10,7 @@ from csms.api.schemas.base import ApiModel, Timestamp
 from csms.domain.models import CommandRecord, DeviceVariable
 
 __all__ = [
+    "ActionOut",
     "ChargingProfileOut",
     "CommandOut",
     "CommandPendingOut",
@@ -19,6 +20,16 @@ __all__ = [
     "DeviceVariableOut",
     "ReservationOut",
 ]
+
+
+class ActionOut(ApiModel):
+    """An operator action and what its body may hold."""
+
+    action: str = Field(examples=["start"])
+    body_schema: dict[str, Any] = Field(
+        description="The JSON Schema (2020-12) of the action's body, with the API's camelCase "
+        "field names; nested objects are under `$defs`."
+    )
 
 
 class CommandResultOut(ApiModel):
