@@ -12,8 +12,6 @@ import contextlib
 import gc
 import signal
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import uvicorn
@@ -22,52 +20,23 @@ from websockets.asyncio.server import ServerConnection
 from csms import __version__
 from csms.api.app import create_api
 from csms.api.context import ApiContext
+from csms.cluster.node import ClusterNode, default_node_id
 from csms.config import Settings
 from csms.domain.certificates import PeerCertificate
 from csms.domain.clock import Clock, system_clock
 from csms.domain.throttling import FailureThrottle
-from csms.domain.webhooks import RetryPolicy
 from csms.gateway.server import OcppGateway
 from csms.gateway.tls import ServerTls, TlsFiles
 from csms.log import get_logger
 from csms.metrics import Metrics
 from csms.ocpp.connection import OcppConnection
-from csms.ocpp.dispatch import CommandDispatcher
 from csms.ocpp.schemas import V16_SCHEMAS, V201_SCHEMAS
 from csms.ocpp.sessions import SessionRegistry
-from csms.ocpp.v16.handlers import ALLOWED_BEFORE_BOOT as V16_ALLOWED_BEFORE_BOOT
-from csms.ocpp.v16.handlers import V16Handlers
-from csms.ocpp.v201.handlers import ALLOWED_BEFORE_BOOT as V201_ALLOWED_BEFORE_BOOT
-from csms.ocpp.v201.handlers import V201Handlers
-from csms.ocpp.versions import ProtocolSupport
-from csms.services.alerts import AlertService
-from csms.services.api_tokens import ApiTokenService
-from csms.services.authorization import AuthorizationService
-from csms.services.catalogue import CatalogueService
-from csms.services.certificate_authority import CaError, CaFiles
-from csms.services.certificates import CertificateService
-from csms.services.charger_state import ChargerStateService
-from csms.services.chargers import ChargerService
-from csms.services.circuits import CircuitService
-from csms.services.commands import CommandService
-from csms.services.credential_guard import CredentialGuard
-from csms.services.events import EventBus
-from csms.services.evses import EvseService
-from csms.services.history import HistoryService
-from csms.services.id_tags import IdTagService
-from csms.services.kpi_rollup import KpiRollup
-from csms.services.kpis import KpiService
-from csms.services.loadmanagement import LoadManager
-from csms.services.message_log import MessageLog
-from csms.services.messages import MessageQueryService
-from csms.services.profile_sender import ProfileSender
-from csms.services.reports import ReportService
-from csms.services.sites import SiteService
+from csms.services.certificate_authority import CaError
 from csms.services.socket_index import SocketIndex
-from csms.services.transactions import TransactionService
-from csms.services.webhooks import WebhookService
 from csms.store.repositories import Store
 from csms.store.sqlite import SqliteStore
+from csms.wiring import build_protocols, build_services
 
 __all__ = ["CentralSystem", "open_store"]
 
@@ -99,32 +68,6 @@ def open_store(settings: Settings, on_batch: Callable[[int, float], None] | None
     )
 
 
-@dataclass
-class _Services:
-    chargers: ChargerService
-    authorization: AuthorizationService
-    transactions: TransactionService
-    id_tags: IdTagService
-    api_tokens: ApiTokenService
-    message_log: MessageLog
-    messages: MessageQueryService
-    reports: ReportService
-    state: ChargerStateService
-    commands: CommandService
-    sites: SiteService
-    catalogue: CatalogueService
-    evses: EvseService
-    circuits: CircuitService
-    load_manager: LoadManager
-    history: HistoryService
-    kpis: KpiService
-    kpi_rollup: KpiRollup
-    alerts: AlertService
-    webhooks: WebhookService
-    certificates: CertificateService
-    events: EventBus
-
-
 class CentralSystem:
     """The whole server. ``start`` binds both ports; ``stop`` shuts down in order."""
 
@@ -137,157 +80,25 @@ class CentralSystem:
             known_actions=V16_SCHEMAS.actions | V201_SCHEMAS.actions,
         )
         self.store = open_store(settings, on_batch=self.metrics.db_batch)
-        events = EventBus(clock)
-        store = self.store
-        message_log = MessageLog(
-            store.message_log,
-            clock,
-            retention=timedelta(days=settings.database.message_log_retention_days),
-            max_frame_bytes=settings.ocpp.message_log_max_frame_bytes,
-            max_buffer_bytes=settings.ocpp.message_log_max_buffer_bytes,
-            on_drop=self.metrics.message_log_dropped,
-        )
-        authorization = AuthorizationService(store.id_tags, clock)
-        chargers = ChargerService(
-            store.chargers,
-            events,
-            clock,
-            heartbeat_interval=settings.ocpp.heartbeat_interval,
-            boot_retry_interval=settings.ocpp.boot_retry_interval,
-            default_registration_status=settings.ocpp.default_registration_status,
-            allow_unknown_chargers=settings.ocpp.allow_unknown_chargers,
-            revoked=store.certificates,
-            max_unknown_chargers=settings.ocpp.max_unknown_chargers,
-            guard=CredentialGuard(
-                max_failures_per_identity=settings.ocpp.auth_max_failures_per_identity,
-                max_failures_per_address=settings.ocpp.auth_max_failures_per_address,
-                window=settings.ocpp.auth_failure_window_s,
-                lockout=settings.ocpp.auth_lockout_s,
-                concurrency=settings.ocpp.password_check_concurrency,
-            ),
-        )
-        ca_files = CaFiles.resolve(
-            settings.tls.ca_cert_file, settings.tls.ca_key_file, settings.pki_dir
-        )
-        certificates = CertificateService(
-            store.certificates,
-            events,
-            clock,
-            files=ca_files,
-            validity_days=settings.tls.client_cert_days,
-        )
-        reports = ReportService(store.device_model, store.reports, events, clock)
-        state = ChargerStateService(store.charger_state, clock)
-        transactions = TransactionService(store.transactions, events)
         self.sockets = SocketIndex()
-        self.sockets.attach(events)
-        chargers.end_session = self.sessions.end
-        commands = CommandService(
-            store.commands,
-            store.id_tags,
-            CommandDispatcher(self.sessions),
-            chargers,
-            state,
-            reports,
-            events,
+        self.services = build_services(
+            settings,
+            self.store,
             clock,
-            default_timeout=settings.ocpp.command_timeout,
-            max_timeout=settings.ocpp.command_timeout_max,
-        )
-        evses = EvseService(store.evses, store.chargers, store.catalogue, clock)
-        sites = SiteService(store.sites, store.chargers, self.sockets, clock)
-        self.services = _Services(
-            chargers=chargers,
-            authorization=authorization,
-            transactions=transactions,
-            id_tags=IdTagService(store.id_tags, clock),
-            api_tokens=ApiTokenService(store.api_tokens, clock),
-            message_log=message_log,
-            messages=MessageQueryService(store.message_log, message_log),
-            reports=reports,
-            state=state,
-            commands=commands,
-            sites=sites,
-            catalogue=CatalogueService(store.catalogue, clock),
-            evses=evses,
-            circuits=CircuitService(store.circuits, transactions, clock),
-            load_manager=LoadManager(
-                store.circuits,
-                transactions,
-                evses,
-                ProfileSender(commands, clock, timeout=settings.ocpp.command_timeout),
-                events,
-                clock,
-                meter_timeout=settings.loadmanagement.meter_timeout_s,
-                is_connected=self._is_connected,
-            ),
-            history=HistoryService(
-                store.history,
-                store.chargers,
-                clock,
-                retention=timedelta(days=settings.monitoring.history_retention_days),
-            ),
-            kpis=KpiService(store.history, store.kpi_rollup, store.chargers, sites, clock),
-            kpi_rollup=KpiRollup(
-                store.kpi_rollup,
-                clock,
-                retention=timedelta(days=settings.monitoring.history_retention_days),
-            ),
-            alerts=AlertService(
-                store.alerts,
-                chargers,
-                events,
-                clock,
-                disconnected_after=settings.monitoring.disconnected_alert_after_s,
-            ),
-            webhooks=WebhookService(
-                store.webhooks,
-                clock,
-                policy=RetryPolicy(
-                    retry_for=timedelta(seconds=settings.webhooks.retry_for_s),
-                    first_delay=settings.webhooks.retry_first_delay_s,
-                ),
-                request_timeout=settings.webhooks.request_timeout_s,
-                outbox_retention=timedelta(days=settings.webhooks.outbox_retention_days),
-            ),
-            certificates=certificates,
-            events=events,
+            sessions=self.sessions,
+            sockets=self.sockets,
+            metrics=self.metrics,
+            is_connected=self._is_connected,
         )
         services = self.services
-        events.attach(services.webhooks)
-        services.load_manager.attach(events)
-        services.alerts.attach(events)
-        services.circuits.on_change = services.load_manager.on_circuit_event
-        services.evses.on_change = services.load_manager.on_evse_change
-        self._protocols = {
-            "1.6": ProtocolSupport(
-                "1.6",
-                V16_SCHEMAS,
-                V16Handlers(
-                    services.chargers,
-                    authorization,
-                    services.transactions,
-                    services.reports,
-                    certificates,
-                    follow_up_timeout=settings.ocpp.command_timeout,
-                ).table(),
-                V16_ALLOWED_BEFORE_BOOT,
-            ),
-            "2.0.1": ProtocolSupport(
-                "2.0.1",
-                V201_SCHEMAS,
-                V201Handlers(
-                    services.chargers,
-                    authorization,
-                    services.transactions,
-                    services.reports,
-                    services.state,
-                    certificates,
-                    follow_up_timeout=settings.ocpp.command_timeout,
-                ).table(),
-                V201_ALLOWED_BEFORE_BOOT,
-            ),
-        }
+        certificates = services.certificates
+        events = services.events
+        self._protocols = build_protocols(settings, services)
+        # [cluster] nats_url: one node of several over one PostgreSQL database (ADR 013).
+        self.cluster: ClusterNode | None = None
+        if settings.cluster.nats_url is not None:
+            node_id = settings.cluster.node_id or default_node_id(settings.ocpp.port)
+            self.cluster = ClusterNode(settings.cluster, node_id, clock, self.sessions.__len__)
         # wss:// when a server certificate is configured; charger certificates are checked
         # against [tls] client_ca_file, else against the CA (which exists once start() ran).
         self.tls: ServerTls | None = None
@@ -323,6 +134,7 @@ class CentralSystem:
                 events=events,
                 version=__version__,
                 metrics=self.metrics.render,
+                cluster_health=None if self.cluster is None else self.cluster.health,
                 public_metrics=settings.api.public_metrics,
                 max_body_bytes=settings.api.max_body_bytes,
                 token_failures=FailureThrottle(
@@ -383,6 +195,10 @@ class CentralSystem:
         task.add_done_callback(self._tasks.discard)
 
     async def start(self) -> None:
+        # A node that cannot join its cluster (NATS unreachable, its id taken) stops before
+        # anything is opened.
+        if self.cluster is not None:
+            await self.cluster.start()
         # Files first: a CA or certificate that cannot be read stops the start before anything
         # is opened (CaError, TlsError: RuntimeErrors naming the file).
         self.services.certificates.start()
@@ -469,6 +285,8 @@ class CentralSystem:
                 await asyncio.wait_for(self._uvicorn.shutdown(), timeout)
         # Before the store closes; a request cut short stays pending and goes out after a restart.
         await self.services.webhooks.stop(timeout)
+        if self.cluster is not None:
+            await self.cluster.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -25,6 +25,7 @@ from pydantic import (
 __all__ = [
     "ApiSettings",
     "ApiTokenSetting",
+    "ClusterSettings",
     "ConfigError",
     "DatabaseSettings",
     "LoadManagementSettings",
@@ -236,6 +237,35 @@ class WebhookSettings(_Section):
     outbox_retention_days: float = Field(default=7.0, gt=0)
 
 
+class ClusterSettings(_Section):
+    # Set: this process is one node of a cluster (ADR 013) over this NATS server, sharing the
+    # PostgreSQL database with the other nodes. Unset: a single process.
+    nats_url: str | None = None
+    # Unique per node; unset: the host name and the OCPP port ("host-9000").
+    node_id: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"
+    )
+    # A node not heard from for this long is dead to the others, which take over what it held.
+    node_timeout_s: float = Field(default=10.0, gt=0, le=3600)
+    # How often a node tells the others it is alive (well under node_timeout_s).
+    heartbeat_interval_s: float = Field(default=1.0, gt=0, le=600)
+    # The first token of every NATS subject the cluster uses: two clusters can share one NATS.
+    subject_prefix: str = Field(default="csms", pattern=r"^[A-Za-z0-9_-]+$")
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_scheme(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("nats://", "tls://")):
+            raise ValueError(f"must start with nats:// or tls:// (got {mask_password(url)!r})")
+        return url
+
+    @model_validator(mode="after")
+    def _heartbeat_within_timeout(self) -> ClusterSettings:
+        if self.heartbeat_interval_s * 2 > self.node_timeout_s:
+            raise ValueError("heartbeat_interval_s must be at most half of node_timeout_s")
+        return self
+
+
 class LogSettings(_Section):
     format: Literal["console", "json"] = "console"
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -254,6 +284,7 @@ class Settings(_Section):
     loadmanagement: LoadManagementSettings = LoadManagementSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    cluster: ClusterSettings = ClusterSettings()
     log: LogSettings = LogSettings()
     runtime: RuntimeSettings = RuntimeSettings()
 
@@ -264,6 +295,19 @@ class Settings(_Section):
                 "tls.server_cert_file and its old name ocpp.tls_cert_file are both set: keep one"
             )
         return self
+
+    @model_validator(mode="after")
+    def _cluster_on_postgresql(self) -> Settings:
+        if self.cluster.nats_url is not None and self.database.backend != "postgresql":
+            raise ValueError(
+                'cluster.nats_url needs database.url = "postgresql://...": the nodes of a cluster'
+                " share one PostgreSQL database; SQLite is single-node only"
+            )
+        return self
+
+    @property
+    def clustered(self) -> bool:
+        return self.cluster.nats_url is not None
 
     @property
     def server_certificates(self) -> tuple[tuple[Path, Path], ...]:

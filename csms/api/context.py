@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from csms.domain.throttling import FailureThrottle
 from csms.ocpp.sessions import SessionRegistry
@@ -59,3 +60,5 @@ class ApiContext:
     max_body_bytes: int = 1024 * 1024
     # Wrong bearer tokens per client address ([api] auth_max_failures, ...).
     token_failures: FailureThrottle = field(default_factory=lambda: FailureThrottle(10, 60, 60))
+    # This node and the live nodes of its cluster for /health; None: not clustered.
+    cluster_health: Callable[[], dict[str, Any]] | None = None

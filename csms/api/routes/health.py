@@ -8,16 +8,25 @@ from fastapi.responses import Response
 
 from csms.api.auth import metrics_access
 from csms.api.deps import Ctx
-from csms.api.schemas.base import HealthOut
+from csms.api.schemas.base import ClusterNodeOut, HealthOut
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Readiness and the number of connected chargers")
+@router.get(
+    "/health",
+    summary="Readiness, the chargers connected here and, in a cluster, its live nodes",
+    response_model_exclude_none=True,
+)
 async def health(ctx: Ctx) -> HealthOut:
-    return HealthOut(status="ok", chargers_connected=len(ctx.sessions), version=ctx.version)
+    out = HealthOut(status="ok", chargers_connected=len(ctx.sessions), version=ctx.version)
+    if ctx.cluster_health is not None:
+        cluster = ctx.cluster_health()
+        out.node_id = cluster["nodeId"]
+        out.cluster_nodes = [ClusterNodeOut.model_validate(n) for n in cluster["clusterNodes"]]
+    return out
 
 
 @router.get(

@@ -123,7 +123,19 @@ class ErrorEnvelope(ApiModel):
     error: ErrorBody
 
 
+class ClusterNodeOut(ApiModel):
+    node_id: str
+    self_: bool = Field(alias="self", description="This node (the one answering).")
+    started_at: Timestamp
+    chargers_connected: int
+    last_heartbeat_ago_s: float
+
+
 class HealthOut(ApiModel):
     status: Literal["ok"]
-    chargers_connected: int
+    chargers_connected: int = Field(description="Connected to this node.")
     version: str
+    node_id: str | None = Field(default=None, description="Only in a cluster: this node's id.")
+    cluster_nodes: list[ClusterNodeOut] | None = Field(
+        default=None, description="Only in a cluster: the live nodes, this one first."
+    )

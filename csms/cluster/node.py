@@ -1,0 +1,69 @@
+"""This process as one node of a cluster (ADR 013): its link to NATS and its membership."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from csms.cluster.link import ClusterLink
+from csms.cluster.membership import Membership
+from csms.config import ClusterSettings
+from csms.domain.clock import Clock
+from csms.log import get_logger
+
+__all__ = ["ClusterNode", "default_node_id"]
+
+log = get_logger(__name__)
+
+
+def default_node_id(ocpp_port: int) -> str:
+    """The host name and the OCPP port: unique as long as one host runs one node per port."""
+    host = socket.gethostname().split(".", 1)[0] or "node"
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{host}-{ocpp_port}")
+
+
+class ClusterNode:
+    def __init__(
+        self,
+        settings: ClusterSettings,
+        node_id: str,
+        clock: Clock,
+        chargers: Callable[[], int],
+    ) -> None:
+        assert settings.nats_url is not None
+        self.node_id = node_id
+        self.link = ClusterLink(settings.nats_url, node_id, settings.subject_prefix)
+        self.membership = Membership(
+            self.link,
+            clock,
+            heartbeat_interval=settings.heartbeat_interval_s,
+            node_timeout=settings.node_timeout_s,
+            chargers=chargers,
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Connect and join, or raise (ClusterUnreachable, DuplicateNode): a node that cannot
+        be one does not start."""
+        await self.link.connect()
+        try:
+            await self.membership.join()
+        except BaseException:
+            await self.link.close()
+            raise
+        task = asyncio.create_task(self.membership.run(), name="cluster-membership")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        log.info("joined the cluster", node_id=self.node_id)
+
+    async def stop(self) -> None:
+        await self.membership.leave()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.link.close()
+
+    def health(self) -> dict[str, Any]:
+        return {"nodeId": self.node_id, "clusterNodes": self.membership.nodes()}
