@@ -81,6 +81,10 @@ class CentralSystem:
         )
         self.store = open_store(settings, on_batch=self.metrics.db_batch)
         self.sockets = SocketIndex()
+        # [cluster] nats_url: one node of several over one PostgreSQL database (ADR 013).
+        self.node_id: str | None = None
+        if settings.cluster.nats_url is not None:
+            self.node_id = settings.cluster.node_id or default_node_id(settings.ocpp.port)
         self.services = build_services(
             settings,
             self.store,
@@ -89,16 +93,15 @@ class CentralSystem:
             sockets=self.sockets,
             metrics=self.metrics,
             is_connected=self._is_connected,
+            node_id=self.node_id,
         )
         services = self.services
         certificates = services.certificates
         events = services.events
         self._protocols = build_protocols(settings, services)
-        # [cluster] nats_url: one node of several over one PostgreSQL database (ADR 013).
         self.cluster: ClusterNode | None = None
-        if settings.cluster.nats_url is not None:
-            node_id = settings.cluster.node_id or default_node_id(settings.ocpp.port)
-            self.cluster = ClusterNode(settings.cluster, node_id, clock, self.sessions.__len__)
+        if self.node_id is not None:
+            self.cluster = ClusterNode(settings.cluster, self.node_id, clock, self.sessions)
         # wss:// when a server certificate is configured; charger certificates are checked
         # against [tls] client_ca_file, else against the CA (which exists once start() ran).
         self.tls: ServerTls | None = None
@@ -208,8 +211,15 @@ class CentralSystem:
         # First: what the webhooks want decides which events are written from now on; and the
         # subscriptions left with undelivered events resume.
         await self.services.webhooks.start()
-        # Nothing is connected to a process that just started, whatever the last one recorded.
-        await self.store.chargers.mark_all_disconnected()
+        if self.cluster is None:
+            # Nothing is connected to a process that just started, whatever the last one
+            # recorded.
+            await self.store.chargers.mark_all_disconnected()
+        else:
+            # Only what this node held before is not connected; the other nodes' chargers are.
+            assert self.store.cluster is not None  # a cluster runs on PostgreSQL (Settings)
+            holders = await self.cluster.hold_chargers(self.store.cluster, self.services.chargers)
+            self.gateway.on_claimed = holders.claimed
         self.sockets.load(await self.store.chargers.list_socket_states())
         # Before the gateway: the chargers offline now are all of them, none connected yet.
         await self.services.alerts.start()

@@ -87,6 +87,7 @@ def build_services(
     sockets: SocketIndex,
     metrics: Metrics,
     is_connected: Callable[[str], bool],
+    node_id: str | None = None,
 ) -> Services:
     events = EventBus(clock)
     message_log = MessageLog(
@@ -115,6 +116,7 @@ def build_services(
             lockout=settings.ocpp.auth_lockout_s,
             concurrency=settings.ocpp.password_check_concurrency,
         ),
+        node_id=node_id,
     )
     ca_files = CaFiles.resolve(
         settings.tls.ca_cert_file, settings.tls.ca_key_file, settings.pki_dir

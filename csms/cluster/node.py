@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable
+from collections.abc import Coroutine
 from typing import Any
 
+from csms.cluster.holders import Holders
 from csms.cluster.link import ClusterLink
 from csms.cluster.membership import Membership
 from csms.config import ClusterSettings
 from csms.domain.clock import Clock
 from csms.log import get_logger
+from csms.ocpp.sessions import SessionRegistry
+from csms.services.chargers import ChargerService
+from csms.store.cluster_repositories import ClusterStore
 
 __all__ = ["ClusterNode", "default_node_id"]
 
@@ -30,18 +34,21 @@ class ClusterNode:
         settings: ClusterSettings,
         node_id: str,
         clock: Clock,
-        chargers: Callable[[], int],
+        sessions: SessionRegistry,
     ) -> None:
         assert settings.nats_url is not None
         self.node_id = node_id
+        self._node_timeout = settings.node_timeout_s
         self.link = ClusterLink(settings.nats_url, node_id, settings.subject_prefix)
         self.membership = Membership(
             self.link,
             clock,
             heartbeat_interval=settings.heartbeat_interval_s,
             node_timeout=settings.node_timeout_s,
-            chargers=chargers,
+            chargers=sessions.__len__,
         )
+        self._sessions = sessions
+        self.holders: Holders | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -53,10 +60,27 @@ class ClusterNode:
         except BaseException:
             await self.link.close()
             raise
-        task = asyncio.create_task(self.membership.run(), name="cluster-membership")
+        self._spawn(self.membership.run(), "cluster-membership")
+        log.info("joined the cluster", node_id=self.node_id)
+
+    async def hold_chargers(self, store: ClusterStore, chargers: ChargerService) -> Holders:
+        """Once the store is open, before the gateway: take up who holds which charger."""
+        self.holders = Holders(
+            self.link,
+            self.membership,
+            store,
+            chargers,
+            self._sessions,
+            node_timeout=self._node_timeout,
+        )
+        await self.holders.start()
+        self._spawn(self.holders.run(), "cluster-holders")
+        return self.holders
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        log.info("joined the cluster", node_id=self.node_id)
 
     async def stop(self) -> None:
         await self.membership.leave()

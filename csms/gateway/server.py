@@ -11,7 +11,7 @@ import base64
 import binascii
 import ssl
 import weakref
-from collections.abc import Callable, Collection, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Protocol
@@ -32,7 +32,7 @@ from csms.log import get_logger
 from csms.ocpp.connection import OcppConnection
 from csms.ocpp.sessions import SessionRegistry
 from csms.ocpp.versions import SUBPROTOCOLS
-from csms.services.chargers import ChargerService
+from csms.services.chargers import ChargerService, Connected
 
 __all__ = ["OcppGateway", "RevokedAmong", "identity_from_path", "parse_basic_auth"]
 
@@ -120,6 +120,9 @@ class OcppGateway:
         self._revocations: RevokedAmong | None = None
         self._revocation_check_s = 0.0
         self._revocation_tasks: set[asyncio.Task[None]] = set()
+        # In a cluster: told when a connection took its charger over from a node (maybe another
+        # one, whose older connection must close).
+        self.on_claimed: Callable[[str, Connected], Awaitable[None]] | None = None
 
     @property
     def port(self) -> int:
@@ -293,13 +296,16 @@ class OcppGateway:
             await ws.close(1002, "no OCPP session")
             return
         admitted = self._admitted.get(ws, _Admission(True, None))
-        boot_accepted = await self._chargers.connected(
+        connected = await self._chargers.connected(
             identity, version, registered=admitted.registered
         )
         session = self._connection_factory(
-            identity, version, ws, boot_accepted, admitted.certificate
+            identity, version, ws, connected.boot_accepted, admitted.certificate
         )
+        session.holder_seq = connected.holder_seq
         await self._sessions.attach(session)
+        if connected.previous_node is not None and self.on_claimed is not None:
+            await self.on_claimed(identity, connected)
         log.info(
             "charger connected",
             charge_point_id=identity,
@@ -321,4 +327,9 @@ class OcppGateway:
                 replaced=not still_current,
             )
             if still_current:
-                await self._chargers.disconnected(identity, version, ws.close_code)
+                await self._chargers.disconnected(
+                    identity,
+                    version,
+                    ws.close_code,
+                    holder=self._chargers.holder(session.holder_seq),
+                )

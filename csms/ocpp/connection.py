@@ -130,6 +130,8 @@ class OcppConnection:
     ) -> None:
         self._on_handled = on_handled
         self._certificate = certificate
+        # In a cluster: this connection's claim on its charger (ADR 013), set by the gateway.
+        self.holder_seq: int | None = None
         # The charger's CALLs per second (0: unlimited): one flooding charger must not take the
         # event loop and the database from the others.
         self._call_budget = (

@@ -24,9 +24,10 @@ from csms.domain.updates import UNSET, ChargePointChanges
 from csms.log import get_logger
 from csms.services.credential_guard import CredentialGuard, LockedOut
 from csms.services.events import EventBus
+from csms.store.cluster_repositories import Holder
 from csms.store.repositories import ChargerStore
 
-__all__ = ["AuthOutcome", "BootDecision", "ChargerService", "RevokedSerials"]
+__all__ = ["AuthOutcome", "BootDecision", "ChargerService", "Connected", "RevokedSerials"]
 
 log = get_logger(__name__)
 
@@ -42,6 +43,15 @@ class BootDecision:
     status: str  # Accepted | Pending | Rejected
     interval: int
     current_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    boot_accepted: bool
+    # In a cluster: this connection's claim on the charger, and the node that held it before
+    # (told to close its older connection).
+    holder_seq: int | None = None
+    previous_node: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +82,11 @@ class ChargerService:
         revoked: RevokedSerials | None = None,
         max_unknown_chargers: int = 100,
         guard: CredentialGuard | None = None,
+        node_id: str | None = None,
     ) -> None:
         self._store = store
+        # In a cluster: this node, which claims the chargers connecting to it (ADR 013).
+        self._node_id = node_id
         self._revoked = revoked
         self._events = events
         self._clock = clock
@@ -242,8 +255,9 @@ class ChargerService:
             return AuthOutcome(401, "the client certificate is revoked")
         return AuthOutcome(None, certificate=certificate)
 
-    async def connected(self, cp_id: str, ocpp_version: str, *, registered: bool) -> bool:
-        """Record the connection; returns whether the charger's last boot was accepted."""
+    async def connected(self, cp_id: str, ocpp_version: str, *, registered: bool) -> Connected:
+        """Record the connection (in a cluster: this node now holds the charger); with whether
+        the charger's last boot was accepted."""
         if not registered:
             # A parallel first connection may have registered it already.
             with contextlib.suppress(Conflict):
@@ -257,17 +271,36 @@ class ChargerService:
                     boot_answer="Pending",
                     auto_registered=True,
                 )
-        await self._events.change(
+        holder = None if self._node_id is None else Holder(self._node_id)
+        recorded = await self._events.change(
             lambda events: self._store.record_connection(
-                cp_id, ocpp_version=ocpp_version, connected=True, at=self._clock(), events=events
+                cp_id,
+                ocpp_version=ocpp_version,
+                connected=True,
+                at=self._clock(),
+                events=events,
+                holder=holder,
             ),
             lambda _: (CausedEvent("charger.connected", cp_id, {"ocppVersion": ocpp_version}),),
         )
         charge_point = await self._store.get_charge_point(cp_id)
-        return charge_point is not None and charge_point.boot_accepted
+        return Connected(
+            charge_point is not None and charge_point.boot_accepted,
+            recorded.seq,
+            recorded.previous_node,
+        )
 
-    async def disconnected(self, cp_id: str, ocpp_version: str, close_code: int | None) -> None:
-        await self._events.change(
+    async def disconnected(
+        self,
+        cp_id: str,
+        ocpp_version: str,
+        close_code: int | None,
+        *,
+        holder: Holder | None = None,
+    ) -> bool:
+        """Record the disconnection; in a cluster only while ``holder`` (this connection's claim,
+        or a dead node's) still holds the charger. Whether it was recorded."""
+        recorded = await self._events.change(
             lambda events: self._store.record_connection(
                 cp_id,
                 ocpp_version=ocpp_version,
@@ -275,9 +308,19 @@ class ChargerService:
                 at=self._clock(),
                 reason=close_reason(close_code),
                 events=events,
+                holder=holder,
             ),
-            lambda _: (CausedEvent("charger.disconnected", cp_id, {"closeCode": close_code}),),
+            lambda recorded: (
+                (CausedEvent("charger.disconnected", cp_id, {"closeCode": close_code}),)
+                if recorded.changed
+                else ()
+            ),
         )
+        return recorded.changed
+
+    def holder(self, seq: int | None) -> Holder | None:
+        """This node's claim numbered ``seq`` (None outside a cluster)."""
+        return None if self._node_id is None else Holder(self._node_id, seq)
 
     async def record_last_seen(self, seen: list[tuple[str, datetime]]) -> None:
         if seen:

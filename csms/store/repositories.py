@@ -50,6 +50,7 @@ from csms.domain.updates import (
     IdTagChanges,
 )
 from csms.store.certificate_repositories import CertificateStore
+from csms.store.cluster_repositories import ClusterStore, Holder, Recorded
 from csms.store.estate_repositories import CatalogueStore, CircuitStore, EvseStore, SiteStore
 from csms.store.monitoring_repositories import AlertStore, HistoryStore, KpiRollupStore
 from csms.store.outbox import DeclaredEvents
@@ -146,9 +147,12 @@ class ChargerStore(Protocol):
         connected: bool,
         at: datetime,
         reason: str | None = None,
-        events: DeclaredEvents[None] | None = None,
-    ) -> None:
-        """Also opens the charger's connection interval, or closes it with ``reason``."""
+        events: DeclaredEvents[Recorded] | None = None,
+        holder: Holder | None = None,
+    ) -> Recorded:
+        """Also opens the charger's connection interval, or closes it with ``reason``. In a
+        cluster, ``holder`` claims or releases the charger in the same commit (ADR 013); a
+        release that does not hold records nothing (``Recorded.changed`` False)."""
         ...
 
     async def record_last_seen(self, seen: Sequence[tuple[str, datetime]]) -> None: ...
@@ -435,6 +439,10 @@ class Store(Protocol):
     def webhooks(self) -> WebhookStore: ...
     @property
     def certificates(self) -> CertificateStore: ...
+    @property
+    def cluster(self) -> ClusterStore | None:
+        """Who holds which charger in a cluster (PostgreSQL); None on a single-node store."""
+        ...
 
     async def open(self) -> None:
         """Connect and migrate; raises DatabaseUnavailable when the database cannot be reached."""

@@ -18,6 +18,7 @@ from csms.cluster.link import ClusterUnreachable
 from csms.cluster.membership import DuplicateNode
 from csms.cluster.node import ClusterNode, default_node_id
 from csms.config import ClusterSettings, DatabaseSettings
+from csms.ocpp.sessions import SessionRegistry
 from tests.conftest import make_settings, start_csms, stop_csms
 from tests.databases import PostgresServer, reset_database
 from tests.processes import environment, free_port, run_csms
@@ -57,10 +58,8 @@ async def nodes() -> AsyncIterator[list[ClusterNode]]:
         await node.stop()
 
 
-async def _start(
-    nodes: list[ClusterNode], settings: ClusterSettings, node_id: str, chargers: int = 0
-) -> ClusterNode:
-    node = ClusterNode(settings, node_id, _clock, lambda: chargers)
+async def _start(nodes: list[ClusterNode], settings: ClusterSettings, node_id: str) -> ClusterNode:
+    node = ClusterNode(settings, node_id, _clock, SessionRegistry())
     await node.start()
     nodes.append(node)
     return node
@@ -82,12 +81,12 @@ def _ids(node: ClusterNode) -> list[str]:
 async def test_nodes_see_each_other_and_a_node_leaving_is_dropped_at_once(
     cluster: Callable[..., ClusterSettings], nodes: list[ClusterNode]
 ) -> None:
-    a = await _start(nodes, cluster(node_timeout_s=60.0), "a", chargers=3)
-    b = await _start(nodes, cluster(node_timeout_s=60.0), "b", chargers=5)
+    a = await _start(nodes, cluster(node_timeout_s=60.0), "a")
+    b = await _start(nodes, cluster(node_timeout_s=60.0), "b")
     await _until(lambda: _ids(a) == ["a", "b"] and _ids(b) == ["b", "a"])
     seen_by_a = a.membership.nodes()
     assert seen_by_a[0]["self"] and not seen_by_a[1]["self"]
-    assert seen_by_a[1]["chargersConnected"] == 5
+    assert seen_by_a[1]["chargersConnected"] == 0
     assert a.health()["nodeId"] == "a"
 
     dead: list[str] = []
@@ -121,7 +120,7 @@ async def test_a_node_id_a_live_node_has_is_refused(
     cluster: Callable[..., ClusterSettings], nodes: list[ClusterNode]
 ) -> None:
     await _start(nodes, cluster(), "same")
-    twin = ClusterNode(cluster(), "same", _clock, lambda: 0)
+    twin = ClusterNode(cluster(), "same", _clock, SessionRegistry())
     with pytest.raises(DuplicateNode, match="'same' is already used by a live node"):
         await twin.start()
     assert not twin.link.up
@@ -134,7 +133,7 @@ async def test_a_node_id_a_live_node_has_is_refused(
 async def test_an_unreachable_nats_is_one_clear_error(
     cluster: Callable[..., ClusterSettings],
 ) -> None:
-    node = ClusterNode(cluster(nats_url="nats://127.0.0.1:1"), "a", _clock, lambda: 0)
+    node = ClusterNode(cluster(nats_url="nats://127.0.0.1:1"), "a", _clock, SessionRegistry())
     async with asyncio.timeout(10):
         with pytest.raises(ClusterUnreachable, match=r"cannot reach NATS at nats://127\.0\.0\.1:1"):
             await node.start()

@@ -26,6 +26,7 @@ from csms.domain.webhooks import (
     event_body,
     new_secret,
 )
+from csms.store.cluster_repositories import Recorded
 from csms.store.outbox import DeclaredEvents, EventsOf
 from csms.store.postgres import PostgresStore
 from csms.store.postgres.webhooks import insert_event as pg_insert_event
@@ -249,7 +250,7 @@ async def test_a_change_writes_its_events_in_its_commit(store: Store) -> None:
     await store.webhooks.add_webhook(_hook("wh_status", ("connector.status",)))
     await add_charge_point(store, "CP1")
 
-    def connected(_: None) -> list[CausedEvent]:
+    def connected(_: Recorded) -> list[CausedEvent]:
         return [CausedEvent("charger.connected", "CP1", {"ocppVersion": "2.0.1"})]
 
     declared = _declared(connected)

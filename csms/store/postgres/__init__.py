@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from csms.store.cluster_repositories import ClusterStore
 from csms.store.postgres.alerts import PostgresAlerts
 from csms.store.postgres.api_tokens import PostgresApiTokens
 from csms.store.postgres.catalogue import PostgresCatalogue
@@ -12,6 +13,7 @@ from csms.store.postgres.certificates import PostgresCertificates
 from csms.store.postgres.charger_state import PostgresChargerState
 from csms.store.postgres.chargers import PostgresChargers
 from csms.store.postgres.circuits import PostgresCircuits
+from csms.store.postgres.cluster import PostgresCluster
 from csms.store.postgres.commands import PostgresCommands
 from csms.store.postgres.database import PostgresDatabase
 from csms.store.postgres.device_model import PostgresDeviceModel
@@ -66,6 +68,7 @@ class PostgresStore:
         self.alerts = PostgresAlerts(db)
         self.webhooks = PostgresWebhooks(db)
         self.certificates = PostgresCertificates(db)
+        self.cluster: ClusterStore | None = PostgresCluster(db)
 
     async def open(self) -> None:
         await self.database.open()

@@ -13,7 +13,9 @@ from csms.domain.history import SERVER_STOPPED
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credentials
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.updates import ChargePointChanges, changed_fields
+from csms.store.cluster_repositories import Holder, Recorded
 from csms.store.outbox import DeclaredEvents
+from csms.store.postgres.cluster import claim, release
 from csms.store.postgres.database import PostgresDatabase
 from csms.store.postgres.history import (
     close_open_connections,
@@ -274,9 +276,15 @@ class PostgresChargers:
         connected: bool,
         at: datetime,
         reason: str | None = None,
-        events: DeclaredEvents[None] | None = None,
-    ) -> None:
-        async def op(conn: asyncpg.Connection) -> None:
+        events: DeclaredEvents[Recorded] | None = None,
+        holder: Holder | None = None,
+    ) -> Recorded:
+        async def op(conn: asyncpg.Connection) -> Recorded:
+            recorded = Recorded()
+            if holder is not None:
+                recorded = await (claim if connected else release)(conn, cp_id, holder, at)
+                if not recorded.changed:
+                    return recorded
             await record_connection_change(conn, cp_id, connected=connected, at=at, reason=reason)
             if connected:
                 await conn.execute(
@@ -293,8 +301,9 @@ class PostgresChargers:
                     cp_id,
                     at,
                 )
+            return recorded
 
-        await self._db.write(op, events=events)
+        return await self._db.write(op, events=events)
 
     async def record_last_seen(self, seen: Sequence[tuple[str, datetime]]) -> None:
         ids = [cp_id for cp_id, _ in seen]

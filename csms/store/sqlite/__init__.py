@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from csms.store.cluster_repositories import ClusterStore
 from csms.store.sqlite.alerts import SqliteAlerts
 from csms.store.sqlite.api_tokens import SqliteApiTokens
 from csms.store.sqlite.catalogue import SqliteCatalogue
@@ -68,6 +69,8 @@ class SqliteStore:
         self.alerts = SqliteAlerts(db)
         self.webhooks = SqliteWebhooks(db)
         self.certificates = SqliteCertificates(db)
+        # Single-node only: no record of which node holds which charger (ADR 013).
+        self.cluster: ClusterStore | None = None
 
     async def open(self) -> None:
         await self.database.open()

@@ -15,6 +15,7 @@ from csms.domain.history import SERVER_STOPPED
 from csms.domain.models import BootInfo, ChargePoint, ConnectorState, Credentials
 from csms.domain.paging import Page, Paged, paged
 from csms.domain.updates import ChargePointChanges, changed_fields
+from csms.store.cluster_repositories import Holder, Recorded
 from csms.store.outbox import DeclaredEvents
 from csms.store.repositories import SocketReport
 from csms.store.rows import CHARGE_POINT_COLUMNS, charge_point_from_row, like_pattern
@@ -295,11 +296,14 @@ class SqliteChargers:
         connected: bool,
         at: datetime,
         reason: str | None = None,
-        events: DeclaredEvents[None] | None = None,
-    ) -> None:
+        events: DeclaredEvents[Recorded] | None = None,
+        holder: Holder | None = None,
+    ) -> Recorded:
+        if holder is not None:
+            raise ValueError("SQLite is single-node: no cluster holds its chargers")
         stamp = format_timestamp(at)
 
-        def op(conn: sqlite3.Connection) -> None:
+        def op(conn: sqlite3.Connection) -> Recorded:
             record_connection_change(conn, cp_id, connected=connected, at=at, reason=reason)
             if connected:
                 conn.execute(
@@ -313,8 +317,9 @@ class SqliteChargers:
                     " last_seen_at = ? WHERE id = ?",
                     (stamp, cp_id),
                 )
+            return Recorded()
 
-        await self._db.write(op, events=events)
+        return await self._db.write(op, events=events)
 
     async def record_last_seen(self, seen: Sequence[tuple[str, datetime]]) -> None:
         rows = [(format_timestamp(at), cp_id) for cp_id, at in seen]
