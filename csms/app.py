@@ -21,6 +21,7 @@ from csms import __version__
 from csms.api.app import create_api
 from csms.api.context import ApiContext
 from csms.cluster.node import ClusterNode, default_node_id
+from csms.cluster.routing import RoutedLink
 from csms.config import Settings
 from csms.domain.certificates import PeerCertificate
 from csms.domain.clock import Clock, system_clock
@@ -30,6 +31,7 @@ from csms.gateway.tls import ServerTls, TlsFiles
 from csms.log import get_logger
 from csms.metrics import Metrics
 from csms.ocpp.connection import OcppConnection
+from csms.ocpp.dispatch import CommandDispatcher
 from csms.ocpp.schemas import V16_SCHEMAS, V201_SCHEMAS
 from csms.ocpp.sessions import SessionRegistry
 from csms.services.certificate_authority import CaError
@@ -83,8 +85,18 @@ class CentralSystem:
         self.sockets = SocketIndex()
         # [cluster] nats_url: one node of several over one PostgreSQL database (ADR 013).
         self.node_id: str | None = None
+        self.cluster: ClusterNode | None = None
+        routed: RoutedLink | None = None
         if settings.cluster.nats_url is not None:
             self.node_id = settings.cluster.node_id or default_node_id(settings.ocpp.port)
+            self.cluster = ClusterNode(settings.cluster, self.node_id, clock, self.sessions)
+            assert self.store.cluster is not None  # a cluster runs on PostgreSQL (Settings)
+            routed = RoutedLink(
+                CommandDispatcher(self.sessions),
+                self.cluster.link,
+                self.store.cluster,
+                self.store.chargers,
+            )
         self.services = build_services(
             settings,
             self.store,
@@ -94,14 +106,14 @@ class CentralSystem:
             metrics=self.metrics,
             is_connected=self._is_connected,
             node_id=self.node_id,
+            charger_link=routed,
         )
         services = self.services
+        if routed is not None:
+            services.chargers.end_session = routed.end_session
         certificates = services.certificates
         events = services.events
         self._protocols = build_protocols(settings, services)
-        self.cluster: ClusterNode | None = None
-        if self.node_id is not None:
-            self.cluster = ClusterNode(settings.cluster, self.node_id, clock, self.sessions)
         # wss:// when a server certificate is configured; charger certificates are checked
         # against [tls] client_ca_file, else against the CA (which exists once start() ran).
         self.tls: ServerTls | None = None

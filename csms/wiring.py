@@ -28,7 +28,7 @@ from csms.services.certificates import CertificateService
 from csms.services.charger_state import ChargerStateService
 from csms.services.chargers import ChargerService
 from csms.services.circuits import CircuitService
-from csms.services.commands import CommandService
+from csms.services.commands import ChargerLink, CommandService
 from csms.services.credential_guard import CredentialGuard
 from csms.services.events import EventBus
 from csms.services.evses import EvseService
@@ -88,6 +88,7 @@ def build_services(
     metrics: Metrics,
     is_connected: Callable[[str], bool],
     node_id: str | None = None,
+    charger_link: ChargerLink | None = None,
 ) -> Services:
     events = EventBus(clock)
     message_log = MessageLog(
@@ -136,7 +137,7 @@ def build_services(
     commands = CommandService(
         store.commands,
         store.id_tags,
-        CommandDispatcher(sessions),
+        charger_link or CommandDispatcher(sessions),
         chargers,
         state,
         reports,

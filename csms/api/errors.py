@@ -23,6 +23,7 @@ from csms.domain.errors import (
     ChargerRejectedCall,
     ChargerTimeout,
     ChargerUnavailable,
+    ClusterUnavailable,
     Conflict,
     DatabaseUnavailable,
     Invalid,
@@ -176,6 +177,15 @@ async def _on_charger_unavailable(request: Request, exc: Exception) -> JSONRespo
     return error_response(409, "charger_offline", str(exc) or "the charger is not connected")
 
 
+async def _on_cluster_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(
+        503,
+        "cluster_unavailable",
+        str(exc) or "the node holding the charger cannot be reached",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _on_charger_timeout(request: Request, exc: Exception) -> JSONResponse:
     return error_response(504, "charger_timeout", str(exc) or "the charger did not answer in time")
 
@@ -258,5 +268,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DatabaseUnavailable, _on_database_unavailable)
     app.add_exception_handler(ChargerUnavailable, _on_charger_unavailable)
     app.add_exception_handler(ChargerTimeout, _on_charger_timeout)
+    app.add_exception_handler(ClusterUnavailable, _on_cluster_unavailable)
     app.add_exception_handler(ChargerRejectedCall, _on_charger_rejected)
     app.add_middleware(_CatchAllMiddleware)

@@ -10,6 +10,7 @@ from typing import Any
 from csms.cluster.holders import Holders
 from csms.cluster.link import ClusterLink
 from csms.cluster.membership import Membership
+from csms.cluster.routing import CallServer
 from csms.config import ClusterSettings
 from csms.domain.clock import Clock
 from csms.log import get_logger
@@ -60,6 +61,7 @@ class ClusterNode:
         except BaseException:
             await self.link.close()
             raise
+        await CallServer(self.link, self._sessions).serve()
         self._spawn(self.membership.run(), "cluster-membership")
         log.info("joined the cluster", node_id=self.node_id)
 

@@ -67,6 +67,10 @@ class ChargerRejectedCall(DomainError):
         self.details = details or {}
 
 
+class ClusterUnavailable(DomainError):
+    """The node that holds the charger cannot be reached: NATS is away (a cluster, ADR 013)."""
+
+
 class DatabaseUnavailable(Exception):
     """The database cannot be reached (or stopped answering): nothing was written.
 

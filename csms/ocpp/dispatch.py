@@ -14,12 +14,14 @@ from csms.domain import commands as cmd
 from csms.domain.commands import CommandContext, CommandInvalid, CommandNotSupported, OcppCall
 from csms.domain.errors import ChargerUnavailable
 from csms.ocpp.calls import Translation
+from csms.ocpp.connection import OcppConnection
 from csms.ocpp.credentials import new_password, redact
 from csms.ocpp.rpc import OcppCallError
 from csms.ocpp.schemas import V16_SCHEMAS, V201_SCHEMAS, SchemaSet
 from csms.ocpp.sessions import SessionRegistry
 from csms.ocpp.v16 import commands as v16_commands
 from csms.ocpp.v201 import commands as v201_commands
+from csms.services.commands import LinkedCharger
 
 __all__ = ["ALLOWED_BEFORE_ACCEPTANCE", "TRANSLATIONS", "CommandDispatcher"]
 
@@ -47,15 +49,16 @@ class CommandDispatcher:
     def __init__(self, sessions: SessionRegistry) -> None:
         self._sessions = sessions
 
-    def connection(self, cp_id: str) -> tuple[str, str]:
+    def session(self, cp_id: str) -> OcppConnection | None:
+        """The charger's live connection on this node, if it has one here."""
+        session = self._sessions.get(cp_id)
+        return None if session is None or session.closed else session
+
+    async def connection(self, cp_id: str) -> LinkedCharger:
         session = self._sessions.get(cp_id)
         if session is None or session.closed:
             raise ChargerUnavailable(f"{cp_id} is not connected")
-        return session.charge_point_id, session.ocpp_version
-
-    def is_accepted(self, cp_id: str) -> bool:
-        session = self._sessions.get(cp_id)
-        return session is not None and session.boot_accepted
+        return LinkedCharger(session.charge_point_id, session.ocpp_version, session.boot_accepted)
 
     def translate(self, version: str, command: cmd.Command, ctx: CommandContext) -> OcppCall:
         if isinstance(command, cmd.RawCall):

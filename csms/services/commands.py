@@ -23,6 +23,7 @@ from csms.domain.errors import (
     ChargerRejectedCall,
     ChargerTimeout,
     ChargerUnavailable,
+    ClusterUnavailable,
     Conflict,
     DomainError,
     NotFound,
@@ -41,7 +42,7 @@ from csms.services.events import EventBus, Subscription
 from csms.services.reports import ReportService
 from csms.store.repositories import CommandStore, IdTagStore
 
-__all__ = ["ChargerLink", "CommandService", "UnknownAction"]
+__all__ = ["ChargerLink", "CommandService", "LinkedCharger", "UnknownAction"]
 
 log = get_logger(__name__)
 
@@ -54,14 +55,23 @@ class _ReportIncomplete(Exception):
     """The charger accepted a report request but did not send all its parts in time."""
 
 
-class ChargerLink(Protocol):
-    """How commands reach a connected charger (implemented in csms.ocpp.dispatch)."""
+@dataclass(frozen=True, slots=True)
+class LinkedCharger:
+    """A charger with a live connection, here or (in a cluster) on another node."""
 
-    def connection(self, cp_id: str) -> tuple[str, str]:
-        """(identity, OCPP version) of the charger's live connection; ChargerUnavailable."""
+    charge_point_id: str  # as the charger spells it
+    ocpp_version: str
+    accepted: bool  # its last boot was accepted
+
+
+class ChargerLink(Protocol):
+    """How commands reach a connected charger (csms.ocpp.dispatch; in a cluster,
+    csms.cluster.routing, which reaches the node holding it)."""
+
+    async def connection(self, cp_id: str) -> LinkedCharger:
+        """The charger's live connection; ChargerUnavailable when it has none."""
         ...
 
-    def is_accepted(self, cp_id: str) -> bool: ...
     def translate(self, version: str, command: cmd.Command, ctx: CommandContext) -> OcppCall: ...
     def allowed_before_acceptance(self, version: str, call: OcppCall) -> bool: ...
     async def send(self, cp_id: str, call: OcppCall, timeout: float) -> dict[str, Any]: ...
@@ -195,11 +205,12 @@ class CommandService:
         timeout: float | None,
     ) -> _Prepared:
         try:
-            cp_id, version = self._link.connection(cp_id)
+            linked = await self._link.connection(cp_id)
         except ChargerUnavailable:
             if await self._chargers.get(cp_id) is None:
                 raise NotFound(f"charge point {cp_id!r} not found") from None
             raise
+        cp_id, version = linked.charge_point_id, linked.ocpp_version
         request = command.model_dump(mode="json", by_alias=True, exclude_none=True)
         if isinstance(command, cmd.RawCall):
             request = self._link.redact(OcppCall(command.action, command.payload))
@@ -216,7 +227,7 @@ class CommandService:
                 call = self._link.translate(
                     version, command, await self._context(command_id, command)
                 )
-                self._check_allowed(cp_id, version, call)
+                self._check_allowed(linked, call)
             except (CommandNotSupported, CommandInvalid, Conflict) as exc:
                 failure = exc
         # The command and the call it became are written together: one commit, not two.
@@ -251,9 +262,9 @@ class CommandService:
                 "a security profile is never lowered"
             )
 
-    def _check_allowed(self, cp_id: str, version: str, call: OcppCall) -> None:
-        accepted = self._link.is_accepted(cp_id)
-        if not accepted and not self._link.allowed_before_acceptance(version, call):
+    def _check_allowed(self, linked: LinkedCharger, call: OcppCall) -> None:
+        cp_id, accepted = linked.charge_point_id, linked.accepted
+        if not accepted and not self._link.allowed_before_acceptance(linked.ocpp_version, call):
             raise Conflict(
                 f"{cp_id} is not accepted (its boot is Pending or Rejected): only "
                 "configuration, reports and a BootNotification trigger may be sent to it"
@@ -328,6 +339,10 @@ class CommandService:
         except ChargerUnavailable as exc:
             return await self._finish(
                 record, call, started=started, error=_error("charger_offline", str(exc))
+            )
+        except ClusterUnavailable as exc:
+            return await self._finish(
+                record, call, started=started, error=_error("cluster_unavailable", str(exc))
             )
         except Exception as exc:
             # Viewers of the audit trail get an id to quote, not the exception: its text may name
@@ -450,6 +465,8 @@ def _failure(record: CommandRecord) -> DomainError:
         return ChargerTimeout(message)
     if code == "charger_offline":
         return ChargerUnavailable(message)
+    if code == "cluster_unavailable":
+        return ClusterUnavailable(message)
     if code == "charger_error":
         details = error.get("details") or {}
         assert isinstance(details, dict)
