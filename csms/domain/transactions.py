@@ -44,6 +44,7 @@ __all__ = [
     "owner_of_samples",
     "start_key",
     "transaction_pk",
+    "transaction_ref",
 ]
 
 ACTIVE = "active"
@@ -64,6 +65,11 @@ def transaction_pk(transaction_ref: str) -> int | None:
         return None
     pk = int(match.group(1))
     return pk if pk <= MAX_PK else None
+
+
+def transaction_ref(pk: int) -> str:
+    """The CSMS-wide ``id`` of the transaction stored under ``pk`` (42 → ``tx_42``)."""
+    return f"{_ID_PREFIX}{pk}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +179,7 @@ class Transaction:
     @property
     def id(self) -> str:
         """CSMS-wide unique, and never a plain number (so never mistaken for a 1.6 id)."""
-        return f"{_ID_PREFIX}{self.pk}"
+        return transaction_ref(self.pk)
 
     @property
     def active(self) -> bool:

@@ -13,7 +13,7 @@ from csms.domain.circuits import Circuit, Member, evse_supply_lines, own_lines
 from csms.domain.evses import Evse, resolve_evse
 from csms.domain.models import MeterSample
 from csms.domain.paging import Page, Paged
-from csms.domain.transactions import Transaction
+from csms.domain.transactions import Transaction, transaction_ref
 from csms.services.profile_sender import SentProfile, Target
 
 __all__ = [
@@ -203,7 +203,9 @@ def allocation_view(
                     "chargePointId": charger.member.charge_point_id,
                     "evseId": session.evse_id,
                     "transactionId": session.transaction_id,
+                    "id": None if session.pk is None else transaction_ref(session.pk),
                     "priority": session.priority or charger.member.priority_of(session.evse_id),
+                    "ownPriority": session.priority,
                     "state": _state(charger, session, targets.get(key, 0.0), circuit),
                     "allocatedA": sent.limit if sent else 0.0,
                     "measuredA": round(session.drawn(), 1),

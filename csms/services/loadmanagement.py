@@ -32,7 +32,7 @@ from csms.domain.clock import Clock
 from csms.domain.events import CausedEvent
 from csms.domain.paging import Page
 from csms.domain.profile_plan import plan_profiles, whole_amps
-from csms.domain.transactions import transaction_pk
+from csms.domain.transactions import transaction_pk, transaction_ref
 from csms.log import get_logger
 from csms.services.events import EventBus
 from csms.services.load_demands import LEND_AFTER_S, LEND_MARGIN_A, gather
@@ -296,7 +296,7 @@ class LoadManager:
         for session in self._sessions.values():
             if session.pk is not None:
                 with contextlib.suppress(Exception):
-                    found = await self._transactions.find(f"tx_{session.pk}")
+                    found = await self._transactions.find(transaction_ref(session.pk))
                     session.priority = found.priority
 
     def _connected(self, cp_key: str) -> bool:

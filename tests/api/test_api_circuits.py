@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -554,3 +557,47 @@ async def test_a_sessions_own_priority(
         await ok(await api.post(f"/api/v1/transactions/{mine}/set-priority", json={"priority": 3}))
     )["priority"] == 3.0
     assert len(events) == told
+
+
+async def _allocation_once(
+    api: httpx.AsyncClient, circuit_id: str, done: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """The circuit's allocation once ``done`` holds for it (within 5 s)."""
+    async with asyncio.timeout(5):
+        while True:
+            view = await ok(await api.get(f"/api/v1/circuits/{circuit_id}/allocation"))
+            if done(view):
+                return view
+            await asyncio.sleep(0.05)
+
+
+async def test_the_allocation_names_each_sessions_transaction_and_own_priority(
+    api: httpx.AsyncClient, harness: ApiHarness
+) -> None:
+    await harness.register("CP-1")
+    await ok(await api.post("/api/v1/circuits", json=MAIN), 201)
+    attach = {"chargePointId": "CP-1", "priority": 3}
+    await ok(await api.post("/api/v1/circuits/main/attach-charge-point", json=attach))
+    viewer = harness.client("viewer")
+    empty = await ok(await viewer.get("/api/v1/circuits/main/allocation"))
+    assert empty["sessions"] == [] and empty["updatedAt"] is None
+    ref = await _start_v16(harness, "CP-1")
+    allocator = asyncio.create_task(harness.ctx.load_manager.run())
+    try:
+        view = await _allocation_once(api, "main", lambda v: bool(v["sessions"]))
+        [session] = view["sessions"]
+        # The charger's weight; the session has none of its own; its id is the one
+        # set-priority takes (its transactionId may be shared by 2.0.1 chargers).
+        assert (session["id"], session["priority"], session["ownPriority"]) == (ref, 3.0, None)
+        body = {"priority": 0.5}
+        await ok(await api.post(f"/api/v1/transactions/{ref}/set-priority", json=body))
+        view = await _allocation_once(api, "main", lambda v: v["sessions"][0]["ownPriority"])
+        assert (view["sessions"][0]["priority"], view["sessions"][0]["ownPriority"]) == (0.5, 0.5)
+        # The viewer reads the same document (the console shows it without the controls).
+        assert (await ok(await viewer.get("/api/v1/circuits/main/allocation")))["sessions"] == (
+            view["sessions"]
+        )
+    finally:
+        allocator.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await allocator

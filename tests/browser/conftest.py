@@ -32,6 +32,7 @@ from playwright.async_api import (
 )
 
 from csms.api.console import CONSOLE_DIR, VENDOR_FILES
+from simulators import ChargePoint16Simulator
 from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
 
 CHROMIUM = Path(os.environ.get("CSMS_CHROMIUM", "/usr/bin/chromium"))
@@ -133,3 +134,29 @@ async def console(browser: Browser, csms: RunningCsms) -> AsyncIterator[Console]
     finally:
         await context.close()
     assert log.unexpected() == [], "the browser logged errors"
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def charger(csms: RunningCsms) -> AsyncIterator[ChargePoint16Simulator]:
+    """A 1.6 charger on the site `depot` of the network `city`, not started yet; it sends meter
+    values every half second while charging."""
+    api = csms.api()
+    assert (await api.post("/api/v1/networks", json={"id": "city", "name": "City"})).is_success
+    site = {"id": "depot", "name": "Depot", "networkId": "city"}
+    assert (await api.post("/api/v1/sites", json=site)).is_success
+    await csms.register("CP-1", siteId="depot")
+    await csms.add_id_tag("SIM-TAG")
+    sim = ChargePoint16Simulator("CP-1", csms.ocpp_url, connectors=2, meter_interval=0.5)
+    yield sim
+    await sim.stop()
+
+
+async def assert_every_control_is_named(page: Page) -> None:
+    """Every control and link of the page has an accessible name (a label, aria, or text)."""
+    unnamed = await page.evaluate(
+        """() => [...document.querySelectorAll("input, select, textarea, button, a[href]")]
+            .filter((el) => !(el.labels?.length || el.getAttribute("aria-label")
+                              || el.getAttribute("aria-labelledby") || el.textContent.trim()))
+            .map((el) => el.outerHTML.slice(0, 80))"""
+    )
+    assert unnamed == []

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from simulators import ChargePoint16Simulator
-from tests.browser.conftest import SCREENSHOTS, Console
-from tests.conftest import RunningCsms
+from tests.browser.conftest import SCREENSHOTS, Console, assert_every_control_is_named
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -25,31 +22,6 @@ SHOWN_ENERGY_WH = """() => {
     const [, value, unit] = /^([\\d.,]+) (k?Wh)$/.exec(text) ?? [];
     return value ? parseFloat(value.replaceAll(",", "")) * (unit === "kWh" ? 1000 : 1) : null;
 }"""
-
-
-async def assert_every_control_is_named(page: Page) -> None:
-    unnamed = await page.evaluate(
-        """() => [...document.querySelectorAll("input, select, textarea, button, a[href]")]
-            .filter((el) => !(el.labels?.length || el.getAttribute("aria-label")
-                              || el.getAttribute("aria-labelledby") || el.textContent.trim()))
-            .map((el) => el.outerHTML.slice(0, 80))"""
-    )
-    assert unnamed == []
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def charger(csms: RunningCsms) -> AsyncIterator[ChargePoint16Simulator]:
-    """A 1.6 charger on the site `depot` of the network `city`, not started yet; it sends meter
-    values every half second while charging."""
-    api = csms.api()
-    assert (await api.post("/api/v1/networks", json={"id": "city", "name": "City"})).is_success
-    site = {"id": "depot", "name": "Depot", "networkId": "city"}
-    assert (await api.post("/api/v1/sites", json=site)).is_success
-    await csms.register("CP-1", siteId="depot")
-    await csms.add_id_tag("SIM-TAG")
-    sim = ChargePoint16Simulator("CP-1", csms.ocpp_url, connectors=2, meter_interval=0.5)
-    yield sim
-    await sim.stop()
 
 
 async def test_signing_in_and_out(console: Console) -> None:
@@ -176,11 +148,23 @@ async def test_start_and_stop_from_the_charger_page(
     await expect(page.get_by_text("No session running.")).to_be_visible()
 
 
-async def test_a_viewer_sees_no_action_buttons(
+async def test_a_viewer_sees_no_action_controls_on_any_page(
     console: Console, charger: ChargePoint16Simulator
 ) -> None:
     page = console.page
+    api = console.csms.api()
+    # Something to act on everywhere: a fault (an alert), a circuit, a running session.
+    circuit = {"id": "garage", "name": "Garage", "phases": "three_phase", "maxCurrent": 32}
+    assert (await api.post("/api/v1/circuits", json=circuit)).status_code == 201
+    attach = {"chargePointId": "CP-1"}
+    assert (await api.post("/api/v1/circuits/garage/attach-charge-point", json=attach)).is_success
     await charger.start()
+    await charger.wait_booted(timeout=5)
+    await charger.status_notification(2, "Faulted", error_code="OtherError")
+    start = {"idTag": "SIM-TAG", "evseId": 1}
+    started = await api.post("/api/v1/charge-points/CP-1/actions/start", json=start)
+    assert started.json()["data"]["status"] == "Accepted"
+
     await console.open("/#/chargers/CP-1")
     await console.sign_in(console.csms.viewer_token)
     await expect(page.get_by_role("heading", name="Charger CP-1")).to_be_visible()
@@ -191,3 +175,39 @@ async def test_a_viewer_sees_no_action_buttons(
         assert await page.get_by_role("button", name=name, exact=True).count() == 0
     assert await page.locator("form.action-form").count() == 0
     assert await page.get_by_role("button").all_inner_texts() == ["Sign out"]
+
+    # Every other page: what a viewer may read, and only buttons that read (filters).
+    nav = page.get_by_role("navigation", name="Main")
+
+    async def only_reading(*buttons: str) -> None:
+        assert await page.get_by_role("button").all_inner_texts() == ["Sign out", *buttons]
+        assert await page.get_by_role("spinbutton").count() == 0  # no priority to set
+        assert await page.locator("textarea, form.priority, .alert-form").count() == 0
+
+    await nav.get_by_role("link", name="Overview").click()
+    await expect(page.locator("#figure-alerts")).to_have_text("1")
+    await only_reading()
+    await nav.get_by_role("link", name="Chargers").click()
+    await expect(page.get_by_role("row", name=re.compile("CP-1"))).to_be_visible()
+    await only_reading("Search")
+    await nav.get_by_role("link", name="Sessions").click()
+    running = page.get_by_role("row", name=re.compile("Running"))
+    await expect(running).to_be_visible()
+    await only_reading("Show sessions")
+    await running.get_by_role("link", name=re.compile(r"^tx_")).click()
+    await expect(page.get_by_role("heading", name=re.compile(r"^Session tx_"))).to_be_visible()
+    await only_reading()
+    await nav.get_by_role("link", name="Circuits").click()
+    await expect(page.get_by_role("table", name="Sessions on Garage")).to_contain_text(
+        "(its charger's)"
+    )
+    await expect(page.get_by_role("table", name="Chargers on Garage")).to_contain_text("1")
+    await only_reading()
+    await nav.get_by_role("link", name="Alerts").click()
+    faulted = page.get_by_role("rowgroup").filter(has_text="FAULTED")
+    await faulted.get_by_text("History", exact=True).click()
+    await expect(faulted.locator("ol.history")).to_contain_text("Triggered")
+    await only_reading("Show alerts")
+    await nav.get_by_role("link", name="KPIs").click()
+    await expect(page.locator("#kpi-connectivity")).to_have_text(re.compile(r"%$"))
+    await only_reading("Show KPIs")

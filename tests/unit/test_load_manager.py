@@ -270,6 +270,7 @@ async def test_the_view_shows_what_sessions_draw_now_and_evse_changes_are_read_a
     draw(events, "A", 12.5)  # no allocation runs for it
     view = lm.allocation("c")
     assert view is not None and view["sessions"][0]["measuredA"] == 12.5
+    assert (view["sessions"][0]["id"], view["sessions"][0]["ownPriority"]) == ("tx_1", None)
     assert view["measured"]["L2"] == 12.5
     evses.max_amperage["A"] = 20.0
     lm.on_evse_change("A")

@@ -28,7 +28,18 @@ class AllocatedSessionOut(ApiModel):
     charge_point_id: str
     evse_id: int
     transaction_id: str
-    priority: float
+    id: str | None = Field(
+        description="The transaction's CSMS-wide id (as `GET /transactions/{ref}` and "
+        "`POST /transactions/{ref}/set-priority` take it); null when it is not known yet."
+    )
+    priority: float = Field(
+        description="The weight it is allocated with: its own, else its "
+        "EVSE's on the circuit, else its charger's."
+    )
+    own_priority: float | None = Field(
+        description="The session's own priority (`POST /transactions/{ref}/set-priority`); "
+        "null: it follows its EVSE's or charger's."
+    )
     state: str = Field(description="charging | queued | idle | offline | unmanaged")
     allocated_a: float = Field(alias="allocatedA", description="The limit the charger accepted.")
     measured_a: float = Field(

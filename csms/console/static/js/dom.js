@@ -67,3 +67,18 @@ export function badge(text, tone = "neutral") {
 export function problem(error) {
   return h("p", { class: "problem", role: "alert", text: error?.words ?? error?.message ?? String(error) });
 }
+
+/** A definition list of [label, value] pairs (value: text or nodes), laid out as a grid. */
+export function facts(pairs) {
+  return h(
+    "dl",
+    { class: "facts" },
+    pairs.map(([label, value]) => h("div", {}, h("dt", { text: label }), h("dd", {}, value))),
+  );
+}
+
+/** A figure of a `dl.figures`: [its node, the `dd` whose text is the value]. */
+export function figure(label, id) {
+  const value = h("dd", { id, text: "…" });
+  return [h("div", { class: "figure" }, h("dt", {}, label), value), value];
+}

@@ -12,6 +12,12 @@ export function energy(wh) {
   return Math.abs(wh) < 1000 ? `${number(wh, 0)} Wh` : `${number(wh / 1000, 2)} kWh`;
 }
 
+/** Energy given in Wh, always in kWh (a column that compares sessions): "0.005 kWh", "12.350 kWh". */
+export function kwh(wh) {
+  if (wh === null || wh === undefined || Number.isNaN(wh)) return DASH;
+  return `${number(wh / 1000, 3)} kWh`;
+}
+
 /** Power given in W: "950 W", "11.04 kW". */
 export function power(w) {
   if (w === null || w === undefined || Number.isNaN(w)) return DASH;
@@ -28,6 +34,38 @@ export function current(a) {
 export function duration(ms) {
   if (ms === null || ms === undefined) return DASH;
   return ms < 1000 ? `${number(ms, 0)} ms` : `${number(ms / 1000, 1)} s`;
+}
+
+/** A length of time given in ms, for people: "45 s", "12 min 03 s", "2 h 05 min", "3 d 4 h". */
+export function span(ms) {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return DASH;
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const pad = (n) => String(n).padStart(2, "0");
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${pad(s % 60)} s`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${pad(Math.floor(s / 60) % 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor(s / 3600) % 24} h`;
+}
+
+/** A fraction (0..1) as a percentage: "99.5 %". */
+export function percent(fraction, digits = 1) {
+  if (fraction === null || fraction === undefined || Number.isNaN(fraction)) return DASH;
+  return `${number(fraction * 100, digits)} %`;
+}
+
+/** An API timestamp as the value of a datetime-local input (the browser's time zone). */
+export function localInput(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** A datetime-local input's value (the browser's time zone) as an API timestamp; "" → null. */
+export function fromLocalInput(value) {
+  if (!value) return null;
+  const moment = new Date(value);
+  return Number.isNaN(moment.getTime()) ? null : moment.toISOString();
 }
 
 /** An API timestamp (ISO 8601 UTC) in the browser's time zone. */

@@ -3,6 +3,7 @@
 // that turns the controls back into the body (empty optional fields are left out).
 
 import { h } from "./dom.js";
+import { localInput } from "./format.js";
 
 const LONG_TEXT = 200; // longer strings (certificates, signatures) get a text area
 
@@ -33,13 +34,6 @@ function limits(schema) {
   if (schema.type === "array" && schema.items?.type === "string") parts.push("one per line");
   else if (schema.type === "array" || Object.keys(schema).length === 0 || schema.type === undefined) parts.push("JSON");
   return parts.join(", ");
-}
-
-function localInput(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 /** The smallest value the schema calls complete (its required fields), as an example. */

@@ -1,4 +1,6 @@
-// The hash router: "#/chargers/CP-1" → the page whose `path` is "/chargers/:id", params {id}.
+// The hash router: "#/chargers/CP-1" → the page whose `path` is "/chargers/:id", params {id};
+// "#/sessions?chargePointId=CP-1" → the page "/sessions" with ctx.query the URLSearchParams
+// "chargePointId=CP-1" (filters live in the hash, so links, reloads and Back keep them).
 //
 // A page module exports
 //   page = {
@@ -7,8 +9,9 @@
 //     nav: "Chargers" | null,         // its label in the navigation bar, null: not in the bar
 //     render(root, params, ctx),      // fills `root`; may be async
 //   }
-// ctx = {signal, stream, session, navigate}: `signal` aborts when the page is left, so event
-// handlers (`stream.on(type, fn, signal)`) and timers tied to it stop by themselves.
+// ctx = {signal, stream, session, query}: `signal` aborts when the page is left (or its query
+// changes), so event handlers (`stream.on(type, fn, signal)`) and timers tied to it stop by
+// themselves.
 
 import { h, fill, problem } from "./dom.js";
 
@@ -56,7 +59,9 @@ export class Router {
   }
 
   async route() {
-    const path = location.hash.replace(/^#/, "") || "/";
+    const hash = location.hash.replace(/^#/, "") || "/";
+    const mark = hash.indexOf("?");
+    const [path, search] = mark < 0 ? [hash, ""] : [hash.slice(0, mark), hash.slice(mark + 1)];
     const home = this.pages.find(({ page }) => page.nav);
     if (path === "/" && home) {
       location.replace(`#${home.page.path}`);
@@ -89,7 +94,8 @@ export class Router {
     const title = typeof page.title === "function" ? page.title(params) : page.title;
     document.title = `${title} · CSMS`;
     try {
-      await page.render(root, params, { ...this.context, signal: controller.signal });
+      const query = new URLSearchParams(search);
+      await page.render(root, params, { ...this.context, signal: controller.signal, query });
     } catch (error) {
       if (!controller.signal.aborted) root.append(problem(error));
     }

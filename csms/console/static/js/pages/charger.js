@@ -33,6 +33,13 @@ export const page = {
       h("p", { class: "crumbs" }, h("a", { href: "#/chargers" }, "Chargers"), " / ", id),
       heading,
       h(
+        "p",
+        { class: "links" },
+        h("a", { href: `#/sessions?chargePointId=${encodeURIComponent(id)}` }, "Its sessions"),
+        h("a", { href: `#/alerts?chargePointId=${encodeURIComponent(id)}` }, "Its alerts"),
+        h("a", { href: `#/kpis?scope=charger:${encodeURIComponent(id)}` }, "Its connectivity and uptime"),
+      ),
+      h(
         "div",
         { class: "columns" },
         h("div", { class: "stack" }, section("Charger", identity), section("EVSEs and connectors", connectors), section("Running sessions", sessions), section("Power and current", chartBox)),
@@ -62,7 +69,11 @@ export const page = {
     stream.on("connector.status", mine((e) => cp && (applyStatus(cp, e), renderConnectors(connectors, cp))), signal);
 
     // --- sessions, their energy, the chart
-    const chart = new MeterChart(chartBox, id);
+    const chart = new MeterChart(chartBox, {
+      label: `Power and current of ${id} from its meter values, last 15 minutes`,
+      empty: "No meter values in the last 15 minutes.",
+      windowS: CHART_WINDOW_MS / 1000,
+    });
     signal.addEventListener("abort", () => chart.destroy());
     let ledger = new EnergyLedger();
     const readSessions = async () => {

@@ -3,7 +3,7 @@
 // come); alerts and energy are kept from the events themselves. Nothing is polled.
 
 import { api, listAll } from "../api.js";
-import { h, fill, section } from "../dom.js";
+import { h, fill, figure, section } from "../dom.js";
 import { EnergyLedger } from "../energy.js";
 import { energy } from "../format.js";
 import { coalesce } from "../util.js";
@@ -12,11 +12,7 @@ import { renderSiteTree, totals } from "../widgets/site-tree.js";
 
 const TREE_EVENTS = ["charger.connected", "charger.disconnected", "charger.deleted", "connector.status"];
 const REFRESH_GAP_MS = 1000;
-
-function figure(label, id) {
-  const value = h("dd", { id, text: "…" });
-  return [h("div", { class: "figure" }, h("dt", { text: label }), value), value];
-}
+const OPEN_ALERTS = "#/alerts?status=Triggered&status=Acknowledged";
 
 function localMidnight() {
   const midnight = new Date();
@@ -32,8 +28,8 @@ export const page = {
   async render(root, _params, { stream, signal }) {
     const [connectedBox, connected] = figure("Chargers connected", "figure-connected");
     const [socketsBox, sockets] = figure("Sockets online / offline / error", "figure-sockets");
-    const [alertsBox, alertCount] = figure("Open alerts", "figure-alerts");
-    const [runningBox, running] = figure("Sessions running", "figure-running");
+    const [alertsBox, alertCount] = figure(h("a", { href: OPEN_ALERTS }, "Open alerts"), "figure-alerts");
+    const [runningBox, running] = figure(h("a", { href: "#/sessions?active=true" }, "Sessions running"), "figure-running");
     const [energyBox, energyToday] = figure("Energy today", "figure-energy");
     energyBox.title = "Sessions that ran today (since local midnight): finished ones whole, running ones so far";
     const treeBox = h("div", { class: "tree-box" }, h("p", { class: "loading", text: "Loading…" }));
@@ -42,7 +38,7 @@ export const page = {
       root,
       h("h1", { text: "Overview" }),
       h("dl", { class: "figures" }, connectedBox, socketsBox, alertsBox, runningBox, energyBox),
-      h("div", { class: "columns even" }, section("Sites", treeBox), section("Open alerts", alertsList)),
+      h("div", { class: "columns even" }, section("Sites", treeBox), section("Open alerts", alertsList, h("p", {}, h("a", { href: OPEN_ALERTS }, "Acknowledge and resolve them on the Alerts page")))),
     );
 
     // --- the tree and the connected count: read again when events say they changed

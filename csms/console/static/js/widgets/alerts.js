@@ -37,7 +37,7 @@ export class OpenAlerts {
         "tr",
         {},
         h("td", {}, badge(a.urgency, TONE[a.urgency] ?? "neutral")),
-        h("td", { text: a.name }),
+        h("td", {}, h("a", { href: `#/alerts?chargePointId=${encodeURIComponent(a.chargePointId)}&name=${a.name}` }, a.name)),
         h(
           "td",
           {},

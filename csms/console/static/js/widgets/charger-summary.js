@@ -71,7 +71,7 @@ export function renderSessions(container, ledger, chargePointId) {
     h(
       "tr",
       { dataset: { transactionId: e.transactionId } },
-      h("td", {}, h("code", { text: e.transactionId })),
+      h("td", {}, e.id ? h("a", { href: `#/sessions/${encodeURIComponent(e.id)}` }, e.transactionId) : h("code", { text: e.transactionId })),
       h("td", { text: `${text(e.evseId)} / ${text(e.connectorId)}` }),
       h("td", { text: text(e.idTag) }),
       h("td", { text: time(e.startedAt) }),
