@@ -6,12 +6,15 @@ import re
 import time
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import ViewportSize, expect
 
 from simulators import ChargePoint16Simulator
 from tests.browser.conftest import SCREENSHOTS, Console, assert_every_control_is_named
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+TABLET = ViewportSize(width=768, height=1024)
+FITS_THE_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 ACTION_NAMES = ("start", "stop", "reset", "trigger-message", "disconnect")
 
@@ -151,7 +154,9 @@ async def test_start_and_stop_from_the_charger_page(
 async def test_a_viewer_sees_no_action_controls_on_any_page(
     console: Console, charger: ChargePoint16Simulator
 ) -> None:
+    """At a tablet's width (portrait), where every page must fit without scrolling sideways."""
     page = console.page
+    await page.set_viewport_size(TABLET)
     api = console.csms.api()
     # Something to act on everywhere: a fault (an alert), a circuit, a running session.
     circuit = {"id": "garage", "name": "Garage", "phases": "three_phase", "maxCurrent": 32}
@@ -175,11 +180,13 @@ async def test_a_viewer_sees_no_action_controls_on_any_page(
         assert await page.get_by_role("button", name=name, exact=True).count() == 0
     assert await page.locator("form.action-form").count() == 0
     assert await page.get_by_role("button").all_inner_texts() == ["Sign out"]
+    assert await page.evaluate(FITS_THE_WIDTH), "the charger page scrolls sideways"
 
     # Every other page: what a viewer may read, and only buttons that read (filters).
     nav = page.get_by_role("navigation", name="Main")
 
     async def only_reading(*buttons: str) -> None:
+        assert await page.evaluate(FITS_THE_WIDTH), "the page scrolls sideways at tablet width"
         assert await page.get_by_role("button").all_inner_texts() == ["Sign out", *buttons]
         assert await page.get_by_role("spinbutton").count() == 0  # no priority to set
         assert await page.locator("textarea, form.priority, .alert-form").count() == 0
