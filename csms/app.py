@@ -214,6 +214,7 @@ class CentralSystem:
         # anything is opened.
         if self.cluster is not None:
             await self.cluster.start()
+            await self.cluster.relay_events(self.services.events)
         # Files first: a CA or certificate that cannot be read stops the start before anything
         # is opened (CaError, TlsError: RuntimeErrors naming the file).
         self.services.certificates.start()

@@ -7,6 +7,7 @@ import socket
 from collections.abc import Coroutine
 from typing import Any
 
+from csms.cluster.events import EventRelay
 from csms.cluster.holders import Holders
 from csms.cluster.link import ClusterLink
 from csms.cluster.membership import Membership
@@ -16,6 +17,7 @@ from csms.domain.clock import Clock
 from csms.log import get_logger
 from csms.ocpp.sessions import SessionRegistry
 from csms.services.chargers import ChargerService
+from csms.services.events import EventBus
 from csms.store.cluster_repositories import ClusterStore
 
 __all__ = ["ClusterNode", "default_node_id"]
@@ -64,6 +66,12 @@ class ClusterNode:
         await CallServer(self.link, self._sessions).serve()
         self._spawn(self.membership.run(), "cluster-membership")
         log.info("joined the cluster", node_id=self.node_id)
+
+    async def relay_events(self, bus: EventBus) -> None:
+        """Every charger's events on every node (csms.cluster.events)."""
+        relay = EventRelay(self.link, bus)
+        await relay.start()
+        self._spawn(relay.run(), "cluster-events")
 
     async def hold_chargers(self, store: ClusterStore, chargers: ChargerService) -> Holders:
         """Once the store is open, before the gateway: take up who holds which charger."""

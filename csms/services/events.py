@@ -93,16 +93,24 @@ class EventBus:
         self._subscriptions: set[Subscription] = set()
         self._subscribed = asyncio.Condition()
         self._listeners: dict[str, list[Listener]] = {}
+        # Listeners that also hear the other nodes' events (a cluster, ADR 013).
+        self._remote_listeners: dict[str, list[Listener]] = {}
         self._sink: EventSink | None = None
+        # In a cluster: hands each event published here to the other nodes (never blocks).
+        self.relay: Callable[[str, str | None, Mapping[str, Any]], None] | None = None
 
     def attach(self, sink: EventSink) -> None:
         """Write every event a webhook subscription wants to its outbox (at start-up)."""
         self._sink = sink
 
-    def listen(self, type_: str, listener: Listener) -> None:
+    def listen(self, type_: str, listener: Listener, *, remote: bool = False) -> None:
         """Keep ``listener`` informed of every event of this type, in process and at once (the
-        site tree's live counts). It must be quick and must not block."""
+        site tree's live counts). It must be quick and must not block. ``remote``: also of the
+        events of chargers held by the other nodes of a cluster (views of the whole network);
+        the others (which write, such as alerts) hear only this node's, so each is done once."""
         self._listeners.setdefault(type_, []).append(listener)
+        if remote:
+            self._remote_listeners.setdefault(type_, []).append(listener)
 
     async def wait_for_subscriber(self) -> None:
         """Return once someone listens (a client's event stream is open)."""
@@ -172,8 +180,37 @@ class EventBus:
         come from ``change`` and ``emit``; this is for listeners' tests and in-process signals."""
         self._publish(type_, charge_point_id, data)
 
+    def publish_remote(
+        self, type_: str, charge_point_id: str | None, data: Mapping[str, Any]
+    ) -> None:
+        """An event another node of the cluster published: to the streams and the listeners
+        that asked for remote events; not relayed again."""
+        self._deliver(self._remote_listeners.get(type_), type_, charge_point_id, data)
+
     def _publish(self, type_: str, charge_point_id: str | None, data: Mapping[str, Any]) -> None:
+        # _deliver's body, inlined: this runs for every event of every charger's frames.
+        if self.relay is not None:
+            self.relay(type_, charge_point_id, data)
         listeners = self._listeners.get(type_)
+        if listeners is not None:
+            for listener in listeners:
+                try:
+                    listener(charge_point_id, data)
+                except Exception:  # a listener's bug must not fail the charger's message
+                    log.exception("event listener failed", event_type=type_)
+        if not self._subscriptions:
+            return
+        event = Event(type_, charge_point_id, self._clock(), data)
+        for subscription in self._subscriptions:
+            subscription.offer(event)
+
+    def _deliver(
+        self,
+        listeners: list[Listener] | None,
+        type_: str,
+        charge_point_id: str | None,
+        data: Mapping[str, Any],
+    ) -> None:
         if listeners is not None:
             for listener in listeners:
                 try:

@@ -117,13 +117,17 @@ class LoadManager:
     # --- wiring --------------------------------------------------------------------------------
 
     def attach(self, events: EventBus) -> None:
-        events.listen("transaction.started", self._on_started)
-        events.listen("transaction.ended", self._on_ended)
-        events.listen("transaction.updated", self._on_updated)
-        events.listen("connector.status", self._on_status)
-        events.listen("charger.connected", lambda cp_id, _: self._on_connection(cp_id, True))
-        events.listen("charger.disconnected", lambda cp_id, _: self._on_connection(cp_id, False))
-        events.listen("meter.values", self._on_samples)
+        # The whole network's sessions: in a cluster, those on the other nodes too (ADR 013).
+        for type_, listener in (
+            ("transaction.started", self._on_started),
+            ("transaction.ended", self._on_ended),
+            ("transaction.updated", self._on_updated),
+            ("connector.status", self._on_status),
+            ("charger.connected", lambda cp_id, _: self._on_connection(cp_id, True)),
+            ("charger.disconnected", lambda cp_id, _: self._on_connection(cp_id, False)),
+            ("meter.values", self._on_samples),
+        ):
+            events.listen(type_, listener, remote=True)
 
     def on_circuit_event(self, event: CircuitEvent) -> None:
         if event.kind is CircuitEventKind.CONSUMPTION and event.reading is not None:

@@ -39,10 +39,14 @@ class SocketIndex:
         self._counts: dict[str, SocketCounts] = {}
 
     def attach(self, events: EventBus) -> None:
-        events.listen("connector.status", self._on_status_event)
-        events.listen("charger.connected", lambda cp_id, _: self.set_connected(cp_id, True))
-        events.listen("charger.disconnected", lambda cp_id, _: self.set_connected(cp_id, False))
-        events.listen("charger.deleted", lambda cp_id, _: self.forget(cp_id))
+        events.listen("connector.status", self._on_status_event, remote=True)
+        events.listen(
+            "charger.connected", lambda cp_id, _: self.set_connected(cp_id, True), remote=True
+        )
+        events.listen(
+            "charger.disconnected", lambda cp_id, _: self.set_connected(cp_id, False), remote=True
+        )
+        events.listen("charger.deleted", lambda cp_id, _: self.forget(cp_id), remote=True)
 
     def load(self, states: Iterable[SocketReport]) -> None:
         self._chargers.clear()
