@@ -51,9 +51,7 @@ class Stream:
 
     def of(self, cp_id: str) -> list[tuple[str, Any]]:
         return [
-            (e["type"], e.get("status"))
-            for e in self.events
-            if e.get("chargePointId") == cp_id
+            (e["type"], e.get("status")) for e in self.events if e.get("chargePointId") == cp_id
         ]
 
 
