@@ -192,7 +192,10 @@ class CentralSystem:
 
     def _is_connected(self, cp_id: str) -> bool:
         session = self.sessions.get(cp_id)
-        return session is not None and not session.closed
+        if session is not None and not session.closed:
+            return True
+        # A cluster: connected to another node, as its events told.
+        return self.cluster is not None and self.sockets.is_connected(cp_id)
 
     @property
     def ocpp_port(self) -> int:
@@ -221,6 +224,11 @@ class CentralSystem:
         if self.tls is not None:
             self.tls.load()
         await self.store.open()
+        if self.cluster is not None:
+            assert self.store.cluster is not None  # a cluster runs on PostgreSQL (Settings)
+            await self.cluster.share_work(
+                self.store.cluster, self.services.load_manager, self.services.webhooks
+            )
         # First: what the webhooks want decides which events are written from now on; and the
         # subscriptions left with undelivered events resume.
         await self.services.webhooks.start()

@@ -9,6 +9,7 @@ from typing import Any
 
 from csms.cluster.events import EventRelay
 from csms.cluster.holders import Holders
+from csms.cluster.leases import Leases
 from csms.cluster.link import ClusterLink
 from csms.cluster.membership import Membership
 from csms.cluster.routing import CallServer
@@ -18,6 +19,8 @@ from csms.log import get_logger
 from csms.ocpp.sessions import SessionRegistry
 from csms.services.chargers import ChargerService
 from csms.services.events import EventBus
+from csms.services.loadmanagement import LoadManager
+from csms.services.webhooks import WebhookService
 from csms.store.cluster_repositories import ClusterStore
 
 __all__ = ["ClusterNode", "default_node_id"]
@@ -72,6 +75,17 @@ class ClusterNode:
         relay = EventRelay(self.link, bus)
         await relay.start()
         self._spawn(relay.run(), "cluster-events")
+
+    async def share_work(
+        self, store: ClusterStore, load_manager: LoadManager, webhooks: WebhookService
+    ) -> None:
+        """Once the store is open, before the webhooks and the load manager start: they work
+        under leases (csms.cluster.leases)."""
+        leases = Leases(self.link, store, seconds=self._node_timeout)
+        load_manager.lead(False)  # until this node holds the lease
+        await leases.share_webhooks(webhooks)
+        self._spawn(leases.lead_load_management(load_manager), "cluster-load-lease")
+        self._spawn(leases.resume_webhooks(), "cluster-webhook-leases")
 
     async def hold_chargers(self, store: ClusterStore, chargers: ChargerService) -> Holders:
         """Once the store is open, before the gateway: take up who holds which charger."""

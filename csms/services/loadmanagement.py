@@ -112,6 +112,7 @@ class LoadManager:
         self._online: set[str] = set()  # lower-case ids of the chargers connected now
         self._lending_only = True
         self._last: _LastRound | None = None
+        self._leading = True  # a single process always; a cluster node while it holds the lease
         self.on_unmanaged: Callable[[str, str], None] | None = None
 
     # --- wiring --------------------------------------------------------------------------------
@@ -149,6 +150,14 @@ class LoadManager:
             self._reload = True
             self.wake(lending=False)
 
+    def lead(self, leading: bool) -> None:
+        """In a cluster (ADR 013): whether this node allocates (it holds the load-management
+        lease). A node that starts leading reads the circuits and sessions afresh."""
+        if leading and not self._leading:
+            self._reload = True
+            self.wake(lending=False)
+        self._leading = leading
+
     def wake(self, *, lending: bool) -> None:
         if not lending:
             self._lending_only = False
@@ -162,6 +171,8 @@ class LoadManager:
             await asyncio.sleep(COALESCE_S)
             self._wake.clear()
             lending, self._lending_only = self._lending_only, True
+            if not self._leading:
+                continue  # another node allocates; its decisions reach the chargers from there
             try:
                 if self._reload:
                     self._reload = False

@@ -67,6 +67,11 @@ class SocketIndex:
                 error += found.error
         return SocketCounts(online, offline, error)
 
+    def is_connected(self, cp_id: str) -> bool:
+        """As the store and the events last said (in a cluster: on whichever node)."""
+        entry = self._chargers.get(cp_id.lower())
+        return entry is not None and entry.connected
+
     def set_connected(self, cp_id: str | None, connected: bool) -> None:
         if cp_id is not None:
             entry = self._entry(cp_id)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -106,6 +106,14 @@ class WebhookService:
         self._stopping = False
         self._wanted: set[str] = set()  # event types some enabled subscription wants; "*": all
         self._changing: list[set[str]] = []  # types of subscriptions whose change is under way
+        # In a cluster (ADR 013), set by csms.cluster.leases: one node at a time delivers a
+        # subscription's rows (the one holding its lease); rows committed here for a
+        # subscription delivered elsewhere are announced to its holder; a change of the
+        # subscriptions is told to the other nodes, which reload what they want.
+        self.lease: Callable[[str], Awaitable[bool]] | None = None
+        self.announce: Callable[[list[str]], None] | None = None
+        self.on_changed: Callable[[], None] | None = None
+        self._held: set[str] = set()  # subscriptions whose lease this node holds
 
     # --- the event bus's sink ------------------------------------------------------------------
 
@@ -119,8 +127,13 @@ class WebhookService:
         return any(ALL_EVENTS in types or type_ in types for types in self._changing)
 
     def wake(self, webhook_ids: Iterable[str]) -> None:
+        elsewhere = []
         for webhook_id in webhook_ids:
             self.notify(webhook_id)
+            if webhook_id not in self._held:
+                elsewhere.append(webhook_id)
+        if elsewhere and self.announce is not None:
+            self.announce(elsewhere)
 
     async def record(self, events: DeclaredEvents[None]) -> None:
         await self._store.record_events(events)
@@ -206,7 +219,9 @@ class WebhookService:
         until the store says what it wants."""
         return (ALL_EVENTS,) if enabled is True else ()
 
-    async def _load_wanted(self) -> None:
+    async def _load_wanted(self, *, tell: bool = True) -> None:
+        """What the enabled subscriptions want, from the store; ``tell``: the change happened
+        here, and the other nodes of a cluster reload theirs."""
         wanted: set[str] = set()
         page: Page[str] = Page(_WEBHOOKS_PAGE)
         while True:
@@ -218,15 +233,26 @@ class WebhookService:
                 break
             page = Page(_WEBHOOKS_PAGE, found.items[-1].id)
         self._wanted = wanted
+        if tell and self.on_changed is not None:
+            self.on_changed()
 
     # --- delivery ------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Learn what the subscriptions want (before any charger is served), and resume every
         enabled subscription that still has pending rows."""
-        await self._load_wanted()
+        await self._load_wanted(tell=False)
+        await self.resume_pending()
+
+    async def resume_pending(self) -> None:
+        """Start a worker for every enabled subscription with pending rows (in a cluster also
+        every few seconds: the holder of a subscription's lease may have died)."""
         for webhook_id in await self._store.pending_webhooks():
             self.notify(webhook_id)
+
+    async def reload_wanted(self) -> None:
+        """Another node changed the subscriptions: learn what they want now."""
+        await self._load_wanted(tell=False)
 
     def notify(self, webhook_id: str) -> None:
         """Rows of this subscription were committed (or it changed): make sure its worker runs.
@@ -284,6 +310,8 @@ class WebhookService:
             while True:
                 wake.clear()
                 try:
+                    if not await self._leased(webhook_id):
+                        return  # another node delivers this subscription
                     delay = await self._round(webhook_id, client)
                 except Exception as exc:  # the store failed: try again soon (or when woken)
                     log.warning("webhook delivery failed", webhook=webhook_id, error=repr(exc))
@@ -300,7 +328,18 @@ class WebhookService:
             current = self._workers.get(webhook_id)
             if current is not None and current.wake is wake:
                 del self._workers[webhook_id]
+                self._held.discard(webhook_id)
             await client.aclose()
+
+    async def _leased(self, webhook_id: str) -> bool:
+        if self.lease is None:
+            return True
+        held = await self.lease(webhook_id)
+        if held:
+            self._held.add(webhook_id)
+        else:
+            self._held.discard(webhook_id)
+        return held
 
     async def _round(self, webhook_id: str, client: httpx.AsyncClient) -> float | None:
         """Send what is due; the seconds until more is due (0: at once), or None: nothing left
@@ -309,7 +348,10 @@ class WebhookService:
         if webhook is None or not webhook.enabled:
             return None
         rows = await self._store.due(webhook_id, self._clock(), _BATCH)
-        for row in rows:
+        for n, row in enumerate(rows):
+            # Renewed as the rows go out: a slow receiver must not outlast the lease.
+            if n and not await self._leased(webhook_id):
+                return None
             verdict = await self._deliver(client, webhook, row)
             if verdict.disable:
                 await self._load_wanted()

@@ -55,6 +55,11 @@ class ClusterStore(Protocol):
         """Holdings of nodes not among ``live_nodes``: the dead nodes' chargers."""
         ...
 
+    async def hold_lease(self, name: str, node_id: str, seconds: float) -> bool:
+        """Take or renew the lease ``name`` for ``seconds``: True when ``node_id`` holds it now
+        (it was free, expired, or already its own), False while another node holds it."""
+        ...
+
     async def connected_unheld(self) -> Sequence[str]:
         """Chargers recorded as connected that no node holds (left so by a single process or a
         node that died before the cluster knew it)."""

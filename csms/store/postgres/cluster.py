@@ -88,6 +88,24 @@ class PostgresCluster:
         )
         return [Holding(str(r[0]), r[1], int(r[2]), r[3]) for r in rows]
 
+    async def hold_lease(self, name: str, node_id: str, seconds: float) -> bool:
+        async def op(conn: asyncpg.Connection) -> bool:
+            holder = await conn.fetchval(
+                "INSERT INTO leases (name, node_id, expires_at)"
+                " VALUES ($1, $2, now() + make_interval(secs => $3))"
+                " ON CONFLICT (name) DO UPDATE"
+                " SET node_id = EXCLUDED.node_id, expires_at = EXCLUDED.expires_at"
+                " WHERE leases.node_id = EXCLUDED.node_id OR leases.expires_at < now()"
+                " RETURNING node_id",
+                name,
+                node_id,
+                seconds,
+            )
+            return holder is not None
+
+        # Beside the writer (a lease is no charger's change): its own short transaction.
+        return await self._db.write_apart(op)
+
     async def connected_unheld(self) -> Sequence[str]:
         rows = await self._fetch(
             "SELECT id FROM charge_points cp WHERE connected"
