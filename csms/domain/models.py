@@ -100,6 +100,8 @@ class ChargePoint:
     external_id: str | None = None
     # Let in by [ocpp] allow_unknown_chargers; no operator has decided about it yet.
     auto_registered: bool = False
+    # In a cluster: the node holding its live connection (ADR 013); None when not connected.
+    node_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

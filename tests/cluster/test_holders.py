@@ -98,6 +98,7 @@ async def test_the_newest_connection_wins_across_nodes_and_the_older_close_keeps
     first = await RawClient.connect(n1.ocpp_url, "CP-X")
     await first.boot()
     assert (await _charger(n2, "CP-X"))["connected"] is True
+    assert (await _charger(n2, "CP-X"))["nodeId"] == "n1"
 
     second = await RawClient.connect(n2.ocpp_url, "CP-X")
     await second.boot()
@@ -112,9 +113,11 @@ async def test_the_newest_connection_wins_across_nodes_and_the_older_close_keeps
     assert cluster_store(n1) is not None
     holdings = await cluster_store(n1).holdings(["cp-x"])
     assert holdings["cp-x"].node_id == "n2"
+    assert (await _charger(n1, "CP-X"))["nodeId"] == "n2"
     assert (await second.result("Heartbeat", {}))["currentTime"]
     await second.close()
     await _until(lambda: _offline(n1, "CP-X"), "offline after the last connection closed", 5.0)
+    assert (await _charger(n1, "CP-X"))["nodeId"] is None
 
 
 async def test_a_node_whose_connection_was_taken_over_while_nats_was_silent_closes_it(

@@ -74,6 +74,7 @@ def charge_point_out(ctx: ApiContext, cp: ChargePoint) -> ChargePointOut:
         external_id=cp.external_id,
         has_password=cp.has_password,
         auto_registered=cp.auto_registered,
+        node_id=cp.node_id,
         created_at=cp.created_at,
     )
 

@@ -148,6 +148,11 @@ class ChargePointOut(ApiModel):
         "not decided about yet: setting its `bootAnswer` decides. Such chargers lose access when "
         "the flag is turned off."
     )
+    node_id: str | None = Field(
+        default=None,
+        description="In a cluster: the node holding its live connection; null when it is not "
+        "connected, and always on a single node.",
+    )
     created_at: Timestamp
 
 

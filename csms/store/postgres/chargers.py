@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
@@ -40,14 +41,17 @@ _SELECT = (
     "  c.vendor_error_code) FROM connectors c WHERE c.charge_point_id = cp.id"
     "  ORDER BY c.evse_id, c.connector_id) AS connectors,"
     " ARRAY(SELECT t.transaction_id FROM transactions t"
-    "  WHERE t.charge_point_id = cp.id AND t.status = 'active' ORDER BY t.pk) AS active"
+    "  WHERE t.charge_point_id = cp.id AND t.status = 'active' ORDER BY t.pk) AS active,"
+    " (SELECT h.node_id FROM charger_holders h WHERE h.charge_point_id = cp.id) AS node_id"
     " FROM charge_points cp"
 )
 
 
 def _charge_point(row: asyncpg.Record) -> ChargePoint:
     connectors = [ConnectorState(*c) for c in row["connectors"]]
-    return charge_point_from_row(row, connectors, row["active"], unchanged)
+    charge_point = charge_point_from_row(row, connectors, row["active"], unchanged)
+    node_id = row["node_id"]
+    return charge_point if node_id is None else dataclasses.replace(charge_point, node_id=node_id)
 
 
 async def _read_one(conn: asyncpg.Connection, cp_id: str) -> ChargePoint | None:
