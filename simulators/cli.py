@@ -40,7 +40,12 @@ def _positive_float(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m simulators", description=__doc__)
     p.add_argument("--chargers", type=_positive_int, required=True, help="number of chargers")
-    p.add_argument("--url", required=True, help="CSMS base URL; the identity is appended")
+    p.add_argument(
+        "--url",
+        required=True,
+        help="CSMS base URL; the identity is appended. Several, comma-separated (the nodes of a "
+        "cluster): each charger moves to the next when it cannot connect",
+    )
     p.add_argument("--prefix", default="SIM-", help="identity prefix (identity = prefix + i)")
     p.add_argument("--password", default=None, help="HTTP Basic auth password")
     p.add_argument("--ocpp", default="1.6", help=f"OCPP version: {' or '.join(SUPPORTED_OCPP)}")

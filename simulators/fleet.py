@@ -68,7 +68,8 @@ class FleetOptions:
         return self.car_phases
 
     def operator_api_url(self) -> str:
-        return self.api_url.rstrip("/") if self.api_url else default_api_url(self.url)
+        first = self.url.split(",")[0].strip()
+        return self.api_url.rstrip("/") if self.api_url else default_api_url(first)
 
 
 def default_api_url(ocpp_url: str) -> str:

@@ -54,7 +54,10 @@ class SimulatorLink(OcppPeer):
     ) -> None:
         super().__init__(identity, None, response_timeout, logging.getLogger("ocpp"))
         self.identity = identity
-        self.url = url
+        # Several central-system URLs, comma-separated (the nodes of a cluster): the charger
+        # keeps to one and moves to the next when it cannot connect (its node is gone).
+        self.urls = [u.strip() for u in url.split(",") if u.strip()] or [url]
+        self._url_index = 0
         self.subprotocol = Subprotocol(subprotocol)
         self._password = password.encode() if isinstance(password, str) else password
         self.heartbeat_interval = 0
@@ -101,6 +104,11 @@ class SimulatorLink(OcppPeer):
     @property
     def booted(self) -> bool:
         return self._booted.is_set()
+
+    @property
+    def url(self) -> str:
+        """The central system it connects to now."""
+        return self.urls[self._url_index]
 
     @property
     def endpoint(self) -> str:
@@ -183,6 +191,11 @@ class SimulatorLink(OcppPeer):
             except InvalidURI:
                 raise
             except (OSError, TimeoutError, WebSocketException) as exc:
+                failed = self.url
+                self._url_index = (self._url_index + 1) % len(self.urls)
+                if self._url_index != 0:  # another node to try: at once
+                    self.log.info("connect_failed", error=str(exc), url=failed, next=self.url)
+                    continue
                 delay = self._backoff.next_delay()
                 self.log.info("connect_failed", error=str(exc), retry_in=round(delay, 2))
                 await asyncio.sleep(delay)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -422,3 +423,26 @@ async def test_callerror_and_offline_raise(
     await sim.wait_disconnected(timeout=5)
     with pytest.raises(NotConnectedError):
         await sim.heartbeat()
+
+
+@pytest.mark.asyncio
+async def test_several_urls_a_charger_moves_to_the_next_when_it_cannot_connect(
+    fake_csms: tuple[FakeCsms, str],
+) -> None:
+    """The nodes of a cluster: the first URL refuses connections (its node is gone), so the
+    charger connects to the next at once, without backing off."""
+    fake, url = fake_csms
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        gone = f"ws://127.0.0.1:{probe.getsockname()[1]}/ocpp"
+    charger = ChargePoint16Simulator(
+        identity="CP-9", url=f"{gone}, {url}", connectors=1, auto=False, reconnect_initial=30
+    )
+    assert charger.urls == [gone, url]
+    await charger.start()
+    try:
+        await charger.wait_booted(timeout=5)
+        assert charger.url == url
+        assert fake.paths == ["/ocpp/CP-9"]
+    finally:
+        await charger.stop()
