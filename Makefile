@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck demo token clean console
+.PHONY: run test lint typecheck demo demo-cluster token clean console
 
 # The operator console's front-end packages (csms/console/node_modules, from the committed lock
 # file): installed again whenever package-lock.json changes. Needs Node.js and npm.
@@ -57,6 +57,11 @@ lint: $(STAMP)
 
 demo: $(STAMP) $(CONSOLE_STAMP) config.toml
 	$(BIN)/python -m simulators.demo --config config.toml
+
+# Three nodes over PostgreSQL and NATS (both on 127.0.0.1, as on these machines; override with
+# CSMS_DEMO_DATABASE_URL and CSMS_DEMO_NATS_URL), the demo's chargers spread over them.
+demo-cluster: $(STAMP) $(CONSOLE_STAMP) config.toml
+	$(BIN)/python -m simulators.demo_cluster --config config.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CONSOLE)/node_modules

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import zlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -55,9 +56,10 @@ class SimulatorLink(OcppPeer):
         super().__init__(identity, None, response_timeout, logging.getLogger("ocpp"))
         self.identity = identity
         # Several central-system URLs, comma-separated (the nodes of a cluster): the charger
-        # keeps to one and moves to the next when it cannot connect (its node is gone).
+        # starts with one picked by its identity (a fleet spreads over the nodes as behind a
+        # load balancer) and moves to the next when it cannot connect (its node is gone).
         self.urls = [u.strip() for u in url.split(",") if u.strip()] or [url]
-        self._url_index = 0
+        self._url_index = zlib.crc32(identity.encode()) % len(self.urls)
         self.subprotocol = Subprotocol(subprotocol)
         self._password = password.encode() if isinstance(password, str) else password
         self.heartbeat_interval = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import socket
+import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -429,20 +430,22 @@ async def test_callerror_and_offline_raise(
 async def test_several_urls_a_charger_moves_to_the_next_when_it_cannot_connect(
     fake_csms: tuple[FakeCsms, str],
 ) -> None:
-    """The nodes of a cluster: the first URL refuses connections (its node is gone), so the
-    charger connects to the next at once, without backing off."""
+    """The nodes of a cluster: the URL its identity picks refuses connections (its node is
+    gone), so the charger connects to the next at once, without backing off."""
     fake, url = fake_csms
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         gone = f"ws://127.0.0.1:{probe.getsockname()[1]}/ocpp"
+    # Identities spread over the URLs; this one starts with the first of two.
+    identity = next(f"CP-{n}" for n in range(100) if zlib.crc32(f"CP-{n}".encode()) % 2 == 0)
     charger = ChargePoint16Simulator(
-        identity="CP-9", url=f"{gone}, {url}", connectors=1, auto=False, reconnect_initial=30
+        identity=identity, url=f"{gone}, {url}", connectors=1, auto=False, reconnect_initial=30
     )
-    assert charger.urls == [gone, url]
+    assert charger.urls == [gone, url] and charger.url == gone
     await charger.start()
     try:
         await charger.wait_booted(timeout=5)
         assert charger.url == url
-        assert fake.paths == ["/ocpp/CP-9"]
+        assert fake.paths == [f"/ocpp/{identity}"]
     finally:
         await charger.stop()
