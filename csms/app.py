@@ -226,8 +226,13 @@ class CentralSystem:
         await self.store.open()
         if self.cluster is not None:
             assert self.store.cluster is not None  # a cluster runs on PostgreSQL (Settings)
+            services = self.services
             await self.cluster.share_work(
-                self.store.cluster, self.services.load_manager, self.services.webhooks
+                self.store.cluster,
+                services.load_manager,
+                services.webhooks,
+                services.circuits,
+                services.evses,
             )
         # First: what the webhooks want decides which events are written from now on; and the
         # subscriptions left with undelivered events resume.

@@ -11,6 +11,7 @@ from csms.cluster.events import EventRelay
 from csms.cluster.holders import Holders
 from csms.cluster.leases import Leases
 from csms.cluster.link import ClusterLink
+from csms.cluster.load_changes import LoadChanges
 from csms.cluster.membership import Membership
 from csms.cluster.routing import CallServer
 from csms.config import ClusterSettings
@@ -18,7 +19,9 @@ from csms.domain.clock import Clock
 from csms.log import get_logger
 from csms.ocpp.sessions import SessionRegistry
 from csms.services.chargers import ChargerService
+from csms.services.circuits import CircuitService
 from csms.services.events import EventBus
+from csms.services.evses import EvseService
 from csms.services.loadmanagement import LoadManager
 from csms.services.webhooks import WebhookService
 from csms.store.cluster_repositories import ClusterStore
@@ -77,13 +80,19 @@ class ClusterNode:
         self._spawn(relay.run(), "cluster-events")
 
     async def share_work(
-        self, store: ClusterStore, load_manager: LoadManager, webhooks: WebhookService
+        self,
+        store: ClusterStore,
+        load_manager: LoadManager,
+        webhooks: WebhookService,
+        circuits: CircuitService,
+        evses: EvseService,
     ) -> None:
         """Once the store is open, before the webhooks and the load manager start: they work
         under leases (csms.cluster.leases)."""
         leases = Leases(self.link, store, seconds=self._node_timeout)
         load_manager.lead(False)  # until this node holds the lease
         await leases.share_webhooks(webhooks)
+        await LoadChanges(self.link, load_manager).start(circuits, evses)
         self._spawn(leases.lead_load_management(load_manager), "cluster-load-lease")
         self._spawn(leases.resume_webhooks(), "cluster-webhook-leases")
 
