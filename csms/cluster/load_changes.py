@@ -11,10 +11,12 @@ it; the others re-read when they take over).
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import orjson
 from nats.aio.msg import Msg
 
+from csms.cluster.leases import LOAD_MANAGEMENT
 from csms.cluster.link import ClusterLink
 from csms.domain.circuits import CircuitEvent, CircuitEventKind
 from csms.domain.clock import format_timestamp, parse_timestamp
@@ -22,6 +24,7 @@ from csms.log import get_logger
 from csms.services.circuits import CircuitService
 from csms.services.evses import EvseService
 from csms.services.loadmanagement import LoadManager
+from csms.store.cluster_repositories import ClusterStore
 
 __all__ = ["LoadChanges"]
 
@@ -31,15 +34,34 @@ _PENDING: set[asyncio.Task[None]] = set()
 
 
 class LoadChanges:
-    def __init__(self, link: ClusterLink, manager: LoadManager) -> None:
+    def __init__(self, link: ClusterLink, manager: LoadManager, store: ClusterStore) -> None:
         self._link = link
         self._manager = manager
+        self._store = store
         self._subject = link.subject("loadmanagement", "changes")
 
     async def start(self, circuits: CircuitService, evses: EvseService) -> None:
         await self._link.subscribe(self._subject, self._heard)
         circuits.on_change = self.circuit_changed
         evses.on_change = self.evse_changed
+        # A circuit's allocation, as only the allocating node knows it (its profiles sent).
+        await self._link.subscribe(
+            self._link.subject("nodes", self._link.node_id, "allocation"), self._allocation
+        )
+        self._manager.ask_leader = self._ask_leader
+
+    async def _ask_leader(self, circuit_id: str) -> dict[str, Any] | None:
+        leader = await self._store.lease_holder(LOAD_MANAGEMENT)
+        if leader is None or leader == self._link.node_id:
+            return self._manager.allocation(circuit_id)
+        subject = self._link.subject("nodes", leader, "allocation")
+        reply = await self._link.request(subject, circuit_id.encode(), 2.0)
+        view: dict[str, Any] | None = orjson.loads(reply)
+        return view
+
+    async def _allocation(self, msg: Msg) -> None:
+        view = self._manager.allocation(msg.data.decode(errors="replace"))
+        await msg.respond(orjson.dumps(view, default=str))
 
     def circuit_changed(self, event: CircuitEvent) -> None:
         self._manager.on_circuit_event(event)

@@ -92,7 +92,7 @@ class ClusterNode:
         leases = Leases(self.link, store, seconds=self._node_timeout)
         load_manager.lead(False)  # until this node holds the lease
         await leases.share_webhooks(webhooks)
-        await LoadChanges(self.link, load_manager).start(circuits, evses)
+        await LoadChanges(self.link, load_manager, store).start(circuits, evses)
         self._spawn(leases.lead_load_management(load_manager), "cluster-load-lease")
         self._spawn(leases.resume_webhooks(), "cluster-webhook-leases")
 

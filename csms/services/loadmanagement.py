@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -113,22 +114,21 @@ class LoadManager:
         self._lending_only = True
         self._last: _LastRound | None = None
         self._leading = True  # a single process always; a cluster node while it holds the lease
+        self.ask_leader: Callable[[str], Awaitable[dict[str, Any] | None]] | None = None  # cluster
         self.on_unmanaged: Callable[[str, str], None] | None = None
 
     # --- wiring --------------------------------------------------------------------------------
 
     def attach(self, events: EventBus) -> None:
         # The whole network's sessions: in a cluster, those on the other nodes too (ADR 013).
-        for type_, listener in (
-            ("transaction.started", self._on_started),
-            ("transaction.ended", self._on_ended),
-            ("transaction.updated", self._on_updated),
-            ("connector.status", self._on_status),
-            ("charger.connected", lambda cp_id, _: self._on_connection(cp_id, True)),
-            ("charger.disconnected", lambda cp_id, _: self._on_connection(cp_id, False)),
-            ("meter.values", self._on_samples),
-        ):
-            events.listen(type_, listener, remote=True)
+        listen = functools.partial(events.listen, remote=True)
+        listen("transaction.started", self._on_started)
+        listen("transaction.ended", self._on_ended)
+        listen("transaction.updated", self._on_updated)
+        listen("connector.status", self._on_status)
+        listen("charger.connected", lambda cp_id, _: self._on_connection(cp_id, True))
+        listen("charger.disconnected", lambda cp_id, _: self._on_connection(cp_id, False))
+        listen("meter.values", self._on_samples)
 
     def on_circuit_event(self, event: CircuitEvent) -> None:
         if event.kind is CircuitEventKind.CONSUMPTION and event.reading is not None:
@@ -367,6 +367,13 @@ class LoadManager:
     def last_allocation(self) -> dict[str, dict[str, Any]]:
         """Every circuit's allocation document (see ``allocation``)."""
         return self._view(None)
+
+    async def current_allocation(self, circuit_id: str) -> dict[str, Any] | None:
+        """``allocation`` from the allocating node: in a cluster the others lack its profiles."""
+        if not self._leading and self.ask_leader is not None:
+            with contextlib.suppress(Exception):  # the leader unreachable: what this one knows
+                return await self.ask_leader(circuit_id)
+        return self.allocation(circuit_id)
 
     def allocation(self, circuit_id: str) -> dict[str, Any] | None:
         """The circuit's allocation document, None before its first allocation: the last

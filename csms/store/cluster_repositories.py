@@ -60,6 +60,10 @@ class ClusterStore(Protocol):
         (it was free, expired, or already its own), False while another node holds it."""
         ...
 
+    async def lease_holder(self, name: str) -> str | None:
+        """The node holding the lease ``name`` now (None: nobody, or it expired)."""
+        ...
+
     async def connected_unheld(self) -> Sequence[str]:
         """Chargers recorded as connected that no node holds (left so by a single process or a
         node that died before the cluster knew it)."""

@@ -109,6 +109,8 @@ async def test_one_allocator_shares_a_circuit_between_chargers_on_two_nodes(
             )
             assert response.status_code == 200, response.text
         await _settled(leader, {"LM-A": 8.0, "LM-B": 24.0})
+        # Any node answers with the allocating node's view (the limits the chargers accepted).
+        await _settled(other, {"LM-A": 8.0, "LM-B": 24.0})
     finally:
         for sim in (a, b):
             await sim.stop()

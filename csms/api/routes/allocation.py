@@ -73,7 +73,7 @@ async def get_allocation(
     ctx: Ctx, circuit_id: Annotated[str, Path(max_length=64)]
 ) -> Envelope[AllocationOut]:
     circuit, _ = await ctx.circuits.get_circuit(circuit_id)  # 404 for an unknown circuit
-    view: dict[str, Any] | None = ctx.load_manager.allocation(circuit.id)
+    view: dict[str, Any] | None = await ctx.load_manager.current_allocation(circuit.id)
     if view is None:  # not allocated yet (just created): nothing below it has a limit
         empty = {line: 0.0 for line in ("L1", "L2", "L3")}
         view = {

@@ -106,6 +106,12 @@ class PostgresCluster:
         # Beside the writer (a lease is no charger's change): its own short transaction.
         return await self._db.write_apart(op)
 
+    async def lease_holder(self, name: str) -> str | None:
+        rows = await self._fetch(
+            "SELECT node_id FROM leases WHERE name = $1 AND expires_at > now()", name
+        )
+        return str(rows[0][0]) if rows else None
+
     async def connected_unheld(self) -> Sequence[str]:
         rows = await self._fetch(
             "SELECT id FROM charge_points cp WHERE connected"
