@@ -102,6 +102,9 @@ class AlertService:
 
     def attach(self, events: EventBus) -> None:
         events.listen("charger.connected", self._on_connected)
+        # In a cluster: a charger that reconnected to another node is no longer disconnected
+        # here either (that node resolves the alert; no CHARGER_DISCONNECTED is raised here).
+        events.listen_remote("charger.connected", self._on_connected_elsewhere)
         events.listen("charger.disconnected", self._on_disconnected)
         events.listen("charger.deleted", self._on_deleted)
         events.listen("connector.status", self._on_status)
@@ -182,6 +185,12 @@ class AlertService:
         if timer is not None:
             timer.cancel()
         self._queue.put_nowait(reconnected(cp_id, self._clock()))
+
+    def _on_connected_elsewhere(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
+        if cp_id is not None:
+            timer = self._timers.pop(cp_id.lower(), None)
+            if timer is not None:
+                timer.cancel()
 
     def _on_disconnected(self, cp_id: str | None, data: Mapping[str, Any]) -> None:
         if cp_id is None:

@@ -112,6 +112,11 @@ class EventBus:
         if remote:
             self._remote_listeners.setdefault(type_, []).append(listener)
 
+    def listen_remote(self, type_: str, listener: Listener) -> None:
+        """Only the other nodes' events of this type (a cluster): for a listener that must
+        learn what happened elsewhere without doing again what that node did."""
+        self._remote_listeners.setdefault(type_, []).append(listener)
+
     async def wait_for_subscriber(self) -> None:
         """Return once someone listens (a client's event stream is open)."""
         async with self._subscribed:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -71,6 +72,7 @@ DELIVERIES_RETENTION = timedelta(days=30)
 """How long the attempts log (GET /webhooks/{id}/deliveries) is kept."""
 
 _BATCH = 100  # outbox rows read at once per subscription
+_ELSEWHERE_S = 1.0  # a cluster: how long a subscription another node delivers is left to it
 _WEBHOOKS_PAGE = 500
 _STORE_RETRY_SECONDS = 5.0  # after a store error, before the worker tries again
 _PURGE_SECONDS = 3600.0
@@ -114,6 +116,9 @@ class WebhookService:
         self.announce: Callable[[list[str]], None] | None = None
         self.on_changed: Callable[[], None] | None = None
         self._held: set[str] = set()  # subscriptions whose lease this node holds
+        # Subscriptions another node delivers, until when no worker tries their lease here:
+        # rows committed here are announced to that node instead, one lease query a second.
+        self._elsewhere: dict[str, float] = {}
 
     # --- the event bus's sink ------------------------------------------------------------------
 
@@ -247,6 +252,7 @@ class WebhookService:
     async def resume_pending(self) -> None:
         """Start a worker for every enabled subscription with pending rows (in a cluster also
         every few seconds: the holder of a subscription's lease may have died)."""
+        self._elsewhere.clear()
         for webhook_id in await self._store.pending_webhooks():
             self.notify(webhook_id)
 
@@ -258,6 +264,9 @@ class WebhookService:
         """Rows of this subscription were committed (or it changed): make sure its worker runs.
         Synchronous and cheap: call it right after the commit that wrote the rows."""
         if self._stopping:
+            return
+        until = self._elsewhere.get(webhook_id)
+        if until is not None and time.monotonic() < until:
             return
         worker = self._workers.get(webhook_id)
         if worker is not None:
@@ -337,8 +346,10 @@ class WebhookService:
         held = await self.lease(webhook_id)
         if held:
             self._held.add(webhook_id)
+            self._elsewhere.pop(webhook_id, None)
         else:
             self._held.discard(webhook_id)
+            self._elsewhere[webhook_id] = time.monotonic() + _ELSEWHERE_S
         return held
 
     async def _round(self, webhook_id: str, client: httpx.AsyncClient) -> float | None:

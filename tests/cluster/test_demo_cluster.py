@@ -59,7 +59,7 @@ async def test_the_cluster_demo_spreads_its_chargers_over_three_nodes(
         nodes: list[Any] = []
         healths: list[dict[str, Any] | None] = []
         async with httpx.AsyncClient() as client:
-            for _ in range(300):  # bounded: 30 s
+            for _ in range(600):  # bounded: 60 s (the demo waits up to 60 s for its nodes)
                 healths = [await _health(client, api) for api in apis]
                 if all(h is not None for h in healths):
                     nodes = healths[0]["clusterNodes"] if healths[0] else []
