@@ -266,3 +266,33 @@ async def test_the_central_system_resumes_pending_webhooks_at_start(
         assert [d.status.value for d in log] == ["delivered"]
     finally:
         await stop_csms(running)
+
+
+async def test_a_subscription_another_node_delivers_is_left_to_it(rig: Factory) -> None:
+    """A cluster (ADR 013): while another node holds the subscription's lease, rows committed
+    here are announced to it, and a worker here tries the lease at most once a second, not once
+    per commit; once the lease is this node's, it delivers."""
+    r = await rig()
+    receiver = await r.receiver(204)
+    hook = await r.subscribe(receiver)
+    tries: list[str] = []
+    announced: list[list[str]] = []
+    held = False
+
+    async def lease(webhook_id: str) -> bool:
+        tries.append(webhook_id)
+        return held
+
+    r.service.lease = lease
+    r.service.announce = announced.append
+    for _ in range(5):  # five commits, as fast as they come
+        await r.enqueue(hook, 1)
+        r.service.wake([hook.id])
+        await asyncio.sleep(0.01)
+    assert tries == [hook.id]  # the first try only: the others were left to the holder
+    assert announced == [[hook.id]] * 5
+    assert receiver.requests == []
+    held = True  # the holder died and its lease expired: this node resumes
+    await r.service.resume_pending()
+    await receiver.wait_for(5)
+    assert len(receiver.requests) == 5

@@ -248,6 +248,23 @@ async def test_the_disconnection_timer_is_cancelled_by_a_reconnection(harness: H
     assert [a.charge_point_id for a in harness.store.alerts.values()] == ["CP-2"]
 
 
+async def test_a_reconnection_to_another_node_cancels_the_timer_and_writes_nothing_here(
+    harness: Harness,
+) -> None:
+    """A cluster: the charger went offline here (its node died, this one released it) and
+    came back on another node, which tells this one; no CHARGER_DISCONNECTED is raised here,
+    and this node resolves nothing (the other node does, for what it raised)."""
+    harness.events.publish("charger.disconnected", "CP-1", closeCode=1006)
+    harness.events.publish_remote("charger.connected", "cp-1", {"ocppVersion": "1.6"})
+    harness.events.publish("charger.disconnected", "CP-2", closeCode=1006)
+    triggered = await harness.next_alert("alert.triggered")
+    assert triggered["chargePointId"] == "CP-2"  # CP-1's timer (the same delay) never fired
+    await harness.service.settled()
+    assert [a.charge_point_id for a in harness.store.alerts.values()] == ["CP-2"]
+    # An event of another node is not this node's own: its own listener did not run.
+    assert "cp-1" not in harness.service._connected
+
+
 async def test_an_operator_resolution_lets_the_next_cause_raise_a_new_alert(
     harness: Harness,
 ) -> None:
