@@ -45,8 +45,11 @@ async def release(conn: asyncpg.Connection, cp_id: str, holder: Holder, at: date
     """Whether the disconnection may be recorded: the connection numbered ``holder.seq`` still
     held the charger (and now no longer does), or, with no number, nobody holds it."""
     if holder.seq is None:
+        # The charger's row first, as a connection's own write takes it: a claim under way
+        # either committed before this reads the holders, or waits and marks it connected after.
+        await conn.execute("SELECT 1 FROM charge_points WHERE id = $1 FOR UPDATE", cp_id)
         held = await conn.fetchval(
-            "SELECT 1 FROM charger_holders WHERE charge_point_id = $1 FOR UPDATE", cp_id
+            "SELECT 1 FROM charger_holders WHERE charge_point_id = $1", cp_id
         )
         return Recorded(changed=held is None)
     gone = await conn.fetchval(
