@@ -92,10 +92,7 @@ class CentralSystem:
             self.cluster = ClusterNode(settings.cluster, self.node_id, clock, self.sessions)
             assert self.store.cluster is not None  # a cluster runs on PostgreSQL (Settings)
             routed = RoutedLink(
-                CommandDispatcher(self.sessions),
-                self.cluster.link,
-                self.store.cluster,
-                self.store.chargers,
+                CommandDispatcher(self.sessions), self.cluster.link, self.store.cluster
             )
         self.services = build_services(
             settings,

@@ -14,6 +14,7 @@ NATS away: 503 ``cluster_unavailable``, at once.
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
 import orjson
@@ -32,8 +33,7 @@ from csms.log import get_logger
 from csms.ocpp.dispatch import CommandDispatcher
 from csms.ocpp.sessions import SessionRegistry
 from csms.services.commands import LinkedCharger
-from csms.store.cluster_repositories import ClusterStore
-from csms.store.repositories import ChargerStore
+from csms.store.cluster_repositories import ClusterStore, Holding
 
 __all__ = ["CallServer", "RoutedLink"]
 
@@ -41,6 +41,8 @@ log = get_logger(__name__)
 
 # Beyond the charger's own timeout, for the two hops over NATS.
 _MARGIN_S = 1.0
+# How long the node a command looked up is trusted for its call (then read again).
+_RECENT_S = 5.0
 
 
 class RoutedLink:
@@ -52,30 +54,35 @@ class RoutedLink:
         local: CommandDispatcher,
         link: ClusterLink,
         holders: ClusterStore,
-        chargers: ChargerStore,
     ) -> None:
         self._local = local
         self._link = link
         self._holders = holders
-        self._chargers = chargers
+        # Which node held a charger when a command looked it up, for that command's call.
+        self._recent: dict[str, tuple[str, float]] = {}
 
     async def connection(self, cp_id: str) -> LinkedCharger:
         try:
             return await self._local.connection(cp_id)
         except ChargerUnavailable:
             pass
-        await self._holder(cp_id)  # held elsewhere (send asks that node), else not connected
-        charger = await self._chargers.get_charge_point(cp_id)
-        if charger is None or charger.ocpp_version is None:
+        holding = await self._holding(cp_id)
+        if holding.ocpp_version is None:
             raise ChargerUnavailable(f"{cp_id} is not connected")
-        return LinkedCharger(charger.id, charger.ocpp_version, charger.boot_accepted)
+        # The command's call follows at once: it goes to this node without reading again.
+        self._recent[cp_id.lower()] = (holding.node_id, time.monotonic())
+        return LinkedCharger(holding.charge_point_id, holding.ocpp_version, holding.boot_accepted)
 
     async def send(self, cp_id: str, call: OcppCall, timeout: float) -> dict[str, Any]:
         if self._local.session(cp_id) is not None:
             return await self._local.send(cp_id, call, timeout)
-        node_id = await self._holder(cp_id)
+        node_id, fresh = await self._node(cp_id)
         body = {"chargePointId": cp_id, "action": call.action, "payload": call.payload}
         answer = await self._ask(node_id, "call", body, timeout)
+        if _offline(answer) and not fresh:
+            # It moved since it was looked up: once more, to where it is now.
+            node_id, _ = await self._node(cp_id, fresh=True)
+            answer = await self._ask(node_id, "call", body, timeout)
         response = answer.get("response")
         if not isinstance(response, dict):
             raise _failure(cp_id, answer)
@@ -118,11 +125,22 @@ class RoutedLink:
     def redact(self, call: OcppCall) -> dict[str, Any]:
         return self._local.redact(call)
 
-    async def _holder(self, cp_id: str) -> str:
+    async def _holding(self, cp_id: str) -> Holding:
         holding = (await self._holders.holdings([cp_id])).get(cp_id.lower())
         if holding is None or holding.node_id == self._link.node_id:
             raise ChargerUnavailable(f"{cp_id} is not connected")
-        return holding.node_id
+        return holding
+
+    async def _holder(self, cp_id: str) -> str:
+        return (await self._holding(cp_id)).node_id
+
+    async def _node(self, cp_id: str, *, fresh: bool = False) -> tuple[str, bool]:
+        """The node holding the charger: the one ``connection`` just read, else read now; and
+        whether it was read now."""
+        recent = self._recent.pop(cp_id.lower(), None)
+        if not fresh and recent is not None and time.monotonic() - recent[1] < _RECENT_S:
+            return recent[0], False
+        return await self._holder(cp_id), True
 
     async def _ask(
         self, node_id: str, verb: str, body: dict[str, Any], timeout: float
@@ -146,6 +164,11 @@ class RoutedLink:
             ) from exc
         answer: dict[str, Any] = orjson.loads(reply)
         return answer
+
+
+def _offline(answer: dict[str, Any]) -> bool:
+    error = answer.get("error")
+    return isinstance(error, dict) and error.get("kind") == "charger_offline"
 
 
 def _failure(cp_id: str, answer: dict[str, Any]) -> Exception:

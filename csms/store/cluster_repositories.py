@@ -40,6 +40,7 @@ class Holding:
     node_id: str
     seq: int
     ocpp_version: str | None
+    boot_accepted: bool = False  # its last boot was accepted (what a command needs to know)
 
 
 class ClusterStore(Protocol):

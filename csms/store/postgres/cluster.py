@@ -66,30 +66,30 @@ class PostgresCluster:
 
     async def holdings(self, cp_ids: Collection[str]) -> dict[str, Holding]:
         rows = await self._fetch(
-            "SELECT h.charge_point_id, h.node_id, h.seq, cp.ocpp_version"
+            "SELECT h.charge_point_id, h.node_id, h.seq, cp.ocpp_version, cp.boot_accepted"
             " FROM charger_holders h JOIN charge_points cp ON cp.id = h.charge_point_id"
             " WHERE h.charge_point_id = ANY($1::citext[])",
             list(cp_ids),
         )
-        return {str(r[0]).lower(): Holding(str(r[0]), r[1], int(r[2]), r[3]) for r in rows}
+        return {str(r[0]).lower(): _holding(r) for r in rows}
 
     async def held_by(self, node_id: str) -> Sequence[Holding]:
         rows = await self._fetch(
-            "SELECT h.charge_point_id, h.node_id, h.seq, cp.ocpp_version"
+            "SELECT h.charge_point_id, h.node_id, h.seq, cp.ocpp_version, cp.boot_accepted"
             " FROM charger_holders h JOIN charge_points cp ON cp.id = h.charge_point_id"
             " WHERE h.node_id = $1",
             node_id,
         )
-        return [Holding(str(r[0]), r[1], int(r[2]), r[3]) for r in rows]
+        return [_holding(r) for r in rows]
 
     async def held_elsewhere_than(self, live_nodes: Collection[str]) -> Sequence[Holding]:
         rows = await self._fetch(
-            "SELECT h.charge_point_id, h.node_id, h.seq, cp.ocpp_version"
+            "SELECT h.charge_point_id, h.node_id, h.seq, cp.ocpp_version, cp.boot_accepted"
             " FROM charger_holders h JOIN charge_points cp ON cp.id = h.charge_point_id"
             " WHERE NOT (h.node_id = ANY($1::text[]))",
             list(live_nodes),
         )
-        return [Holding(str(r[0]), r[1], int(r[2]), r[3]) for r in rows]
+        return [_holding(r) for r in rows]
 
     async def hold_lease(self, name: str, node_id: str, seconds: float) -> bool:
         async def op(conn: asyncpg.Connection) -> bool:
@@ -127,3 +127,7 @@ class PostgresCluster:
             return list(await conn.fetch(query, *args))
 
         return await self._db.read(read)
+
+
+def _holding(row: asyncpg.Record) -> Holding:
+    return Holding(str(row[0]), row[1], int(row[2]), row[3], bool(row[4]))
