@@ -29,6 +29,7 @@ from playwright.async_api import (
     Page,
     ViewportSize,
     async_playwright,
+    expect,
 )
 
 from csms.api.console import CONSOLE_DIR, VENDOR_FILES
@@ -38,6 +39,11 @@ from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
 CHROMIUM = Path(os.environ.get("CSMS_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = os.environ.get("CSMS_SCREENSHOTS")
 LAPTOP = ViewportSize(width=1366, height=900)
+# The longest a page may take to show what an event or a click brings, unless a test says less
+# (the contract's 2 s for a charger coming online): generous, for a 2-core machine running the
+# whole suite and more beside it; a pass needs a fraction of it.
+WAIT_MS = 10_000
+expect.set_options(timeout=WAIT_MS)
 
 
 def _missing() -> str | None:
@@ -116,7 +122,7 @@ async def csms(tmp_path: Path) -> AsyncIterator[RunningCsms]:
 @pytest_asyncio.fixture(loop_scope="module")
 async def console(browser: Browser, csms: RunningCsms) -> AsyncIterator[Console]:
     context = await browser.new_context(viewport=LAPTOP)
-    context.set_default_timeout(5000)
+    context.set_default_timeout(WAIT_MS)
     page = await context.new_page()
     log = BrowserLog()
 
