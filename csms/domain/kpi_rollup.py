@@ -1,12 +1,15 @@
 """The KPI roll-up's days: which whole UTC days of a window the roll-up answers for a charger,
 what is left for its intervals, and which days a roll-up round still has to write. Pure.
 
-A roll-up row holds one charger's :class:`~csms.domain.kpi_tally.Tally` over one UTC day that
-has ended, computed from the history overlapping that day. Rows exist for the days from the one
-the charger was registered in (earlier days measure nothing), and a charger's rows are always
-one unbroken run of days: rounds write days oldest first and never a day whose previous day is
-missing, a late change deletes a suffix, the retention a prefix. So a count, the first and the
-last day say exactly which days a sum covers (:class:`Planner`).
+A roll-up row holds one charger's :class:`~csms.domain.kpi_tally.Tally` over one UTC day,
+computed from the history overlapping that day, with its hourly checkpoints
+(csms.domain.kpi_hours): a day that has ended whole, today up to the hour the last round began
+(its *hours*). Rows exist for the days from the one the charger was registered in (earlier days
+measure nothing), and a charger's rows are always one unbroken run of days: rounds write days
+oldest first and never a day whose previous day is missing or partial, a late change deletes a
+suffix, the retention a prefix. So a count, the first and the last day say exactly which days a
+sum covers (:class:`Planner`, which the reports use for chargers the checkpoints cannot answer
+for: csms.domain.kpi_window).
 """
 
 from __future__ import annotations
@@ -27,12 +30,15 @@ __all__ = [
     "RollupRun",
     "day_of",
     "day_start",
+    "hours_of",
     "missing_runs",
     "plan",
+    "stale_runs",
     "whole_days",
 ]
 
 _DAY: Final = timedelta(days=1)
+_HOUR: Final = timedelta(hours=1)
 
 
 def day_start(day: date) -> datetime:
@@ -43,6 +49,12 @@ def day_start(day: date) -> datetime:
 def day_of(moment: datetime) -> date:
     """The UTC day ``moment`` lies in."""
     return moment.astimezone(UTC).date()
+
+
+def hours_of(day: date, now: datetime) -> int:
+    """How many hours of ``day`` a round at ``now`` rolls up: all 24 of a day that has ended,
+    today's up to the hour now is in, none of a day to come."""
+    return max(0, min(24, (now - day_start(day)) // _HOUR))
 
 
 def whole_days(start: datetime, end: datetime, now: datetime) -> tuple[date, date]:
@@ -128,17 +140,22 @@ def plan(rolled: RolledUp, start: datetime, end: datetime, first: date, last: da
 
 @dataclass(frozen=True, slots=True)
 class RollupProgress:
-    """One charger's rows from the retention's first day on: the first and the last day."""
+    """One charger's rows from the retention's first day on: the first and the last day, the
+    hours the last one covers (24: a whole day, also for a row written before checkpoints), and
+    the first and last of its rows without checkpoints (written before them), if any."""
 
     charge_point_id: str
     registered_at: datetime
     first: date | None
     last: date | None
+    hours: int = 24
+    unpointed: tuple[date, date] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class RollupRun:
-    """Days ``first`` to ``first + days`` (excluded) of one charger, to roll up in one go."""
+    """Days ``first`` to ``first + days`` (excluded) of one charger, to roll up in one go (the
+    last one maybe partly: :func:`hours_of`)."""
 
     charge_point_id: str
     first: date
@@ -146,21 +163,49 @@ class RollupRun:
 
 
 def missing_runs(
-    progress: Iterable[RollupProgress], first: date, end: date, longest: int
+    progress: Iterable[RollupProgress],
+    first: date,
+    end: date,
+    longest: int,
+    partial: int | None = None,
 ) -> list[RollupRun]:
     """The days of ``[first, end)`` not rolled up yet, from each charger's registration day on,
-    as runs of at most ``longest`` days, oldest first."""
+    and with ``partial`` the day ``end`` too, up to that hour (today's row, rewritten as the day
+    goes on): as runs of at most ``longest`` days, oldest first. A partial last row is written
+    again, whole or further."""
     runs: list[RollupRun] = []
+    stop = end if partial is None else end + _DAY
     for charger in progress:
         own = max(first, day_of(charger.registered_at))
         if charger.first is None or charger.last is None:
-            gaps = [(own, end)]
+            gaps = [(own, stop)]
         else:
-            gaps = [(own, charger.first), (charger.last + _DAY, end)]
+            target = partial if partial is not None and charger.last == end else 24
+            after = charger.last if charger.hours < target else charger.last + _DAY
+            gaps = [(own, charger.first), (after, stop)]
         for a, b in gaps:
             while a < b:
                 days = min(longest, (b - a).days)
                 runs.append(RollupRun(charger.charge_point_id, a, days))
                 a += days * _DAY
     runs.sort(key=lambda run: (run.first, run.days, run.charge_point_id))
+    return runs
+
+
+def stale_runs(progress: Iterable[RollupProgress], longest: int) -> list[RollupRun]:
+    """The rows written before checkpoints existed, to write again with them: newest first
+    (the default window's edges are recent), in runs of at most ``longest`` days. Writing a row
+    again changes none of its figures (a late change would have deleted it), so the run totals
+    of the rows after it still hold."""
+    runs: list[RollupRun] = []
+    for charger in progress:
+        if charger.unpointed is None:
+            continue
+        lo, hi = charger.unpointed
+        b = hi + _DAY
+        while b > lo:
+            a = max(lo, b - longest * _DAY)
+            runs.append(RollupRun(charger.charge_point_id, a, (b - a).days))
+            b = a
+    runs.sort(key=lambda run: (-run.first.toordinal(), run.days, run.charge_point_id))
     return runs

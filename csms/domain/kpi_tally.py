@@ -35,13 +35,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from typing import Final
+from functools import lru_cache, partial
+from typing import Final, NamedTuple
 
 from csms.domain.kpi_history import (
     ChargerHistory,
     ConnectionInterval,
     ConnectorKey,
+    Measured,
     StatusInterval,
     all_down,
     measure,
@@ -51,11 +52,18 @@ from csms.domain.kpis import Kpi, KpiItem, KpiReport, mean_of
 
 __all__ = [
     "Sockets",
+    "Sums",
+    "SumsRow",
     "Tally",
+    "decode_sockets",
+    "encode_sockets",
     "report_of",
+    "report_of_sums",
     "restrict",
     "split_by_day",
+    "sums_of",
     "tally",
+    "tally_measured",
     "value_of",
 ]
 
@@ -100,7 +108,11 @@ class Tally:
 def tally(charger: ChargerHistory, start: datetime, end: datetime, now: datetime) -> Tally:
     """The charger's durations over ``[start, end)``, from a history that holds the intervals
     overlapping it (as the store reads them, or :func:`restrict` cuts them)."""
-    measured = measure(charger, start, end, now)
+    return tally_measured(charger, measure(charger, start, end, now))
+
+
+def tally_measured(charger: ChargerHistory, measured: Measured | None) -> Tally:
+    """:func:`tally` from the charger measured over the piece (``None``: nothing measured)."""
     if measured is None:
         # Nothing measured, but the sockets it knows are still the window's.
         known = frozenset(
@@ -141,38 +153,114 @@ def _value(kpi: Kpi, tally: Tally, sockets: Sockets) -> float:
     return _clamp((tally.connected - tally.all_down.get(sockets, 0)) / measured)
 
 
-def report_of(kpi: Kpi, tallies: Iterable[tuple[str, Tally]]) -> KpiReport:
-    """What csms.domain.kpis.report gives for these chargers (in this order), from their tallies
-    over the whole window."""
-    values: list[float] = []
-    items: list[KpiItem] = []
-    by_connector = kpi is Kpi.UPTIME_BY_CONNECTOR
-    for cp_id, counted in tallies:
-        measured = counted.measured
-        if measured == 0:
-            continue
-        sockets = counted.sockets()
-        value = _value(kpi, counted, sockets)
-        values.append(value)
-        if by_connector and sockets:
-            lost = counted.lost
-            up = counted.connected
-            # Most sockets lost nothing: their value is the charger's connectivity.
-            whole = _clamp(up / measured)
-            for evse_id, connector_id in _in_order(sockets):
-                down = lost.get((evse_id, connector_id))
-                share = _clamp((up - down) / measured) if down else whole
-                items.append(KpiItem(cp_id, share, evse_id, connector_id))
-        else:
-            items.append(KpiItem(cp_id, value))
-    return KpiReport(mean_of(values), tuple(items))
+class Sums(NamedTuple):
+    """One charger over a whole window, reduced to what its values are made of: the measured and
+    connected microseconds, the window's sockets, the time all of them were down at once while
+    connected, and per socket its time down while connected (only sockets with some; ``None``
+    when none was read: only uptime by connector needs them)."""
+
+    charge_point_id: str
+    measured: int
+    connected: int
+    sockets: str  # encode_sockets
+    all_down: int
+    lost: dict[ConnectorKey, int] | None
+
+
+SumsRow = tuple[str, int, int, str, int, dict[ConnectorKey, int] | None]
+"""What a report is made of, per charger, as a plain tuple (a network's report builds ten
+thousand): :class:`Sums` with its sockets as text (:func:`encode_sockets`). A tuple holding a
+set stays tracked by the garbage collector, and ten thousand of them made every report run a
+full collection."""
+
+
+def encode_sockets(sockets: Sockets) -> str:
+    """A set of sockets as text, ``"1/1 1/2"`` (``""``: none), as the roll-up's rows keep it."""
+    return " ".join(f"{evse}/{connector}" for evse, connector in sorted(sockets))
 
 
 @lru_cache(maxsize=1024)
-def _in_order(sockets: Sockets) -> tuple[ConnectorKey, ...]:
-    """Sorted once per set: a network's chargers share a few sets (the store's reads hand out
-    one object per set)."""
-    return tuple(sorted(sockets))
+def decode_sockets(text: str) -> Sockets:
+    """Cached: a network has few distinct sets of sockets, and each is read once per charger."""
+    if not text:
+        return frozenset()
+    keys = []
+    for key in text.split(" "):
+        evse, connector = key.split("/")
+        keys.append((int(evse), int(connector)))
+    return frozenset(keys)
+
+
+@lru_cache(maxsize=1024)
+def _in_order(text: str) -> tuple[ConnectorKey, ...]:
+    """A set of sockets (as text) in order, once per set."""
+    return tuple(sorted(decode_sockets(text)))
+
+
+def sums_of(cp_id: str, counted: Tally) -> Sums:
+    """A tally summed over the pieces of a whole window, reduced: its all-sockets-down time is
+    the one of the pieces that knew the window's sockets."""
+    sockets = counted.sockets()
+    return Sums(
+        cp_id,
+        counted.measured,
+        counted.connected,
+        encode_sockets(sockets),
+        counted.all_down.get(sockets, 0),
+        counted.lost,
+    )
+
+
+def report_of(kpi: Kpi, tallies: Iterable[tuple[str, Tally]]) -> KpiReport:
+    """What csms.domain.kpis.report gives for these chargers (in this order), from their tallies
+    over the whole window."""
+    return report_of_sums(kpi, [sums_of(cp_id, counted) for cp_id, counted in tallies])
+
+
+def report_of_sums(kpi: Kpi, chargers: Iterable[SumsRow]) -> KpiReport:
+    """:func:`report_of` from the chargers' sums (in this order); one with nothing measured is
+    left out, as csms.domain.kpis.report leaves it out."""
+    values: list[float] = []
+    items: list[KpiItem] = []
+    add = values.append
+    item = items.append
+    any_connector = kpi is Kpi.UPTIME_ANY_CONNECTOR
+    connectivity = kpi is Kpi.CONNECTIVITY
+    for cp_id, measured, up, sockets, every, lost in chargers:
+        if measured == 0:
+            continue
+        # csms.domain.kpis._value on integers (timedelta division is the same integer division
+        # of microseconds).
+        whole = up / measured
+        whole = 0.0 if whole < 0.0 else 1.0 if whole > 1.0 else whole
+        if connectivity or not sockets:
+            add(whole)
+            item(_item((cp_id, whole, None, None)))
+            continue
+        if any_connector:
+            value = _clamp((up - every) / measured)
+            add(value)
+            item(_item((cp_id, value, None, None)))
+            continue
+        # Uptime by connector: the mean of the sockets', an item each.
+        keys = _in_order(sockets)
+        count = len(keys)
+        down = sum(lost.values()) if lost else 0
+        add(_clamp((up * count - down) / (measured * count)))
+        # Most sockets lost nothing: their value is the charger's connectivity.
+        if not lost:
+            items.extend([_item((cp_id, whole, evse, connector)) for evse, connector in keys])
+            continue
+        for evse_id, connector_id in keys:
+            gone = lost.get((evse_id, connector_id))
+            share = _clamp((up - gone) / measured) if gone else whole
+            item(_item((cp_id, share, evse_id, connector_id)))
+    return KpiReport(mean_of(values), tuple(items))
+
+
+# A KpiItem from its four fields without the named tuple's Python-level constructor: a network's
+# report by connector builds one per socket.
+_item = partial(tuple.__new__, KpiItem)
 
 
 def _clamp(value: float) -> float:

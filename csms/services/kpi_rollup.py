@@ -1,12 +1,14 @@
-"""The KPI roll-up task (ADR 009): keeps a row per charger and UTC day that has ended, within the
-history retention, so the KPIs over a week read a row per charger and day, not every interval.
+"""The KPI roll-up task (ADR 009): keeps a row per charger and UTC day within the history
+retention, with its hourly checkpoints, today's up to the current hour, so the KPIs over a week
+read two rows per charger (those of the window's edges), not every interval.
 
-A round rolls up every day missing: at start (after the connections a stop left open were
-closed, so the history it reads is final), shortly after each UTC midnight, and every
-``interval`` seconds in between, which rolls up again the days a late change invalidated.
-Work is bounded per write (``batch_days`` charger-days, each a transaction of its own beside the
-writes chargers wait for), oldest days first, so a large network or a first catch-up over the
-whole retention never holds the writer for long.
+A round rolls up every day missing and today up to the hour it began in: at start (after the
+connections a stop left open were closed, so the history it reads is final), shortly after each
+hour begins, and every ``interval`` seconds in between, which rolls up again the days a late
+change invalidated; then it writes again, newest first, the rows a release before checkpoints
+wrote. Work is bounded per write (``batch_days`` charger-days, each a transaction of its own
+beside the writes chargers wait for), so a large network or a first catch-up over the whole
+retention never holds the writer for long.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import timedelta
 from typing import Final
 
 from csms.domain.clock import Clock
-from csms.domain.kpi_rollup import RollupRun, day_of, day_start, missing_runs
+from csms.domain.kpi_rollup import RollupRun, day_of, day_start, hours_of, missing_runs, stale_runs
 from csms.log import get_logger
 from csms.store.repositories import KpiRollupStore
 
@@ -29,7 +31,8 @@ _PASSES: Final = 3
 """A round looks again for missing days after writing (a late change may have deleted some
 meanwhile), at most this many times."""
 
-_PAST_MIDNIGHT: Final = 1.0
+_PAST_THE_HOUR: Final = 1.0
+_HOUR: Final = timedelta(hours=1)
 
 
 class KpiRollup:
@@ -39,7 +42,7 @@ class KpiRollup:
         clock: Clock,
         *,
         retention: timedelta,
-        batch_days: int = 128,
+        batch_days: int = 48,
         longest_run: int = 31,
         interval: float = 900.0,
         settle: float = 5.0,
@@ -53,9 +56,9 @@ class KpiRollup:
         self._settle = settle
 
     async def start(self) -> None:
-        """Before chargers connect: a change before today (or before the day after the latest
-        row stored) invalidates from now on, before the first round runs."""
-        await self._store.hold_horizon(day_of(self._clock()))
+        """Before chargers connect: a change before the current hour (or before the end of the
+        latest rows stored) invalidates from now on, before the first round runs."""
+        await self._store.hold_horizon(self._clock())
 
     async def run(self) -> None:
         while True:
@@ -66,31 +69,35 @@ class KpiRollup:
             await asyncio.sleep(self._until_next_round())
 
     async def roll_up(self) -> int:
-        """Write every day missing, from the retention's first day to yesterday; how many
-        charger-days were written."""
-        today = day_of(self._clock())
-        if await self._store.hold_horizon(today):
-            # A new day: a change stamped before midnight that passed the horizon's guard just
-            # before it moved may still be committing. Read the day once it has.
-            await asyncio.sleep(self._settle)
+        """Write every day missing, from the retention's first day to today up to the hour now
+        is in, then the rows without checkpoints; how many rows were written."""
         now = self._clock()
+        if await self._store.hold_horizon(now):
+            # A new hour: a change stamped before it that passed the horizon's guard just
+            # before it moved may still be committing. Read the hour once it has. The round
+            # reaches that hour, not later: a later one would not have waited.
+            await asyncio.sleep(self._settle)
+        today = day_of(now)
         first = day_of(now - self._retention)
         written = 0
         for _ in range(_PASSES):
             progress = await self._store.progress(first=first)
-            runs = missing_runs(progress, first, today, self._longest_run)
+            runs = missing_runs(
+                progress, first, today, self._longest_run, partial=hours_of(today, now)
+            )
+            runs += stale_runs(progress, self._longest_run)
             if not runs:
                 break
             for batch in _batches(runs, self._batch_days):
                 written += await self._store.roll_up(batch, first=first, now=now)
         if written:
-            log.info("kpi days rolled up", charger_days=written, through=str(today))
+            log.info("kpi days rolled up", rows=written, through=str(now))
         return written
 
     def _until_next_round(self) -> float:
         now = self._clock()
-        midnight = day_start(day_of(now) + timedelta(days=1))
-        return min(self._interval, (midnight - now).total_seconds() + _PAST_MIDNIGHT)
+        hour = day_start(day_of(now)) + (hours_of(day_of(now), now) + 1) * _HOUR
+        return min(self._interval, (hour - now).total_seconds() + _PAST_THE_HOUR)
 
 
 def _batches(runs: Sequence[RollupRun], days: int) -> Iterator[list[RollupRun]]:

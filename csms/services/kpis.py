@@ -1,24 +1,29 @@
 """Connectivity and uptime KPIs (API.md "Monitoring"): the scope and window of a request, the
 history the store holds for it, and the arithmetic of csms.domain.kpis.
 
-A report over a window with whole UTC days in it reads the KPI roll-up for those days (a row
-per charger and day, summed by the store) and the intervals only for the rest: the partial
-days at its edges, today until now, and the days a charger has no rows for yet. The pieces are
-combined exactly (csms.domain.kpi_tally; ADR 009). Series read the intervals."""
+A report reads the KPI roll-up at the window's two edges (csms.domain.kpi_window; ADR 009): per
+charger its rows at the latest hourly checkpoints before the start and the end (today's row
+reaches the hour of the last round), and the few intervals that begin or end between a
+checkpoint and the edge. A charger the checkpoints cannot answer for (no rows yet, a late change
+deleted them, a socket reported for the first time after the last checkpoint) is read as
+before: its rows' whole days and its intervals for the rest. Both are exact (the same integer
+microseconds as csms.domain.kpis.report). Series read the intervals."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from csms.domain.clock import Clock
 from csms.domain.errors import Invalid, NotFound
 from csms.domain.history import window
 from csms.domain.kpi_history import ChargerHistory, Span
 from csms.domain.kpi_rollup import Plan, Planner, whole_days
-from csms.domain.kpi_tally import Tally, report_of, restrict, tally
-from csms.domain.kpis import Kpi, KpiReport, Resolution, report, series
+from csms.domain.kpi_tally import Sums, Tally, report_of_sums, restrict, sums_of, tally
+from csms.domain.kpi_window import Window, frontier_of
+from csms.domain.kpi_window_sums import window_sums
+from csms.domain.kpis import Kpi, KpiReport, Resolution, series
 from csms.services.sites import SiteService
 from csms.store.repositories import ChargerStore, HistoryStore, KpiRollupStore
 
@@ -43,11 +48,12 @@ class Series:
 
 @dataclass(frozen=True, slots=True)
 class _Chargers:
-    """A scope as the store takes it: one charger, the chargers on some sites, or (neither)
-    all."""
+    """A scope as the store takes it: one charger, the chargers on some sites, some chargers,
+    or (none) all."""
 
     cp_id: str | None = None
     site_ids: Collection[str] | None = None
+    cp_ids: Collection[str] | None = None
 
 
 class KpiService:
@@ -71,12 +77,25 @@ class KpiService:
         now = self._clock()
         since, until = window(start, end, now)
         chargers = await self._resolve(scope)
-        first, last = whole_days(since, until, now)
-        if first >= last:  # no whole day: the intervals are few
-            histories = await self._histories(chargers, since, until)
-            return report(kpi, histories, since, until, now), since, until
-        tallies = await self._tallies(kpi, chargers, since, until, now, first, last)
-        return report_of(kpi, tallies), since, until
+        edges = Window.of(since, until, now, frontier_of(await self._rollup.frontier()))
+        if edges.empty:  # nothing measured: no charger has a value
+            return report_of_sums(kpi, []), since, until
+        statuses = kpi is not Kpi.CONNECTIVITY
+        read = await self._rollup.window(
+            edges,
+            cp_id=chargers.cp_id,
+            site_ids=chargers.site_ids,
+            statuses=statuses,
+            downtime=kpi is Kpi.UPTIME_BY_CONNECTOR,
+        )
+        sums, others = window_sums(edges, read, statuses)
+        if others:
+            found = {
+                found.charge_point_id.lower(): found
+                for found in await self._sums(kpi, _Chargers(cp_ids=others), since, until, now)
+            }
+            sums = [found.get(charger[0].lower(), charger) for charger in sums]
+        return report_of_sums(kpi, sums), since, until
 
     async def series(
         self,
@@ -91,23 +110,25 @@ class KpiService:
         histories = await self._histories(await self._resolve(scope), since, until)
         return Series(since, until, series(kpi, histories, since, until, resolution, now))
 
-    # ------------------------------------------------------------ roll-up and intervals
+    # ------------------------------------------------------------ whole days and intervals
 
-    async def _tallies(
-        self,
-        kpi: Kpi,
-        chargers: _Chargers,
-        start: datetime,
-        end: datetime,
-        now: datetime,
-        first: date,
-        last: date,
-    ) -> list[tuple[str, Tally]]:
+    async def _sums(
+        self, kpi: Kpi, chargers: _Chargers, start: datetime, end: datetime, now: datetime
+    ) -> list[Sums]:
+        """The chargers the checkpoints cannot answer for: their rows' whole days, if any, and
+        their intervals for the rest."""
+        first, last = whole_days(start, end, now)
+        if first >= last:  # no whole day: the intervals
+            return [
+                sums_of(history.charge_point_id, tally(history, start, end, now))
+                for history in await self._histories(chargers, start, end)
+            ]
         rolled = await self._rollup.rolled_up(
             first=first,
             end=last,
             cp_id=chargers.cp_id,
             site_ids=chargers.site_ids,
+            cp_ids=chargers.cp_ids,
             downtime=kpi is Kpi.UPTIME_BY_CONNECTOR,
         )
         planner = Planner(start, end, first, last)
@@ -115,9 +136,6 @@ class KpiService:
         pieces = await self._pieces(chargers, plans, start, end)
         out = []
         for charger in plans:
-            if not charger.pieces:  # whole days only: the sum as read
-                out.append((charger.charge_point_id, charger.rolled))
-                continue
             total = Tally()
             total.add(charger.rolled)
             for a, b in charger.pieces:
@@ -125,7 +143,7 @@ class KpiService:
                 if history is None:  # gone since the roll-up was read
                     history = ChargerHistory(charger.charge_point_id, charger.registered_at)
                 total.add(tally(history, a, b, now))
-            out.append((charger.charge_point_id, total))
+            out.append(sums_of(charger.charge_point_id, total))
         return out
 
     async def _pieces(
@@ -170,7 +188,11 @@ class KpiService:
         self, chargers: _Chargers, start: datetime, end: datetime
     ) -> list[ChargerHistory]:
         return await self._history.histories(
-            start=start, end=end, cp_id=chargers.cp_id, site_ids=chargers.site_ids
+            start=start,
+            end=end,
+            cp_id=chargers.cp_id,
+            site_ids=chargers.site_ids,
+            cp_ids=chargers.cp_ids,
         )
 
     async def _resolve(self, scope: KpiScope) -> _Chargers:

@@ -13,6 +13,7 @@ from csms.domain.alerts import Alert, AlertFilter, AlertName, Occurrence, Operat
 from csms.domain.history import ConnectionInterval, StatusInterval
 from csms.domain.kpi_history import ChargerHistory
 from csms.domain.kpi_rollup import RolledUp, RollupProgress, RollupRun
+from csms.domain.kpi_window import Window, WindowRows
 from csms.domain.paging import Page, Paged
 from csms.store.outbox import DeclaredEvents
 
@@ -22,7 +23,7 @@ __all__ = ["AlertStore", "HistoryStore", "KpiRollupStore", "Raised"]
 class HistoryStore(Protocol):
     """The intervals are written by ChargerStore's ``record_connection``,
     ``record_connector_status`` and ``mark_all_disconnected``, in the commit of the change. A
-    change that may fall in a rolled-up day (csms.store.kpi_rollup_horizon) deletes the
+    change that may fall in a rolled-up piece (csms.store.kpi_rollup_horizon) deletes the
     charger's KPI roll-up rows from that day on in the same commit, and so does closing at start
     the connections a stop left open."""
 
@@ -66,8 +67,9 @@ class HistoryStore(Protocol):
 
 class KpiRollupStore(Protocol):
     """The KPI roll-up (csms.domain.kpi_rollup): per charger and UTC day, a
-    csms.domain.kpi_tally.Tally computed from the day's history. A charger's rows are one
-    unbroken run of days; they go with the charger."""
+    csms.domain.kpi_tally.Tally computed from the day's history with its hourly checkpoints
+    (csms.domain.kpi_hours); today's row covers the day up to the hour of the last round. A
+    charger's rows are one unbroken run of days; they go with the charger."""
 
     async def rolled_up(
         self,
@@ -76,28 +78,51 @@ class KpiRollupStore(Protocol):
         end: date,
         cp_id: str | None = None,
         site_ids: Collection[str] | None = None,
+        cp_ids: Collection[str] | None = None,
         downtime: bool = True,
     ) -> list[RolledUp]:
         """Each charger in scope (as ``HistoryStore.histories`` lists them, in the same order)
-        with its rows of days ``[first, end)`` summed; ``downtime=False`` leaves each socket's
-        downtime (``Tally.lost``) unread: only uptime by connector needs it."""
+        with its rows of whole days in ``[first, end)`` summed; ``downtime=False`` leaves each
+        socket's downtime (``Tally.lost``) unread: only uptime by connector needs it."""
+        ...
+
+    async def frontier(self) -> list[tuple[date, int, int, int]]:
+        """The two latest days with rows: the day, how many rows, the fewest and most hours one
+        covers (csms.domain.kpi_window.frontier_of)."""
+        ...
+
+    async def window(
+        self,
+        window: Window,
+        *,
+        cp_id: str | None = None,
+        site_ids: Collection[str] | None = None,
+        statuses: bool = True,
+        downtime: bool = True,
+    ) -> WindowRows:
+        """Each charger in scope (as ``HistoryStore.histories`` lists them) with its rows at the
+        window's checkpoints, what begins or ends inside the pieces after them, and
+        (``downtime``) the sockets' downtime in between. ``statuses=False``: no downtime state
+        nor status reports (connectivity)."""
         ...
 
     async def progress(self, *, first: date) -> list[RollupProgress]:
-        """Every charger with the first and last day of its rows from ``first`` on."""
+        """Every charger with the first and last day of its rows from ``first`` on, the hours
+        its last row covers and the days of its rows without checkpoints."""
         ...
 
     async def roll_up(self, runs: Sequence[RollupRun], *, first: date, now: datetime) -> int:
-        """Compute and store these days (each must have ended by ``now``) from their history,
-        in one transaction that no history change interleaves with; a charger's run only when
-        it extends its rows as one run (its day before is there, or it starts on the charger's
-        first day: ``first`` or its registration day). How many days were written."""
+        """Compute and store these days (a day not ended by ``now`` up to the hour ``now`` is
+        in) from their history, in one transaction that no history change interleaves with; a
+        charger's run only when it extends its rows as one run (its day before is there and
+        whole, or it starts on the charger's first day: ``first`` or its registration day). How
+        many rows were written."""
         ...
 
-    async def hold_horizon(self, today: date) -> bool:
-        """From now on, a history change before ``today`` (or before the day after the latest
-        row stored, if later) deletes the rows it alters: csms.store.kpi_rollup_horizon.
-        Whether the horizon moved."""
+    async def hold_horizon(self, now: datetime) -> bool:
+        """From now on, a history change before the hour ``now`` is in (or before the end of
+        the latest rows stored, if later) deletes the rows it alters:
+        csms.store.kpi_rollup_horizon. Whether the horizon moved."""
         ...
 
 

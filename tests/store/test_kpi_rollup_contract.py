@@ -148,7 +148,7 @@ async def test_rows_hold_each_days_tally_and_read_back_summed(store: Store) -> N
 
 async def test_a_late_status_deletes_the_chargers_rows_from_its_day_on(store: Store) -> None:
     await _fleet(store)
-    await store.kpi_rollup.hold_horizon(TODAY)
+    await store.kpi_rollup.hold_horizon(at(3, 0))
     await _roll_up(store)
     # A status queued offline on March 1st, delivered now (newer than the socket's last one).
     await _status(store, "CP-2", 2, "Faulted", at(1, 18))
@@ -174,7 +174,7 @@ async def test_a_late_connection_and_a_stop_that_wrote_nothing_invalidate_too(
     store: Store,
 ) -> None:
     await _fleet(store)
-    await store.kpi_rollup.hold_horizon(TODAY)
+    await store.kpi_rollup.hold_horizon(at(3, 0))
     await _roll_up(store)
     await _connect(store, "CP-3", at(2, 7), connected=False)  # stamped in a rolled-up day
     assert (await _progress(store))["CP-3"] == (d(-8), d(1))
@@ -207,7 +207,7 @@ async def test_purge_takes_the_days_before_the_retention_and_rows_go_with_their_
 
 async def test_a_run_that_would_leave_a_gap_is_not_written(store: Store) -> None:
     await _fleet(store)
-    await store.kpi_rollup.hold_horizon(TODAY)
+    await store.kpi_rollup.hold_horizon(at(3, 0))
     rollup = store.kpi_rollup
     assert await rollup.roll_up([RollupRun("CP-1", d(-2), 3)], first=FIRST, now=NOW) == 3
     # As a round that looked before a late change deleted March 1st onwards: its run for
@@ -243,7 +243,7 @@ async def test_a_report_through_the_rollup_is_the_exact_one(
     store: Store, start: datetime, end: datetime, now: datetime
 ) -> None:
     await _fleet(store)
-    await store.kpi_rollup.hold_horizon(TODAY)
+    await store.kpi_rollup.hold_horizon(at(3, 0))
     await _roll_up(store)
     await _status(store, "CP-1", 2, "Faulted", at(2, 20))  # late: CP-1 from March 2nd on
     clock = _Clock(now)

@@ -26,6 +26,7 @@ __all__ = [
     "charger_scope",
     "close_open_connections",
     "read_histories",
+    "read_pieces",
     "record_connection_change",
     "record_status_change",
 ]
@@ -225,6 +226,12 @@ class PostgresHistory:
             )
             # The roll-up's days that ended by then go too (their downtime rows by cascade).
             await conn.execute("DELETE FROM kpi_days WHERE day < $1", day_of(before))
+            # A week whose first row went is no more read from its last.
+            await conn.execute(
+                "UPDATE kpi_days SET week_flags = NULL WHERE day < $1::date + 7"
+                " AND week_flags IS NOT NULL",
+                day_of(before),
+            )
             return int(gone)
 
         result: int = await self._db.write(op)
@@ -260,7 +267,8 @@ async def read_histories(
     for row in await conn.fetch(
         f"{_CONNECTIONS} WHERE connected_at < $1"
         f" AND (disconnected_at IS NULL OR disconnected_at > $2) AND {within}"
-        " ORDER BY connected_at",
+        # Ties in time (an interval of no length, then the next) in the order they were written.
+        " ORDER BY connected_at, id",
         end,
         start,
         scope_arg,
@@ -269,10 +277,64 @@ async def read_histories(
     statuses: dict[str, list[StatusInterval]] = {}
     for row in await conn.fetch(
         f"{_STATUSES} WHERE from_at < $1 AND (to_at IS NULL OR to_at > $2) AND {within}"
-        " ORDER BY from_at",
+        " ORDER BY from_at, id",
         end,
         start,
         scope_arg,
+    ):
+        statuses.setdefault(row["charge_point_id"].lower(), []).append(_status(row))
+    return [
+        ChargerHistory(
+            row["id"],
+            row["created_at"],
+            tuple(connections.get(row["id"].lower(), ())),
+            tuple(statuses.get(row["id"].lower(), ())),
+        )
+        for row in chargers
+    ]
+
+
+async def read_pieces(
+    conn: asyncpg.Connection, cp_ids: list[str], *, start: datetime, end: datetime
+) -> list[ChargerHistory]:
+    """These chargers with their registration and the intervals overlapping [start, end) or
+    ending at ``start`` (the state just before it, csms.domain.kpi_hours): those beginning
+    inside, and for each socket (from its open interval) and for the connections the one begun
+    last before ``start``, if it reaches ``start``. Under the store's shape that is all of them,
+    each found through an index whatever the age of the history, where :func:`read_histories`
+    walks a charger's whole history before ``end``."""
+    chargers = await conn.fetch(
+        "SELECT id, created_at FROM charge_points WHERE id = ANY($1::citext[])", cp_ids
+    )
+    connections: dict[str, list[ConnectionInterval]] = {}
+    for row in await conn.fetch(
+        f"{_CONNECTIONS} WHERE charge_point_id = ANY($1::citext[])"
+        " AND connected_at >= $2 AND connected_at < $3"
+        " UNION ALL SELECT h.id, h.charge_point_id, h.connected_at, h.disconnected_at, h.reason"
+        " FROM charge_points cp JOIN connection_history h ON h.charge_point_id = cp.id"
+        " AND h.connected_at = (SELECT max(p.connected_at) FROM connection_history p"
+        "  WHERE p.charge_point_id = cp.id AND p.connected_at < $2)"
+        " WHERE cp.id = ANY($1::citext[])"
+        " AND (h.disconnected_at IS NULL OR h.disconnected_at >= $2) ORDER BY connected_at, id",
+        cp_ids,
+        start,
+        end,
+    ):
+        connections.setdefault(row["charge_point_id"].lower(), []).append(_connection(row))
+    statuses: dict[str, list[StatusInterval]] = {}
+    for row in await conn.fetch(
+        f"{_STATUSES} WHERE charge_point_id = ANY($1::citext[]) AND from_at >= $2 AND from_at < $3"
+        " UNION ALL SELECT h.id, h.charge_point_id, h.evse_id, h.connector_id, h.status,"
+        " h.error_code, h.from_at, h.to_at FROM status_history o JOIN status_history h"
+        " ON h.charge_point_id = o.charge_point_id AND h.evse_id = o.evse_id"
+        " AND h.connector_id = o.connector_id AND h.from_at = (SELECT max(p.from_at)"
+        "  FROM status_history p WHERE p.charge_point_id = o.charge_point_id"
+        "  AND p.evse_id = o.evse_id AND p.connector_id = o.connector_id AND p.from_at < $2)"
+        " WHERE o.to_at IS NULL AND o.charge_point_id = ANY($1::citext[])"
+        " AND (h.to_at IS NULL OR h.to_at >= $2) ORDER BY from_at, id",
+        cp_ids,
+        start,
+        end,
     ):
         statuses.setdefault(row["charge_point_id"].lower(), []).append(_status(row))
     return [

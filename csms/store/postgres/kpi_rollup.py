@@ -1,9 +1,10 @@
-"""The KPI roll-up on PostgreSQL (ADR 009): rows per charger and UTC day, written from the day's
-history, read back summed per charger.
+"""The KPI roll-up on PostgreSQL (ADR 009): rows per charger and UTC day with their hourly
+checkpoints, written from the day's history, read back per window
+(csms.store.postgres.kpi_window) or summed over whole days.
 
 A round's batch runs beside the writer in a transaction of its own (``write_apart``), holding
 the advisory lock ROLLUP_LOCK exclusively while it reads the days' history, computes them with
-csms.domain.kpi_tally and writes the rows. A late change's invalidation takes the same lock
+csms.domain.kpi_hours and writes the rows. A late change's invalidation takes the same lock
 shared (csms.store.postgres.history): it waits for the batch and then deletes its rows, or the
 batch waits for the change's commit and then reads it."""
 
@@ -15,23 +16,39 @@ from typing import Any
 
 import asyncpg
 
-from csms.domain.kpi_rollup import RolledUp, RollupProgress, RollupRun, day_of, day_start
-from csms.domain.kpi_tally import split_by_day, tally
+from csms.domain.kpi_hours import HOUR, day_hours, split_for_hours
+from csms.domain.kpi_rollup import (
+    RolledUp,
+    RollupProgress,
+    RollupRun,
+    day_of,
+    day_start,
+    hours_of,
+)
+from csms.domain.kpi_window import WEEK, RowAt, Window, WindowRows, week_of
 from csms.store.kpi_rollup_horizon import HORIZON
 from csms.store.kpi_rollup_rows import (
+    COLUMNS,
     FIRST,
     RUNNING_COLUMNS,
     SUMS,
+    WEEK_COLUMNS,
+    WEEK_SOURCE,
     day_rows,
     rolled_up,
+    row_at,
     running_after,
+    stored_at,
 )
 from csms.store.postgres.database import PostgresDatabase
-from csms.store.postgres.history import ROLLUP_LOCK, charger_scope, read_histories
+from csms.store.postgres.history import ROLLUP_LOCK, charger_scope, read_pieces
+from csms.store.postgres.kpi_window import read_frontier, read_window
 
 __all__ = ["PostgresKpiRollup"]
 
 _DAY = timedelta(days=1)
+# Rows of whole days: today's row, covering the day up to the last round, is not one.
+_WHOLE = "(hours IS NULL OR hours = 24)"
 
 
 def _same(value: Any) -> Any:
@@ -50,9 +67,10 @@ class PostgresKpiRollup:
         end: date,
         cp_id: str | None = None,
         site_ids: Collection[str] | None = None,
+        cp_ids: Collection[str] | None = None,
         downtime: bool = True,
     ) -> list[RolledUp]:
-        scope, scope_arg = charger_scope(cp_id, site_ids)
+        scope, scope_arg = charger_scope(cp_id, site_ids, cp_ids)
 
         async def read(conn: asyncpg.Connection) -> list[RolledUp]:
             # The chargers as KpiService's interval path lists them (the same scan of
@@ -63,6 +81,7 @@ class PostgresKpiRollup:
                 for row in await conn.fetch(
                     f"SELECT cp.id, cp.created_at, {SUMS} FROM charge_points cp"
                     " LEFT JOIN kpi_days hi ON hi.charge_point_id = cp.id AND hi.day = $2"
+                    f" AND {_WHOLE.replace('hours', 'hi.hours')}"
                     " LEFT JOIN kpi_days lo ON lo.charge_point_id = cp.id AND lo.day = $1"
                     f" WHERE {scope.format(n=3)}",
                     first,
@@ -79,9 +98,11 @@ class PostgresKpiRollup:
                     for row in await conn.fetch(
                         f"SELECT cp.id, cp.created_at, {SUMS} FROM charge_points cp"
                         " JOIN LATERAL (SELECT * FROM kpi_days WHERE charge_point_id = cp.id"
-                        "  AND day >= $1 AND day < $2 ORDER BY day DESC LIMIT 1) hi ON true"
+                        f"  AND day >= $1 AND day < $2 AND {_WHOLE}"
+                        "  ORDER BY day DESC LIMIT 1) hi ON true"
                         " JOIN LATERAL (SELECT * FROM kpi_days WHERE charge_point_id = cp.id"
-                        "  AND day >= $1 AND day < $2 ORDER BY day LIMIT 1) lo ON true"
+                        f"  AND day >= $1 AND day < $2 AND {_WHOLE}"
+                        "  ORDER BY day LIMIT 1) lo ON true"
                         " WHERE cp.id = ANY($3::citext[])",
                         first,
                         end,
@@ -94,7 +115,8 @@ class PostgresKpiRollup:
             if mixed:
                 by_sockets = await conn.fetch(
                     "SELECT charge_point_id, sockets, sum(all_down_us)::bigint FROM kpi_days"
-                    " WHERE day >= $1 AND day < $2 AND charge_point_id = ANY($3::citext[])"
+                    f" WHERE day >= $1 AND day < $2 AND {_WHOLE}"
+                    " AND charge_point_id = ANY($3::citext[])"
                     " GROUP BY charge_point_id, sockets",
                     first,
                     end,
@@ -102,11 +124,13 @@ class PostgresKpiRollup:
                 )
             downs = []
             if downtime:
+                # Not today's: a partial row is the charger's last, never inside a range read.
                 downs = await conn.fetch(
-                    "SELECT charge_point_id, evse_id, connector_id, sum(down_us)::bigint"
-                    " FROM kpi_day_downtime WHERE day >= $1 AND day < $2 AND charge_point_id"
+                    "SELECT d.charge_point_id, evse_id, connector_id, sum(down_us)::bigint"
+                    " FROM kpi_day_downtime d JOIN kpi_days k USING (charge_point_id, day)"
+                    f" WHERE d.day >= $1 AND d.day < $2 AND {_WHOLE} AND d.charge_point_id"
                     f" IN (SELECT id FROM charge_points WHERE {scope.format(n=3)})"
-                    " GROUP BY charge_point_id, evse_id, connector_id",
+                    " GROUP BY d.charge_point_id, evse_id, connector_id",
                     first,
                     end,
                     scope_arg,
@@ -121,24 +145,55 @@ class PostgresKpiRollup:
 
         return await self._db.read(read)
 
+    async def frontier(self) -> list[tuple[date, int, int, int]]:
+        return await self._db.read(read_frontier)
+
+    async def window(
+        self,
+        window: Window,
+        *,
+        cp_id: str | None = None,
+        site_ids: Collection[str] | None = None,
+        statuses: bool = True,
+        downtime: bool = True,
+    ) -> WindowRows:
+        return await read_window(self._db, window, cp_id, site_ids, statuses, downtime)
+
     async def progress(self, *, first: date) -> list[RollupProgress]:
         async def read(conn: asyncpg.Connection) -> list[RollupProgress]:
+            # The rows without checkpoints through their partial index: none once rewritten.
             rows = await conn.fetch(
                 "SELECT id, created_at,"
                 " (SELECT min(day) FROM kpi_days k WHERE k.charge_point_id = cp.id AND day >= $1),"
-                " (SELECT max(day) FROM kpi_days k WHERE k.charge_point_id = cp.id AND day >= $1)"
+                " (SELECT max(day) FROM kpi_days k WHERE k.charge_point_id = cp.id AND day >= $1),"
+                " (SELECT coalesce(hours, 24) FROM kpi_days k WHERE k.charge_point_id = cp.id"
+                "  ORDER BY day DESC LIMIT 1),"
+                " (SELECT min(day) FROM kpi_days k WHERE k.charge_point_id = cp.id"
+                "  AND hours IS NULL AND day >= $1),"
+                " (SELECT max(day) FROM kpi_days k WHERE k.charge_point_id = cp.id"
+                "  AND hours IS NULL AND day >= $1)"
                 " FROM charge_points cp",
                 first,
             )
-            return [RollupProgress(r[0], r[1], r[2], r[3]) for r in rows]
+            return [
+                RollupProgress(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    24 if r[4] is None else r[4],
+                    None if r[5] is None else (r[5], r[6]),
+                )
+                for r in rows
+            ]
 
         return await self._db.read(read)
 
     async def roll_up(self, runs: Sequence[RollupRun], *, first: date, now: datetime) -> int:
         if not runs:
             return 0
-        # Past every day written, before writing it: a late change to one of them now deletes.
-        HORIZON.extend(day_start(max(run.first + run.days * _DAY for run in runs)))
+        # Past every hour written, before writing it: a late change to one of them now deletes.
+        HORIZON.extend(max(_reach(run, now) for run in runs))
         groups: dict[tuple[date, int], list[str]] = {}
         for run in runs:
             groups.setdefault((run.first, run.days), []).append(run.charge_point_id)
@@ -153,14 +208,25 @@ class PostgresKpiRollup:
         result: int = await self._db.write_apart(op)
         return result
 
-    async def hold_horizon(self, today: date) -> bool:
-        async def read(conn: asyncpg.Connection) -> date | None:
-            found: date | None = await conn.fetchval("SELECT max(day) FROM kpi_days")
-            return found
+    async def hold_horizon(self, now: datetime) -> bool:
+        async def read(conn: asyncpg.Connection) -> tuple[date | None, int | None]:
+            found = await conn.fetchrow(
+                "SELECT day, max(coalesce(hours, 24)) FROM kpi_days"
+                " WHERE day = (SELECT max(day) FROM kpi_days) GROUP BY day"
+            )
+            return (None, None) if found is None else (found[0], found[1])
 
-        latest = await self._db.read(read)
-        before = today if latest is None else max(today, latest + _DAY)
-        return HORIZON.extend(day_start(before))
+        latest, hours = await self._db.read(read)
+        before = day_start(day_of(now)) + hours_of(day_of(now), now) * HOUR
+        if latest is not None and hours is not None:
+            before = max(before, day_start(latest) + hours * HOUR)
+        return HORIZON.extend(before)
+
+
+def _reach(run: RollupRun, now: datetime) -> datetime:
+    """Where the rows of a run end: its last day's end, or the hour a partial one reaches."""
+    last = run.first + (run.days - 1) * _DAY
+    return day_start(last) + hours_of(last, now) * HOUR
 
 
 async def _roll_up(
@@ -171,18 +237,17 @@ async def _roll_up(
     first: date,
     now: datetime,
 ) -> int:
-    """Days ``since`` to ``since + days`` of these chargers: each charger's only if they extend
-    its rows as one run (the day before is there, or ``since`` is its first day); a late change
-    may have deleted that day since the round looked."""
-    scope, scope_arg = charger_scope(cp_ids=cp_ids)
-    histories = await read_histories(
-        conn, scope, scope_arg, start=day_start(since), end=day_start(since + days * _DAY)
-    )
+    """Days ``since`` to ``since + days`` of these chargers (the last maybe partly, up to the
+    hour of ``now``): each charger's only if they extend its rows as one run (the day before is
+    there and whole, or ``since`` is its first day); a late change may have deleted that day
+    since the round looked."""
+    end = _reach(RollupRun("", since, days), now)
+    histories = await read_pieces(conn, cp_ids, start=day_start(since), end=end)
     before = {
         row[0].lower(): running_after(tuple(row)[1:])
         for row in await conn.fetch(
             f"SELECT charge_point_id, {RUNNING_COLUMNS} FROM kpi_days WHERE day = $1"
-            " AND charge_point_id = ANY($2::citext[])",
+            f" AND {_WHOLE} AND charge_point_id = ANY($2::citext[])",
             since - _DAY,
             cp_ids,
         )
@@ -191,6 +256,8 @@ async def _roll_up(
     dates: list[date] = []
     rows: list[tuple[object, ...]] = []
     downtime: list[tuple[object, ...]] = []
+    newest: list[tuple[str, datetime, RowAt]] = []
+    recent = day_of(now) - _DAY
     for history in histories:
         own = max(first, day_of(history.registered_at))
         running = before.get(history.charge_point_id.lower())
@@ -198,14 +265,14 @@ async def _roll_up(
             if since != own:
                 continue
             running = FIRST
-        for n, piece in enumerate(split_by_day(history, since, days)):
+        for n, piece in enumerate(split_for_hours(history, since, days)):
             day = since + n * _DAY
-            row, downs, running = day_rows(
-                history.charge_point_id,
-                day,
-                tally(piece, day_start(day), day_start(day + _DAY), now),
-                running,
-            )
+            counted = day_hours(piece, day, hours_of(day, now), now)
+            row, downs, running = day_rows(history.charge_point_id, day, counted, running, None)
+            if day >= recent:
+                newest.append(
+                    (history.charge_point_id, history.registered_at, stored_at(day, row, counted))
+                )
             ids.append(history.charge_point_id)
             dates.append(day)
             rows.append(row)
@@ -216,27 +283,53 @@ async def _roll_up(
         ids,
         dates,
     )
-    await conn.copy_records_to_table(
-        "kpi_days",
-        records=rows,
-        columns=[
-            "charge_point_id",
-            "day",
-            "measured_us",
-            "connected_us",
-            "sockets",
-            "all_down_us",
-            "run_days",
-            "run_measured_us",
-            "run_connected_us",
-            "set_run",
-            "run_all_down_us",
-        ],
-    )
+    await conn.copy_records_to_table("kpi_days", records=rows, columns=list(COLUMNS))
     if downtime:
         await conn.copy_records_to_table(
             "kpi_day_downtime",
             records=downtime,
             columns=["charge_point_id", "day", "evse_id", "connector_id", "down_us"],
         )
+    if newest:
+        await _weeks(conn, newest)
     return len(rows)
+
+
+async def _weeks(conn: asyncpg.Connection, newest: list[tuple[str, datetime, RowAt]]) -> None:
+    """The week the newest rows (just written) end (csms.domain.kpi_window.Week), from the
+    rows of a week before and the downtime between, as they are now stored."""
+    by_day: dict[date, list[tuple[str, datetime, RowAt]]] = {}
+    for entry in newest:
+        by_day.setdefault(entry[2].day, []).append(entry)
+    updates: list[tuple[object, ...]] = []
+    for day, entries in by_day.items():
+        ids = [cp_id for cp_id, _, _ in entries]
+        first = {
+            row[0].lower(): row_at(tuple(row)[2:], day - WEEK)
+            for row in await conn.fetch(
+                f"SELECT {WEEK_SOURCE} FROM kpi_days WHERE day = $1"
+                " AND charge_point_id = ANY($2::citext[])",
+                day - WEEK,
+                ids,
+            )
+        }
+        lost: dict[str, dict[tuple[int, int], int]] = {}
+        for cp, evse_id, connector_id, value in await conn.fetch(
+            "SELECT charge_point_id, evse_id, connector_id, sum(down_us)::bigint"
+            " FROM kpi_day_downtime WHERE day >= $1 AND day < $2"
+            " AND charge_point_id = ANY($3::citext[])"
+            " GROUP BY charge_point_id, evse_id, connector_id",
+            day - WEEK,
+            day,
+            ids,
+        ):
+            lost.setdefault(cp.lower(), {})[(evse_id, connector_id)] = value
+        for cp_id, registered, row in entries:
+            key = cp_id.lower()
+            updates.append((*week_of(row, first.get(key), registered, lost.get(key)), cp_id, day))
+    sets = ", ".join(f"{c} = ${n}" for n, c in enumerate(WEEK_COLUMNS, 1))
+    await conn.executemany(
+        f"UPDATE kpi_days SET {sets} WHERE charge_point_id = ${len(WEEK_COLUMNS) + 1}"
+        f" AND day = ${len(WEEK_COLUMNS) + 2}",
+        updates,
+    )

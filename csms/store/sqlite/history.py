@@ -28,6 +28,7 @@ __all__ = [
     "day_number",
     "from_day_number",
     "read_histories",
+    "read_pieces",
     "record_connection_change",
     "record_status_change",
 ]
@@ -223,6 +224,11 @@ class SqliteHistory:
             ).rowcount
             gone += conn.execute("DELETE FROM status_history WHERE to_at < ?", (moment,)).rowcount
             conn.execute("DELETE FROM kpi_days WHERE day < ?", (days,))
+            # A week whose first row went is no more read from its last.
+            conn.execute(
+                "UPDATE kpi_days SET week_flags = NULL WHERE day < ? AND week_flags IS NOT NULL",
+                (days + 7,),
+            )
             return int(gone)
 
         result: int = await self._db.write(op)
@@ -265,7 +271,8 @@ def read_histories(
         "SELECT charge_point_id, connected_at, disconnected_at, reason"
         " FROM connection_history"
         f" WHERE connected_at < ? AND (disconnected_at IS NULL OR disconnected_at > ?)"
-        f" AND {within} ORDER BY connected_at",
+        # Ties in time (an interval of no length, then the next) in the order they were written.
+        f" AND {within} ORDER BY connected_at, id",
         window + scope_args,
     ):
         connections.setdefault(cp.lower(), []).append(
@@ -275,8 +282,68 @@ def read_histories(
     for row in conn.execute(
         "SELECT charge_point_id, evse_id, connector_id, status, error_code, from_at, to_at"
         " FROM status_history WHERE from_at < ? AND (to_at IS NULL OR to_at > ?)"
-        f" AND {within} ORDER BY from_at",
+        f" AND {within} ORDER BY from_at, id",
         window + scope_args,
+    ):
+        statuses.setdefault(row[0].lower(), []).append(_status(row))
+    return [
+        ChargerHistory(
+            cp,
+            parse_timestamp(created),
+            tuple(connections.get(cp.lower(), ())),
+            tuple(statuses.get(cp.lower(), ())),
+        )
+        for cp, created in chargers
+    ]
+
+
+def read_pieces(
+    conn: sqlite3.Connection, cp_ids: list[str], *, start: datetime, end: datetime
+) -> list[ChargerHistory]:
+    """These chargers with their registration and the intervals overlapping [start, end) or
+    ending at ``start`` (the state just before it, csms.domain.kpi_hours): those beginning
+    inside, and for each socket (from its open interval) and for the connections the one begun
+    last before ``start``, if it reaches ``start``. Under the store's shape that is all of them,
+    each found through an index whatever the age of the history, where :func:`read_histories`
+    walks a charger's whole history before ``end``."""
+    ids = json_text(cp_ids)
+    args = (ids, epoch_ms(start), epoch_ms(end))
+    chargers = conn.execute(
+        "SELECT id, created_at FROM charge_points WHERE id IN (SELECT value FROM json_each(?))",
+        (ids,),
+    ).fetchall()
+    connections: dict[str, list[ConnectionInterval]] = {}
+    for cp, a, b, reason, _ in conn.execute(
+        "SELECT charge_point_id, connected_at, disconnected_at, reason, id"
+        " FROM connection_history WHERE charge_point_id IN (SELECT value FROM json_each(?1))"
+        " AND connected_at >= ?2 AND connected_at < ?3"
+        " UNION ALL SELECT h.charge_point_id, h.connected_at, h.disconnected_at, h.reason, h.id"
+        " FROM charge_points cp JOIN connection_history h ON h.charge_point_id = cp.id"
+        " AND h.connected_at = (SELECT max(p.connected_at) FROM connection_history p"
+        "  WHERE p.charge_point_id = cp.id AND p.connected_at < ?2)"
+        " WHERE cp.id IN (SELECT value FROM json_each(?1))"
+        " AND (h.disconnected_at IS NULL OR h.disconnected_at >= ?2) ORDER BY 2, 5",
+        args,
+    ):
+        connections.setdefault(cp.lower(), []).append(
+            ConnectionInterval(cp, from_epoch_ms(a), _ms(b), reason)
+        )
+    statuses: dict[str, list[StatusInterval]] = {}
+    for row in conn.execute(
+        "SELECT charge_point_id, evse_id, connector_id, status, error_code, from_at, to_at, id"
+        " FROM status_history WHERE charge_point_id IN (SELECT value FROM json_each(?1))"
+        " AND from_at >= ?2 AND from_at < ?3 UNION ALL SELECT h.charge_point_id, h.evse_id,"
+        # From each socket's open interval (the planner would rather walk every interval).
+        " h.connector_id, h.status, h.error_code, h.from_at, h.to_at, h.id"
+        " FROM status_history o INDEXED BY status_history_open"
+        " CROSS JOIN status_history h ON h.charge_point_id = o.charge_point_id"
+        " AND h.evse_id = o.evse_id AND h.connector_id = o.connector_id"
+        " AND h.from_at = (SELECT p.from_at FROM status_history p"
+        "  WHERE p.charge_point_id = o.charge_point_id AND p.evse_id = o.evse_id"
+        "  AND p.connector_id = o.connector_id AND p.from_at < ?2 ORDER BY p.from_at DESC LIMIT 1)"
+        " WHERE o.to_at IS NULL AND o.charge_point_id IN (SELECT value FROM json_each(?1))"
+        " AND (h.to_at IS NULL OR h.to_at >= ?2) ORDER BY 6, 8",
+        args,
     ):
         statuses.setdefault(row[0].lower(), []).append(_status(row))
     return [

@@ -1,0 +1,162 @@
+"""A KPI window's read on PostgreSQL (csms.domain.kpi_window): per charger its rows at the
+window's two checkpoints, summed as far as SQL goes; what begins or ends inside the two pieces
+after them; the sockets' downtime over the days between. One read-only transaction at one
+snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from csms.domain.kpi_history import ConnectorKey
+from csms.domain.kpi_rollup import day_start
+from csms.domain.kpi_window import NO_CHANGES, Codec, EdgeChanges, Window, WindowRows
+from csms.store.kpi_rollup_rows import (
+    decode_anchors,
+    decode_lost,
+    decode_sockets,
+    week_columns,
+    window_columns,
+)
+from csms.store.postgres.database import PostgresDatabase
+from csms.store.postgres.history import charger_scope
+
+__all__ = ["CODEC", "read_frontier", "read_window"]
+
+
+async def read_frontier(conn: asyncpg.Connection) -> list[tuple[date, int, int, int]]:
+    """The two latest days with rows: each with how many, and the fewest and most hours one
+    covers."""
+    return [
+        (row[0], row[1], row[2], row[3])
+        for row in await conn.fetch(
+            "SELECT day, count(*)::integer, min(coalesce(hours, 24)),"
+            " max(coalesce(hours, 24)) FROM kpi_days"
+            " WHERE day >= (SELECT max(day) FROM kpi_days) - 1 GROUP BY day"
+        )
+    ]
+
+
+def _same(value: Any) -> Any:
+    """asyncpg returns dates and aware datetimes as they are."""
+    return value
+
+
+CODEC = Codec(_same, _same, decode_sockets, decode_anchors)
+
+
+async def read_window(
+    db: PostgresDatabase,
+    window: Window,
+    cp_id: str | None,
+    site_ids: Collection[str] | None,
+    statuses: bool,
+    downtime: bool,
+) -> WindowRows:
+    scope, scope_arg = charger_scope(cp_id, site_ids)
+    first, last = window.first, window.last
+    if window.week:
+        # The week the newest rows end: one row per charger.
+        main = (
+            f"SELECT cp.id, {week_columns(last.hour)} FROM charge_points cp"
+            " LEFT JOIN kpi_days b ON b.charge_point_id = cp.id AND b.day = $2"
+            f" WHERE $1::date IS NOT NULL AND {scope.format(n=3)}"
+        )
+    else:
+        columns = window_columns(
+            first.hour,
+            last.hour,
+            (last.day - first.day).days,
+            statuses,
+            "split_part({}, ':', 1)::integer",
+            f"cp.created_at < '{day_start(first.day).isoformat()}'::timestamptz",
+            nulls=True,
+        )
+        # The chargers as the interval reads list them (the same scan of charge_points, the
+        # same order), each with its rows of the two checkpoints' days, looked up directly.
+        main = (
+            f"SELECT cp.id, {columns} FROM charge_points cp"
+            " LEFT JOIN kpi_days a ON a.charge_point_id = cp.id AND a.day = $1"
+            " LEFT JOIN kpi_days b ON b.charge_point_id = cp.id AND b.day = $2"
+            f" WHERE {scope.format(n=3)}"
+        )
+
+    async def read(conn: asyncpg.Connection) -> tuple[list[Any], EdgeChanges, EdgeChanges, Any]:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            rows = [tuple(row) for row in await conn.fetch(main, first.day, last.day, scope_arg)]
+            a = await _changes(
+                conn, scope, scope_arg, first.at, window.start, window.start, statuses
+            )
+            b = await _changes(conn, scope, scope_arg, last.at, window.b, window.end, statuses)
+            downs = None
+            if downtime and first.day < last.day and not window.week:
+                downs = await conn.fetch(
+                    "SELECT charge_point_id, evse_id, connector_id, sum(down_us)::bigint"
+                    " FROM kpi_day_downtime WHERE day >= $1 AND day < $2 AND charge_point_id"
+                    f" IN (SELECT id FROM charge_points WHERE {scope.format(n=3)})"
+                    " GROUP BY charge_point_id, evse_id, connector_id",
+                    first.day,
+                    last.day,
+                    scope_arg,
+                )
+        return rows, a, b, downs
+
+    rows, a, b, downs = await db.read(read)
+    lost: dict[str, dict[ConnectorKey, int]] | None = {} if downtime else None
+    if downs is not None and lost is not None:
+        for cp, evse_id, connector_id, value in downs:
+            lost.setdefault(cp.lower(), {})[(evse_id, connector_id)] = value
+    if window.week and lost is not None:
+        lost = {row[0].lower(): decode_lost(row[17]) for row in rows if row[17]}
+    return WindowRows(rows, CODEC, a, b, lost)
+
+
+async def _changes(
+    conn: asyncpg.Connection,
+    scope: str,
+    scope_arg: object,
+    start: datetime,
+    x: datetime,
+    reported_until: datetime,
+    statuses: bool,
+) -> EdgeChanges:
+    """Connections beginning or ending in ``[start, x)``, sockets' reports beginning in
+    ``[start, reported_until)``; ties in time in the order they were written (an interval of no
+    length before the next)."""
+    if x <= start and reported_until <= start:
+        return NO_CHANGES
+    within = f"charge_point_id IN (SELECT id FROM charge_points WHERE {scope.format(n=3)})"
+    # Moments as microseconds since the epoch (exact: extract gives a numeric).
+    connections = [
+        tuple(row)
+        for row in await conn.fetch(
+            f"SELECT charge_point_id, {_US.format('connected_at')}, {_US.format('disconnected_at')}"
+            " FROM connection_history WHERE ((connected_at >= $1 AND connected_at < $2)"
+            f" OR (disconnected_at >= $1 AND disconnected_at < $2)) AND {within}"
+            " ORDER BY connected_at, id",
+            start,
+            x,
+            scope_arg,
+        )
+    ]
+    reports = []
+    if statuses:
+        reports = [
+            tuple(row)
+            for row in await conn.fetch(
+                "SELECT charge_point_id, evse_id, connector_id, status,"
+                f" {_US.format('from_at')}, {_US.format('to_at')} FROM status_history"
+                " WHERE from_at >= $1 AND from_at < $2 AND evse_id > 0"
+                f" AND connector_id > 0 AND {within} ORDER BY from_at, id",
+                start,
+                reported_until,
+                scope_arg,
+            )
+        ]
+    return EdgeChanges(connections, reports)
+
+
+_US = "(extract(epoch FROM {}) * 1000000)::bigint"
