@@ -12,10 +12,9 @@ from typing import Any
 
 import httpx
 
+from tests.cluster.conftest import NATS_URL
 from tests.databases import PostgresServer, reset_database
 from tests.processes import free_port
-
-NATS_URL = os.environ.get("CSMS_TEST_NATS", "nats://127.0.0.1:4222")
 
 
 async def _health(client: httpx.AsyncClient, url: str) -> dict[str, Any] | None:

@@ -5,7 +5,6 @@ a ``csms serve`` killed with SIGKILL."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -17,12 +16,12 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from csms.config import ClusterSettings, DatabaseSettings, Settings
+from tests.cluster.conftest import NATS_URL
 from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
 from tests.databases import PostgresServer, reset_database
 from tests.ocpp_client import RawClient
 from tests.processes import environment, free_port, start_server
 
-NATS_URL = os.environ.get("CSMS_TEST_NATS", "nats://127.0.0.1:4222")
 TIMEOUT_S = 1.0
 
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import uuid
 from pathlib import Path
 
 from csms.config import DatabaseSettings
 from csms.domain.clock import format_timestamp
 from csms.domain.paging import Page
+from tests.cluster.conftest import NATS_URL
 from tests.databases import PostgresServer, reset_database
 from tests.integration.test_durability import (
     CHARGERS,
@@ -40,7 +40,6 @@ from tests.integration.test_durability import (
 from tests.processes import environment, free_port, start_server
 from tests.webhook_receiver import receiving
 
-NATS_URL = os.environ.get("CSMS_TEST_NATS", "nats://127.0.0.1:4222")
 LOAD_SECONDS = 0.5
 
 

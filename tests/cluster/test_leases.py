@@ -5,7 +5,6 @@ webhook fed by chargers on two nodes delivering each event once."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -14,12 +13,11 @@ import pytest
 from csms.config import ClusterSettings, DatabaseSettings
 from csms.domain.models import Role, TokenSource
 from csms.store.postgres import PostgresStore
+from tests.cluster.conftest import NATS_URL
 from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
 from tests.databases import PostgresServer, reset_database
 from tests.ocpp_client import RawClient
 from tests.webhook_receiver import receiving
-
-NATS_URL = os.environ.get("CSMS_TEST_NATS", "nats://127.0.0.1:4222")
 
 StartNode = Callable[[str], Awaitable[RunningCsms]]
 

@@ -6,41 +6,20 @@ other node through the command routing."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from csms.config import ClusterSettings, DatabaseSettings
 from simulators import ChargePoint16Simulator, ChargePoint201Simulator
-from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
-from tests.databases import PostgresServer, reset_database
+from tests.cluster.conftest import StartNodes
+from tests.conftest import RunningCsms
 
-NATS_URL = os.environ.get("CSMS_TEST_NATS", "nats://127.0.0.1:4222")
 TAG = "LM-TAG"
 
 
 @pytest.fixture
-async def two_nodes(postgres_server: PostgresServer) -> AsyncIterator[tuple[RunningCsms, ...]]:
-    url = postgres_server.require()
-    await reset_database(url)
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    running = []
-    for node_id in ("n1", "n2"):
-        cluster = ClusterSettings(
-            nats_url=NATS_URL,
-            node_id=node_id,
-            subject_prefix=prefix,
-            heartbeat_interval_s=0.1,
-            node_timeout_s=1.0,
-        )
-        settings = make_settings(DatabaseSettings(url=url)).model_copy(update={"cluster": cluster})
-        running.append(await start_csms(settings))
-    yield tuple(running)
-    for node in reversed(running):
-        await stop_csms(node)
+async def two_nodes(start_nodes: StartNodes) -> tuple[RunningCsms, ...]:
+    return await start_nodes("n1", "n2", node_timeout_s=1.0)
 
 
 def _leader(nodes: tuple[RunningCsms, ...]) -> RunningCsms | None:

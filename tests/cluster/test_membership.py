@@ -5,7 +5,6 @@ is refused, and an unreachable NATS is one clear error. Each test has subjects o
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -19,11 +18,10 @@ from csms.cluster.membership import DuplicateNode
 from csms.cluster.node import ClusterNode, default_node_id
 from csms.config import ClusterSettings, DatabaseSettings
 from csms.ocpp.sessions import SessionRegistry
+from tests.cluster.conftest import NATS_URL
 from tests.conftest import make_settings, start_csms, stop_csms
 from tests.databases import PostgresServer, reset_database
 from tests.processes import environment, free_port, run_csms
-
-NATS_URL = os.environ.get("CSMS_TEST_NATS", "nats://127.0.0.1:4222")
 
 
 def _clock() -> datetime:

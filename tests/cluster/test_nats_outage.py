@@ -7,21 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
-import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import pytest
 
-from csms.config import ClusterSettings, DatabaseSettings
+from tests.cluster.conftest import NATS_URL, StartNodes
 from tests.cluster.test_routing import Charger
-from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
-from tests.databases import PostgresServer, reset_database
+from tests.conftest import RunningCsms
 from tests.ocpp_client import RawClient
-
-NATS_URL = os.environ.get("CSMS_TEST_NATS", "nats://127.0.0.1:4222")
 
 
 class Relay:
@@ -77,26 +72,10 @@ async def relay() -> AsyncIterator[Relay]:
 
 
 @pytest.fixture
-async def two_nodes(
-    postgres_server: PostgresServer, relay: Relay
-) -> AsyncIterator[tuple[RunningCsms, ...]]:
-    url = postgres_server.require()
-    await reset_database(url)
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    running = []
-    for node_id in ("n1", "n2"):
-        cluster = ClusterSettings(
-            nats_url=f"nats://127.0.0.1:{relay.port}",
-            node_id=node_id,
-            subject_prefix=prefix,
-            heartbeat_interval_s=0.1,
-            node_timeout_s=1.0,
-        )
-        settings = make_settings(DatabaseSettings(url=url)).model_copy(update={"cluster": cluster})
-        running.append(await start_csms(settings))
-    yield tuple(running)
-    for node in reversed(running):
-        await stop_csms(node)
+async def two_nodes(start_nodes: StartNodes, relay: Relay) -> tuple[RunningCsms, ...]:
+    return await start_nodes(
+        "n1", "n2", node_timeout_s=1.0, nats_url=f"nats://127.0.0.1:{relay.port}"
+    )
 
 
 async def _reset(node: RunningCsms, cp_id: str) -> tuple[int, str]:

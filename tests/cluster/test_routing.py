@@ -6,21 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import pytest
 from websockets.exceptions import ConnectionClosed
 
-from csms.config import ClusterSettings, DatabaseSettings
-from tests.conftest import RunningCsms, make_settings, start_csms, stop_csms
-from tests.databases import PostgresServer, reset_database
+from tests.conftest import RunningCsms
 from tests.ocpp_client import RawClient
-
-NATS_URL = os.environ.get("CSMS_TEST_NATS", "nats://127.0.0.1:4222")
 
 
 class Charger:
@@ -53,27 +45,6 @@ class Charger:
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
         await self.client.close()
-
-
-@pytest.fixture
-async def two_nodes(postgres_server: PostgresServer) -> AsyncIterator[tuple[RunningCsms, ...]]:
-    url = postgres_server.require()
-    await reset_database(url)
-    prefix = f"t{uuid.uuid4().hex[:12]}"
-    running = []
-    for node_id in ("n1", "n2"):
-        cluster = ClusterSettings(
-            nats_url=NATS_URL,
-            node_id=node_id,
-            subject_prefix=prefix,
-            heartbeat_interval_s=0.1,
-            node_timeout_s=5.0,
-        )
-        settings = make_settings(DatabaseSettings(url=url)).model_copy(update={"cluster": cluster})
-        running.append(await start_csms(settings))
-    yield tuple(running)
-    for node in reversed(running):
-        await stop_csms(node)
 
 
 async def _charger_on(node: RunningCsms, cp_id: str) -> Charger:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,10 +18,10 @@ import pytest
 
 from csms.config import DatabaseSettings
 from simulators import ChargePoint16Simulator, ChargePoint201Simulator
+from tests.cluster.conftest import NATS_URL
 from tests.databases import PostgresServer, reset_database
 from tests.processes import EXAMPLE_CONFIG, environment, free_port, run_csms, start_server
 
-NATS_URL = os.environ.get("CSMS_TEST_NATS", "nats://127.0.0.1:4222")
 TAG = "TAG-3N"
 
 
