@@ -7,13 +7,14 @@ is every charger."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Query, Response
 
 from csms.api.deps import Ctx
 from csms.api.schemas.base import CP_ID_MAX, Envelope, UtcDatetime
-from csms.api.schemas.kpis import KpiItemOut, KpiOut, KpiPointOut, KpiSeriesOut
+from csms.api.schemas.kpis import KpiOut, KpiPointOut, KpiSeriesOut, kpi_json
 from csms.domain.kpis import Kpi, Resolution
 from csms.services.kpis import KpiScope
 
@@ -47,12 +48,18 @@ def _scope(cp_id: str | None, site_id: str | None, network_id: str | None) -> Kp
     return KpiScope(cp_id, site_id, network_id)
 
 
+# A report's body is built directly (kpi_json); the schema is KpiOut's.
+_REPORT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Successful Response", "model": Envelope[KpiOut]}
+}
+
+
 async def _report(
     ctx: Ctx, kpi: Kpi, scope: KpiScope, start: datetime | None, end: datetime | None
-) -> Envelope[KpiOut]:
+) -> Response:
     found, since, until = await ctx.kpis.report(kpi, scope, start, end)
-    items = [KpiItemOut.from_domain(item) for item in found.items]
-    return Envelope(data=KpiOut(value=found.value, start=since, end=until, items=items))
+    body = orjson.dumps({"data": kpi_json(found, since, until)})
+    return Response(body, media_type="application/json")
 
 
 async def _series(
@@ -72,7 +79,12 @@ async def _series(
     )
 
 
-@router.get("/kpis/connectivity", summary="The fraction of the window chargers were connected")
+@router.get(
+    "/kpis/connectivity",
+    summary="The fraction of the window chargers were connected",
+    response_class=Response,
+    responses=_REPORT,
+)
 async def connectivity(
     ctx: Ctx,
     charge_point_id: ChargePointId = None,
@@ -80,13 +92,18 @@ async def connectivity(
     network_id: NetworkId = None,
     start: Start = None,
     end: End = None,
-) -> Envelope[KpiOut]:
+) -> Response:
     return await _report(
         ctx, Kpi.CONNECTIVITY, _scope(charge_point_id, site_id, network_id), start, end
     )
 
 
-@router.get("/kpis/uptime", summary="The fraction of the window connectors could charge")
+@router.get(
+    "/kpis/uptime",
+    summary="The fraction of the window connectors could charge",
+    response_class=Response,
+    responses=_REPORT,
+)
 async def uptime(
     ctx: Ctx,
     charge_point_id: ChargePointId = None,
@@ -95,7 +112,7 @@ async def uptime(
     start: Start = None,
     end: End = None,
     by_connector: ByConnector = True,
-) -> Envelope[KpiOut]:
+) -> Response:
     kpi = Kpi.uptime(by_connector)
     return await _report(ctx, kpi, _scope(charge_point_id, site_id, network_id), start, end)
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from pydantic import Field
 
 from csms.api.schemas.base import ApiModel, Timestamp
-from csms.domain.kpis import KpiItem
+from csms.domain.clock import format_timestamp
+from csms.domain.kpis import KpiReport
 
-__all__ = ["KpiItemOut", "KpiOut", "KpiPointOut", "KpiSeriesOut"]
+__all__ = ["KpiItemOut", "KpiOut", "KpiPointOut", "KpiSeriesOut", "kpi_json"]
 
 
 class KpiItemOut(ApiModel):
@@ -15,15 +19,6 @@ class KpiItemOut(ApiModel):
     evse_id: int | None = Field(default=None, description="Per connector only.")
     connector_id: int | None = Field(default=None, description="Per connector only.")
     value: float = Field(ge=0, le=1)
-
-    @classmethod
-    def from_domain(cls, item: KpiItem) -> KpiItemOut:
-        return cls(
-            charge_point_id=item.charge_point_id,
-            evse_id=item.evse_id,
-            connector_id=item.connector_id,
-            value=item.value,
-        )
 
 
 class KpiOut(ApiModel):
@@ -34,6 +29,21 @@ class KpiOut(ApiModel):
     start: Timestamp
     end: Timestamp
     items: list[KpiItemOut]
+
+
+def kpi_json(report: KpiReport, start: datetime, end: datetime) -> dict[str, Any]:
+    """The report as the JSON KpiOut documents, built directly: pydantic would build, validate
+    and serialise a model per item, a network of 10,000 chargers' 25,000 sockets in 0.3-0.5 s,
+    more than the report itself. Equal to KpiOut's JSON (tests/unit/test_kpi_json.py)."""
+    return {
+        "value": report.value,
+        "start": format_timestamp(start),
+        "end": format_timestamp(end),
+        "items": [
+            {"chargePointId": cp_id, "evseId": evse_id, "connectorId": connector_id, "value": value}
+            for cp_id, value, evse_id, connector_id in report.items
+        ],
+    }
 
 
 class KpiPointOut(ApiModel):
