@@ -71,14 +71,17 @@ clean:
 # Then the site tree's read time (10,000 chargers on 500 sites; bench/results/site_tree.json) and
 # the load allocator's (2,000 sessions on 200 circuits; bench/results/allocation.json) and load
 # management's reaction (a session's start to its first TxProfile; bench/results/lm_latency.json)
-# and the KPIs of 10,000 chargers over 7 days (bench/results/kpis.json), and two nodes of a
-# cluster on PostgreSQL and NATS: 20,000 chargers and the cross-node command overhead
+# and the KPIs of 10,000 chargers over 7 days on SQLite and on PostgreSQL (bench/results/kpis.json
+# and kpis_postgres.json; BENCH_POSTGRES: a server where that user may create databases), and two
+# nodes of a cluster on PostgreSQL and NATS: 20,000 chargers and the cross-node command overhead
 # (bench/results/cluster.json).
 .PHONY: bench
+BENCH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/postgres
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.site_tree
 	$(BIN)/python -m bench.allocation
 	$(BIN)/python -m bench.lm_latency
 	$(BIN)/python -m bench.kpis
+	$(BIN)/python -m bench.kpis --database $(BENCH_POSTGRES)
 	$(BIN)/python -m bench.cluster

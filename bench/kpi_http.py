@@ -7,7 +7,7 @@ out of the garbage collector's way, as ``CentralSystem.serve_forever`` does): th
 heap would otherwise make every full collection longer than a server's. It prints its API port
 and a token (``ready PORT TOKEN``), then serves until its standard input closes.
 
-    python -m bench.kpi_http DB NOW DAYS
+    python -m bench.kpi_http DATABASE NOW DAYS   (a SQLite file or a PostgreSQL URL)
 """
 
 from __future__ import annotations
@@ -47,15 +47,16 @@ class _Clock:
 
 
 async def over_http(
-    path: Path, now: datetime, days: int, network: str, runs: int
+    database: Path | str, now: datetime, days: int, network: str, runs: int
 ) -> dict[str, object]:
     """Each KPI of ``network`` over the default window (the ``days`` until ``now``), as a client
-    on 127.0.0.1 reads it: median and fastest of ``runs`` requests, and how many items."""
+    on 127.0.0.1 reads it: median and fastest of ``runs`` requests, and how many items.
+    ``database``: a SQLite file, or a PostgreSQL URL."""
     server = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bench.kpi_http",
-        str(path),
+        str(database),
         now.isoformat(),
         str(days),
         stdin=asyncio.subprocess.PIPE,
@@ -101,11 +102,13 @@ async def _ready(out: asyncio.StreamReader) -> tuple[str, str]:
     raise RuntimeError("the KPI server stopped before it was ready")
 
 
-async def _serve(path: Path, now: datetime, days: int) -> None:
+async def _serve(database: str, now: datetime, days: int) -> None:
     settings = Settings(
         ocpp=OcppSettings(host="127.0.0.1", port=0, ping_interval=0),
         api=ApiSettings(host="127.0.0.1", port=0),
-        database=DatabaseSettings(path=path),
+        database=DatabaseSettings(url=database)
+        if database.startswith("postgresql://")
+        else DatabaseSettings(path=Path(database)),
         # Only the benchmark's days: the roll-up at start has a day or two to add, not the
         # months since the chargers were registered.
         monitoring=MonitoringSettings(history_retention_days=days + 2),
@@ -131,7 +134,7 @@ async def _serve(path: Path, now: datetime, days: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     db, now, days = argv if argv is not None else sys.argv[1:]
-    asyncio.run(_serve(Path(db), parse_timestamp(now), int(days)))
+    asyncio.run(_serve(db, parse_timestamp(now), int(days)))
     return 0
 
 

@@ -4,6 +4,10 @@ arithmetic alone, in memory.
 
     python -m bench.kpis [--chargers 10000] [--days 7] [--runs 5] [--seed 1]
                          [--drops-per-day 2] [--changes-per-day 3] [--down-share 0.05]
+                         [--database postgresql://postgres@127.0.0.1:5432/postgres]
+
+On SQLite by default (bench/results/kpis.json); with ``--database``, on a fresh PostgreSQL
+database of that server, dropped afterwards (bench/results/kpis_postgres.json).
 
 The history, per charger: 1 to 4 sockets; registered long before the window (one in fifty during
 it); on average two disconnections a day, of 10 s to 2 h, the last connection still open; on
@@ -38,7 +42,6 @@ import gc
 import json
 import os
 import random
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -49,9 +52,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bench.database import PostgresDatabases
 from bench.kpi_http import over_http
 from bench.kpi_storage import storage
-from csms.domain.clock import format_timestamp
+from bench.kpi_stores import fill_postgres, fill_sqlite
 from csms.domain.kpi_rollup import RolledUp, RollupProgress, RollupRun
 from csms.domain.kpi_window import Window, WindowRows
 from csms.domain.kpis import (
@@ -68,9 +72,9 @@ from csms.services.kpi_rollup import KpiRollup
 from csms.services.kpis import KpiScope, KpiService
 from csms.services.sites import SiteService
 from csms.services.socket_index import SocketIndex
-from csms.store.repositories import KpiRollupStore
+from csms.store.postgres import PostgresStore
+from csms.store.repositories import KpiRollupStore, Store
 from csms.store.sqlite import SqliteStore
-from csms.store.sqlite.values import epoch_ms
 
 __all__ = ["main"]
 
@@ -173,70 +177,12 @@ def _timed(runs: int, work: Callable[[], T]) -> tuple[float, float, T]:
     return statistics.median(timings), min(timings), result
 
 
-def _fill_store(path: Path, fleet: list[ChargerHistory]) -> None:
-    """The fleet's history in a migrated SQLite file, written directly (fast)."""
-    store = SqliteStore(path)
-    asyncio.run(_open_and_close(store))
-    conn = sqlite3.connect(path)
-    with conn:
-        stamp = format_timestamp(_START)
-        conn.execute(
-            "INSERT INTO networks (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            (_NETWORK, "Bench", stamp, stamp),
-        )
-        conn.execute(
-            "INSERT INTO sites (id, name, type, network_id, created_at, updated_at)"
-            " VALUES (?, ?, 'site', ?, ?, ?)",
-            (_SITE, "Bench", _NETWORK, stamp, stamp),
-        )
-        conn.executemany(
-            "INSERT INTO charge_points (id, created_at, site_id) VALUES (?, ?, ?)",
-            [(c.charge_point_id, format_timestamp(c.registered_at), _SITE) for c in fleet],
-        )
-        conn.executemany(
-            "INSERT INTO connection_history (charge_point_id, connected_at, disconnected_at)"
-            " VALUES (?, ?, ?)",
-            [
-                (i.charge_point_id, epoch_ms(i.connected_at), _ms(i.disconnected_at))
-                for c in fleet
-                for i in c.connections
-            ],
-        )
-        conn.executemany(
-            "INSERT INTO status_history (charge_point_id, evse_id, connector_id, status,"
-            " error_code, from_at, to_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    i.charge_point_id,
-                    i.evse_id,
-                    i.connector_id,
-                    i.status,
-                    i.error_code,
-                    epoch_ms(i.started_at),
-                    _ms(i.ended_at),
-                )
-                for c in fleet
-                for i in c.statuses
-            ],
-        )
-    conn.close()
-
-
-def _ms(moment: datetime | None) -> int | None:
-    return None if moment is None else epoch_ms(moment)
-
-
-async def _open_and_close(store: SqliteStore) -> None:
-    await store.open()
-    await store.close()
-
-
 async def _read_and_compute(
-    path: Path, start: datetime, end: datetime, runs: int
+    open_store: Callable[[], Store], start: datetime, end: datetime, runs: int
 ) -> tuple[float, float, float, float]:
     """(median, fastest) of reading the history from the store, and of reading it and
     computing the network's uptime by connector: what ``GET /kpis/uptime?networkId=`` costs."""
-    store = SqliteStore(path)
+    store = open_store()
     await store.open()
     try:
         reads, totals = [], []
@@ -304,10 +250,12 @@ async def _round(task: KpiRollup, timed: _TimedRollup, label: str) -> dict[str, 
     }
 
 
-async def _through_rollup(path: Path, end: datetime, days: int, runs: int) -> dict[str, object]:
+async def _through_rollup(
+    open_store: Callable[[], Store], end: datetime, days: int, runs: int
+) -> dict[str, object]:
     """Roll up as the task does at now, time the network's reports through KpiService (whole
     days, the default window at noon and at now), then an hourly round."""
-    store = SqliteStore(path)
+    store = open_store()
     await store.open()
     figures: dict[str, object] = {}
     now = end + _PAST
@@ -351,7 +299,6 @@ async def _through_rollup(path: Path, end: datetime, days: int, runs: int) -> di
         figures.update(await _round(task, timed, "hourly"))
     finally:
         await store.close()
-    figures.update(storage(path))
     return figures
 
 
@@ -376,7 +323,13 @@ def _arithmetic(
 
 
 def run(
-    chargers: int, days: int, runs: int, shape: Shape, seed: int, keep: Path | None = None
+    chargers: int,
+    days: int,
+    runs: int,
+    shape: Shape,
+    seed: int,
+    keep: Path | None = None,
+    database: str | None = None,
 ) -> dict[str, object]:
     fleet = build(chargers, days, shape, seed)
     end = _START + timedelta(days=days)
@@ -386,17 +339,32 @@ def run(
     }
     with tempfile.TemporaryDirectory() as folder:
         path = keep if keep is not None else Path(folder) / "kpis.db"
-        _fill_store(path, fleet)
-        figures, values, points = _arithmetic(fleet, end, runs)
-        # The store is timed as a server reads it: without the benchmark's own copy of the
-        # history in memory (millions of objects every full garbage collection would walk).
-        del fleet
-        gc.collect()
-        read, read_fastest, total, total_fastest = asyncio.run(
-            _read_and_compute(path, _START, end, runs)
-        )
-        through = asyncio.run(_through_rollup(path, end, days, runs))
-        http = asyncio.run(over_http(path, end + _PAST, days, _NETWORK, runs))
+        open_store: Callable[[], Store]
+        if database is None:
+            fill_sqlite(path, fleet, _NETWORK, _SITE, _START)
+            target: Path | str = path
+            open_store = partial(SqliteStore, path)
+        else:
+            databases = PostgresDatabases(database)
+            target = asyncio.run(databases.create())
+            asyncio.run(fill_postgres(target, fleet, _NETWORK, _SITE, _START))
+            open_store = partial(PostgresStore, target)
+        try:
+            figures, values, points = _arithmetic(fleet, end, runs)
+            # The store is timed as a server reads it: without the benchmark's own copy of the
+            # history in memory (millions of objects every full garbage collection would walk).
+            del fleet
+            gc.collect()
+            read, read_fastest, total, total_fastest = asyncio.run(
+                _read_and_compute(open_store, _START, end, runs)
+            )
+            through = asyncio.run(_through_rollup(open_store, end, days, runs))
+            http = asyncio.run(over_http(target, end + _PAST, days, _NETWORK, runs))
+            if database is None:
+                through.update(storage(path))
+        finally:
+            if database is not None:
+                asyncio.run(databases.drop(str(target)))
     figures |= {"store_read_ms": round(read, 1), "store_read_fastest_ms": round(read_fastest, 1)}
     figures |= {"read_and_uptime_ms": round(total, 1)}
     figures |= {"read_and_uptime_fastest_ms": round(total_fastest, 1)}
@@ -420,6 +388,7 @@ def run(
         "series_points": points,
         **through,
         **http,
+        "database": "sqlite" if database is None else "postgresql",
         "load_average": [round(load, 2) for load in os.getloadavg()],
         "target_ms": TARGET_MS,
         "passed": slowest < TARGET_MS and bool(through["service_exact"]),
@@ -440,9 +409,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--changes-per-day", type=float, default=3.0)
     parser.add_argument("--down-share", type=float, default=0.05)
     parser.add_argument("--keep", type=Path, help="build the store here and keep it")
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="PostgreSQL instead of SQLite: postgresql://user@host:port/db of a server where"
+        " that user may create databases (a fresh one, dropped afterwards)",
+    )
     args = parser.parse_args(argv)
     shape = Shape(args.drops_per_day, args.changes_per_day, args.down_share)
-    result = run(args.chargers, args.days, args.runs, shape, args.seed, args.keep)
+    result = run(args.chargers, args.days, args.runs, shape, args.seed, args.keep, args.database)
     verdict = "PASS" if result["passed"] else "FAIL"
     r = result
     timed = "; ".join(
@@ -456,13 +431,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("until now", "minute"),
         )
     )
+    rows = (
+        f" rows of {r['kpi_days_bytes_per_row']} B, checkpoints {r['checkpoint_bytes_per_row']} B;"
+        if "kpi_days_bytes_per_row" in r
+        else ""
+    )
     print(
-        f"kpis, {r['chargers']:,} chargers x {r['days']} days ({r['connections']:,} connections,"
-        f" {r['statuses']:,} statuses): arithmetic by connector {r['uptime_by_connector_ms']} ms;"
-        f" from SQLite intervals {r['read_and_uptime_ms']} ms; roll-up {r['rollup_rows']:,} rows"
+        f"kpis on {r['database']}, {r['chargers']:,} chargers x {r['days']} days"
+        f" ({r['connections']:,} connections, {r['statuses']:,} statuses): arithmetic by"
+        f" connector {r['uptime_by_connector_ms']} ms; from the store's intervals"
+        f" {r['read_and_uptime_ms']} ms; roll-up {r['rollup_rows']:,} rows"
         f" {r['rollup_s']} s, an hourly round {r['hourly_rows']:,} rows {r['hourly_s']} s (batches"
-        f" at most {r['rollup_batch_longest_ms']} / {r['hourly_batch_longest_ms']} ms); rows of"
-        f" {r['kpi_days_bytes_per_row']} B, checkpoints {r['checkpoint_bytes_per_row']} B;"
+        f" at most {r['rollup_batch_longest_ms']} / {r['hourly_batch_longest_ms']} ms);{rows}"
         f" KpiService, connectivity / by connector / any, ms median (fastest): {timed};"
         f" exact: {r['service_exact']}; over HTTP until now: "
         + " / ".join(f"{r[f'http_{k}_ms']} ({r[f'http_{k}_fastest_ms']})" for k in Kpi)
@@ -470,8 +450,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" [{verdict}: the network's 7 days through the roll-up and over HTTP"
         f" < {TARGET_MS:.0f} ms, exact]"
     )
-    _RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    _RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    results = _RESULTS if args.database is None else _RESULTS.with_name("kpis_postgres.json")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(result, indent=2) + "\n")
     return 0 if result["passed"] else 1
 
 
