@@ -105,45 +105,58 @@ async def fill_postgres(
                 network,
                 created,
             )
-            await conn.copy_records_to_table(
-                "charge_points",
-                columns=["id", "created_at", "site_id"],
-                records=[(c.charge_point_id, c.registered_at, site) for c in fleet],
-            )
-            await conn.copy_records_to_table(
-                "connection_history",
-                columns=["charge_point_id", "connected_at", "disconnected_at"],
-                records=[
-                    (i.charge_point_id, i.connected_at, i.disconnected_at)
-                    for c in fleet
-                    for i in c.connections
-                ],
-            )
-            await conn.copy_records_to_table(
-                "status_history",
-                columns=[
-                    "charge_point_id",
-                    "evse_id",
-                    "connector_id",
-                    "status",
-                    "error_code",
-                    "from_at",
-                    "to_at",
-                ],
-                records=[
-                    (
-                        i.charge_point_id,
-                        i.evse_id,
-                        i.connector_id,
-                        i.status,
-                        i.error_code,
-                        i.started_at,
-                        i.ended_at,
-                    )
-                    for c in fleet
-                    for i in c.statuses
-                ],
-            )
+            # COPY has no binary form for citext (the charger ids): through text columns.
+            for table, columns, records in (
+                (
+                    "charge_points",
+                    {"id": "text", "created_at": "timestamptz", "site_id": "text"},
+                    [(c.charge_point_id, c.registered_at, site) for c in fleet],
+                ),
+                (
+                    "connection_history",
+                    {
+                        "charge_point_id": "text",
+                        "connected_at": "timestamptz",
+                        "disconnected_at": "timestamptz",
+                    },
+                    [
+                        (i.charge_point_id, i.connected_at, i.disconnected_at)
+                        for c in fleet
+                        for i in c.connections
+                    ],
+                ),
+                (
+                    "status_history",
+                    {
+                        "charge_point_id": "text",
+                        "evse_id": "integer",
+                        "connector_id": "integer",
+                        "status": "text",
+                        "error_code": "text",
+                        "from_at": "timestamptz",
+                        "to_at": "timestamptz",
+                    },
+                    [
+                        (
+                            i.charge_point_id,
+                            i.evse_id,
+                            i.connector_id,
+                            i.status,
+                            i.error_code,
+                            i.started_at,
+                            i.ended_at,
+                        )
+                        for c in fleet
+                        for i in c.statuses
+                    ],
+                ),
+            ):
+                names = ", ".join(columns)
+                typed = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+                await conn.execute(f"CREATE TEMP TABLE staged ({typed})")
+                await conn.copy_records_to_table("staged", columns=list(columns), records=records)
+                await conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM staged")
+                await conn.execute("DROP TABLE staged")
         await conn.execute("ANALYZE")
     finally:
         await conn.close()

@@ -347,9 +347,10 @@ def run(
         else:
             databases = PostgresDatabases(database)
             target = asyncio.run(databases.create())
-            asyncio.run(fill_postgres(target, fleet, _NETWORK, _SITE, _START))
             open_store = partial(PostgresStore, target)
         try:
+            if database is not None:
+                asyncio.run(fill_postgres(str(target), fleet, _NETWORK, _SITE, _START))
             figures, values, points = _arithmetic(fleet, end, runs)
             # The store is timed as a server reads it: without the benchmark's own copy of the
             # history in memory (millions of objects every full garbage collection would walk).
