@@ -55,8 +55,9 @@ class HistoryStore(Protocol):
         cp_ids: Collection[str] | None = None,
     ) -> list[ChargerHistory]:
         """For the KPIs: each charger in scope (``cp_id``; else those on ``site_ids``; else
-        those in ``cp_ids``; else all) with its registration and its intervals overlapping
-        [start, end), open ones included."""
+        those in ``cp_ids``; else all), by id, with its registration and its intervals
+        overlapping [start, end), open ones included. By id: a report's items come in this
+        order, and its mean sums them in it (floating point: the order is in the last bit)."""
         ...
 
     async def purge_history(self, before: datetime) -> int:

@@ -23,7 +23,7 @@ from csms.store.postgres import PostgresStore
 from csms.store.repositories import Store
 from csms.store.sqlite import SqliteStore
 from csms.store.sqlite.history import day_number
-from tests.store.test_kpi_rollup_contract import _connect, _fleet, _status, at, d
+from tests.store.test_kpi_rollup_contract import _charger, _connect, _fleet, _status, at, d
 from tests.unit.test_kpi_hours import assert_exact
 
 NOW = at(3, 9, 20)  # March 3rd, 09:20
@@ -208,3 +208,30 @@ async def test_a_report_read_at_the_checkpoints_is_the_exact_one(
     await _connect(store, "CP-3", at(3, 9, 14), connected=False)
     clock.now = now
     await _exact_reports(store, clock, [(start, end)])
+
+
+async def test_a_reports_items_come_by_charger_id(store: Store) -> None:
+    """Whatever order the chargers were registered in, or the database returns rows in: by id,
+    through the checkpoints and from the intervals alike (a report's mean sums in this order)."""
+    await _fleet(store)
+    for cp_id in ("CP-9", "CP-0", "CP-5"):
+        await _charger(store, cp_id, at(-3, 0), "s1")
+        await _connect(store, cp_id, at(-3, 1))
+    clock = _Clock(NOW)
+    task = _task(store, clock)
+    await task.start()
+    await task.roll_up()
+    service = KpiService(
+        store.history,
+        store.kpi_rollup,
+        store.chargers,
+        SiteService(store.sites, store.chargers, SocketIndex(), clock),
+        clock,
+    )
+    for start, end in ((None, None), (at(-1, 0), at(2, 0)), (at(0, 7, 30), at(2, 9, 5))):
+        for kpi in Kpi:
+            got, since, until = await service.report(kpi, KpiScope(network_id="n1"), start, end)
+            ids = [item.charge_point_id for item in got.items]
+            assert ids == sorted(ids) and ids[0] == "CP-0"
+            histories = await store.history.histories(start=since, end=until, site_ids={"s1"})
+            assert_exact(got, report(kpi, histories, since, until, NOW))

@@ -261,7 +261,8 @@ async def read_histories(
     [start, end), open ones included."""
     within = f"charge_point_id IN (SELECT id FROM charge_points WHERE {scope.format(n=3)})"
     chargers = await conn.fetch(
-        f"SELECT id, created_at FROM charge_points WHERE {scope.format(n=1)}", scope_arg
+        f"SELECT id, created_at FROM charge_points WHERE {scope.format(n=1)} ORDER BY id",
+        scope_arg,
     )
     connections: dict[str, list[ConnectionInterval]] = {}
     for row in await conn.fetch(

@@ -86,9 +86,9 @@ class PostgresKpiRollup:
         scope, scope_arg = charger_scope(cp_id, site_ids, cp_ids)
 
         async def read(conn: asyncpg.Connection) -> list[RolledUp]:
-            # The chargers as KpiService's interval path lists them (the same scan of
-            # charge_points, the same order), each with its range's first and last row: for
-            # nearly all, the rows of the range's first and last day, looked up directly.
+            # The chargers in the order KpiService's interval path lists them (by id), each
+            # with its range's first and last row: for nearly all, the rows of the range's
+            # first and last day, looked up directly.
             sums = [
                 tuple(row)
                 for row in await conn.fetch(
@@ -96,7 +96,7 @@ class PostgresKpiRollup:
                     " LEFT JOIN kpi_days hi ON hi.charge_point_id = cp.id AND hi.day = $2"
                     f" AND {_WHOLE.replace('hours', 'hi.hours')}"
                     " LEFT JOIN kpi_days lo ON lo.charge_point_id = cp.id AND lo.day = $1"
-                    f" WHERE {scope.format(n=3)}",
+                    f" WHERE {scope.format(n=3)} ORDER BY cp.id",
                     first,
                     end - _DAY,
                     scope_arg,

@@ -63,7 +63,7 @@ async def read_window(
         main = (
             f"SELECT cp.id, {week_columns(last.hour)} FROM charge_points cp"
             " LEFT JOIN kpi_days b ON b.charge_point_id = cp.id AND b.day = $2"
-            f" WHERE $1::date IS NOT NULL AND {scope.format(n=3)}"
+            f" WHERE $1::date IS NOT NULL AND {scope.format(n=3)} ORDER BY cp.id"
         )
     else:
         columns = window_columns(
@@ -75,13 +75,13 @@ async def read_window(
             f"cp.created_at < '{day_start(first.day).isoformat()}'::timestamptz",
             nulls=True,
         )
-        # The chargers as the interval reads list them (the same scan of charge_points, the
-        # same order), each with its rows of the two checkpoints' days, looked up directly.
+        # The chargers in the order the interval reads list them (by id), each with its rows
+        # of the two checkpoints' days, looked up directly.
         main = (
             f"SELECT cp.id, {columns} FROM charge_points cp"
             " LEFT JOIN kpi_days a ON a.charge_point_id = cp.id AND a.day = $1"
             " LEFT JOIN kpi_days b ON b.charge_point_id = cp.id AND b.day = $2"
-            f" WHERE {scope.format(n=3)}"
+            f" WHERE {scope.format(n=3)} ORDER BY cp.id"
         )
 
     async def read(conn: asyncpg.Connection) -> tuple[list[Any], EdgeChanges, EdgeChanges, Any]:

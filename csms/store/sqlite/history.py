@@ -264,7 +264,7 @@ def read_histories(
     within = f"charge_point_id IN (SELECT id FROM charge_points WHERE {scope})"
     window: list[object] = [epoch_ms(end), epoch_ms(start)]
     chargers = conn.execute(
-        f"SELECT id, created_at FROM charge_points WHERE {scope}", scope_args
+        f"SELECT id, created_at FROM charge_points WHERE {scope} ORDER BY id", scope_args
     ).fetchall()
     connections: dict[str, list[ConnectionInterval]] = {}
     for cp, a, b, reason in conn.execute(

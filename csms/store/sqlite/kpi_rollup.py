@@ -81,15 +81,15 @@ class SqliteKpiRollup:
         days = [day_number(first), day_number(end)]
 
         def read(conn: sqlite3.Connection) -> list[RolledUp]:
-            # The chargers as KpiService's interval path lists them (the same scan of
-            # charge_points, the same order), each with its range's first and last row: for
-            # nearly all, the rows of the range's first and last day, looked up directly.
+            # The chargers in the order KpiService's interval path lists them (by id), each
+            # with its range's first and last row: for nearly all, the rows of the range's
+            # first and last day, looked up directly.
             sums = conn.execute(
                 f"SELECT cp.id, cp.created_at, {SUMS} FROM charge_points cp"
                 " LEFT JOIN kpi_days hi ON hi.charge_point_id = cp.id AND hi.day = ?"
                 f" AND {_WHOLE.replace('hours', 'hi.hours')}"
                 " LEFT JOIN kpi_days lo ON lo.charge_point_id = cp.id AND lo.day = ?"
-                f" WHERE {scope}",
+                f" WHERE {scope} ORDER BY cp.id",
                 [days[1] - 1, days[0], *scope_args],
             ).fetchall()
             # The others (registered inside the range, not rolled up to its end): their first

@@ -59,7 +59,7 @@ async def read_window(
         main = (
             f"SELECT cp.id, {week_columns(last.hour)} FROM charge_points cp"
             " LEFT JOIN kpi_days b ON b.charge_point_id = cp.id AND b.day = ?"
-            f" WHERE {scope}"
+            f" WHERE {scope} ORDER BY cp.id"
         )
         main_args = [days[1], *scope_args]
     else:
@@ -75,13 +75,13 @@ async def read_window(
             before,
             nulls=False,
         )
-        # The chargers as the interval reads list them (the same scan of charge_points, the
-        # same order), each with its rows of the two checkpoints' days, looked up directly.
+        # The chargers in the order the interval reads list them (by id), each with its rows
+        # of the two checkpoints' days, looked up directly.
         main = (
             f"SELECT cp.id, {columns} FROM charge_points cp"
             " LEFT JOIN kpi_days a ON a.charge_point_id = cp.id AND a.day = ?"
             " LEFT JOIN kpi_days b ON b.charge_point_id = cp.id AND b.day = ?"
-            f" WHERE {scope}"
+            f" WHERE {scope} ORDER BY cp.id"
         )
         main_args = [*days, *scope_args]
 
