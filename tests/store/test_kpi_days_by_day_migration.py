@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from structlog.testing import capture_logs
+
 from csms.store.sqlite import SqliteStore
 from tests.store.old_schemas import old_sqlite
 from tests.store.test_kpi_hours_migration import _old_rows
@@ -30,8 +32,12 @@ async def test_rows_kept_and_keyed_by_day(tmp_path: Path) -> None:
     days, downs = _rows(path)
     assert len(days) == 5 and downs  # the Faulted day has a socket's downtime
     store = SqliteStore(path)
-    await store.open()
+    with capture_logs() as logs:  # an upgrade says what it does: this one may take minutes
+        await store.open()
     await store.close()
+    said = [(entry["event"], entry.get("version")) for entry in logs]
+    assert ("applying schema migration", 17) in said
+    assert ("schema migration applied", 17) in said
 
     assert _rows(path) == (days, downs)
     conn = sqlite3.connect(path)
