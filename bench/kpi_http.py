@@ -38,14 +38,6 @@ _QUERIES = {
 _READY_S = 600.0  # the start's roll-up round, on a slow machine
 
 
-class _Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 async def over_http(
     database: Path | str, now: datetime, days: int, network: str, runs: int
 ) -> dict[str, object]:
@@ -113,7 +105,7 @@ async def _serve(database: str, now: datetime, days: int) -> None:
         # months since the chargers were registered.
         monitoring=MonitoringSettings(history_retention_days=days + 2),
     )
-    system = CentralSystem(settings, clock=_Clock(now))
+    system = CentralSystem(settings, clock=lambda: now)
     await system.start()
     try:
         # Closing the connections a stop left open invalidated rows: serve once the start's

@@ -57,16 +57,20 @@ async def _progress(store: Store) -> dict[str, tuple[date | None, date | None, i
     }
 
 
-async def _exact_reports(
-    store: Store, clock: _Clock, windows: list[tuple[datetime, datetime]]
-) -> None:
-    service = KpiService(
+def _service(store: Store, clock: _Clock) -> KpiService:
+    return KpiService(
         store.history,
         store.kpi_rollup,
         store.chargers,
         SiteService(store.sites, store.chargers, SocketIndex(), clock),
         clock,
     )
+
+
+async def _exact_reports(
+    store: Store, clock: _Clock, windows: list[tuple[datetime, datetime]]
+) -> None:
+    service = _service(store, clock)
     for start, end in windows:
         for scope, site_ids in ((KpiScope(network_id="n1"), {"s1"}), (KpiScope(), None)):
             histories = await store.history.histories(start=start, end=end, site_ids=site_ids)
@@ -221,13 +225,7 @@ async def test_a_reports_items_come_by_charger_id(store: Store) -> None:
     task = _task(store, clock)
     await task.start()
     await task.roll_up()
-    service = KpiService(
-        store.history,
-        store.kpi_rollup,
-        store.chargers,
-        SiteService(store.sites, store.chargers, SocketIndex(), clock),
-        clock,
-    )
+    service = _service(store, clock)
     for start, end in ((None, None), (at(-1, 0), at(2, 0)), (at(0, 7, 30), at(2, 9, 5))):
         for kpi in Kpi:
             got, since, until = await service.report(kpi, KpiScope(network_id="n1"), start, end)
