@@ -30,19 +30,28 @@ from csms.domain.models import Role, TokenSource
 
 __all__ = ["over_http"]
 
+# By connector first: its first request is the server's first read of the week's rows.
 _QUERIES = {
-    "connectivity": ("/api/v1/kpis/connectivity", {}),
     "uptime_by_connector": ("/api/v1/kpis/uptime", {"aggregateByConnector": "true"}),
+    "connectivity": ("/api/v1/kpis/connectivity", {}),
     "uptime_any_connector": ("/api/v1/kpis/uptime", {"aggregateByConnector": "false"}),
 }
 _READY_S = 600.0  # the start's roll-up round, on a slow machine
 
 
 async def over_http(
-    database: Path | str, now: datetime, days: int, network: str, runs: int
+    database: Path | str,
+    now: datetime,
+    days: int,
+    network: str,
+    runs: int,
+    moved: tuple[str, str],
 ) -> dict[str, object]:
     """Each KPI of ``network`` over the default window (the ``days`` until ``now``), as a client
-    on 127.0.0.1 reads it: median and fastest of ``runs`` requests, and how many items.
+    on 127.0.0.1 reads it: median and fastest of ``runs`` requests, and how many items; and the
+    first request (by connector), the server's first read of the week's rows; and by connector
+    the first read after the rows changed (``moved``: a charger put on its own site again, which
+    changes what such a read may find, and nothing else).
     ``database``: a SQLite file, or a PostgreSQL URL."""
     server = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -75,6 +84,21 @@ async def over_http(
                 figures[f"http_{kpi}_ms"] = round(statistics.median(timings), 1)
                 figures[f"http_{kpi}_fastest_ms"] = round(min(timings), 1)
                 figures[f"http_{kpi}_items"] = items
+                figures.setdefault("http_first_ms", round(timings[0], 1))
+            cp_id, site = moved
+            url, params = _QUERIES["uptime_by_connector"]
+            timings = []
+            for _ in range(runs):
+                changed = await client.patch(
+                    f"/api/v1/charge-points/{cp_id}", json={"siteId": site}
+                )
+                changed.raise_for_status()
+                started = time.perf_counter()
+                response = await client.get(url, params={**params, "networkId": network})
+                timings.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+            figures["http_changed_ms"] = round(statistics.median(timings), 1)
+            figures["http_changed_fastest_ms"] = round(min(timings), 1)
     finally:
         server.stdin.close()
         try:
@@ -114,7 +138,7 @@ async def _serve(database: str, now: datetime, days: int) -> None:
             if await system.services.kpi_rollup.roll_up() == 0:
                 break
         token = await system.services.api_tokens.create(
-            "bench", Role.VIEWER, source=TokenSource.CLI
+            "bench", Role.OPERATOR, source=TokenSource.CLI
         )
         gc.collect()
         gc.freeze()

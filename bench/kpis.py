@@ -29,8 +29,14 @@ server holds no such copy (millions of objects every full garbage collection wou
 - ``KpiService.report`` for the network (uptime by connector, any connector, connectivity): over
   the 7 whole days, over the default window (the 7 days until now) at noon, and at 12:34:56.789
   (both edges inside an hour); each checked once against the exact computation, to the bit;
+  and at 12:34:56.789 the first read after the rows changed (the stores keep a window's rows
+  between reads until then);
 - the same reports as an operator reads them: ``GET /api/v1/kpis/...?networkId=`` of a central
-  system started on the store (bench.kpi_http), the default window at 12:34:56.789.
+  system started on the store (bench.kpi_http) at 13:34:56.789, after the hourly round, as if
+  the one before had stopped then with every charger connected; the default window, and by
+  connector the first read after a change (a charger's site set again through the API).
+Judged against the target: KpiService's medians (reads kept between requests included, as a
+server keeps them) and over HTTP, the medians and the first read after a change.
 Writes bench/results/kpis.json.
 """
 
@@ -68,6 +74,7 @@ from csms.domain.kpis import (
     report,
     series,
 )
+from csms.domain.updates import ChargePointChanges
 from csms.services.kpi_rollup import KpiRollup
 from csms.services.kpis import KpiScope, KpiService
 from csms.services.sites import SiteService
@@ -85,6 +92,9 @@ _START = datetime(2026, 1, 1, tzinfo=UTC)
 # Now: inside an hour of the day after the 7 days, to the millisecond.
 _PAST = timedelta(hours=12, minutes=34, seconds=56, milliseconds=789)
 _NETWORK = "bench-net"
+# Over HTTP: an hour later, after the hourly round (13:00:01), so the rows the server finds are
+# ones it could have written by then.
+_HTTP_PAST = _PAST + timedelta(hours=1)
 _SITE = "bench-site"
 _RESULTS = Path(__file__).parent / "results" / "kpis.json"
 _UP = ("Available", "Available", "Charging", "SuspendedEV", "Finishing", "Preparing")
@@ -251,7 +261,7 @@ async def _round(task: KpiRollup, timed: _TimedRollup, label: str) -> dict[str, 
 
 
 async def _through_rollup(
-    open_store: Callable[[], Store], end: datetime, days: int, runs: int
+    open_store: Callable[[], Store], end: datetime, days: int, runs: int, moved: str
 ) -> dict[str, object]:
     """Roll up as the task does at now, time the network's reports through KpiService (whole
     days, the default window at noon and at now), then an hourly round."""
@@ -288,6 +298,18 @@ async def _through_rollup(
                 found[(label, kpi)] = (got, since, until, at)
                 if label == "days":
                     values[kpi.value] = None if got.value is None else round(got.value, 4)
+        # The first read after the rows changed (a round, a late change...): the stores keep a
+        # window's rows between reads until then. A charger put on its own site again changes
+        # what such a read may find (the scope), and nothing else.
+        for kpi in Kpi:
+            timings = []
+            for _ in range(runs):
+                await store.chargers.update_charge_point(moved, ChargePointChanges(site_id=_SITE))
+                started = time.perf_counter()
+                await service.report(kpi, network, None, None)
+                timings.append((time.perf_counter() - started) * 1000)
+            figures |= {f"service_cold_{kpi.value}_ms": round(statistics.median(timings), 1)}
+            figures |= {f"service_cold_{kpi.value}_fastest_ms": round(min(timings), 1)}
         # Once every timing is taken (the intervals read here are what the roll-up spares).
         mismatches: list[str] = []
         for (label, kpi), (got, since, until, at) in found.items():
@@ -315,6 +337,19 @@ async def _through_rollup(
     finally:
         await store.close()
     return figures
+
+
+async def _stopped_at(open_store: Callable[[], Store], ids: list[str], at: datetime) -> None:
+    """The store as a central system leaves it when it stops at ``at`` with every charger
+    connected: each charger last heard then. The next start closes the connections still open
+    at that moment; without it, at their beginning (the last heard unknown), which would take
+    hours of connection from every charger and rewrite its rows."""
+    store = open_store()
+    await store.open()
+    try:
+        await store.chargers.record_last_seen([(cp_id, at) for cp_id in ids])
+    finally:
+        await store.close()
 
 
 def _arithmetic(
@@ -369,13 +404,17 @@ def run(
             figures, values, points = _arithmetic(fleet, end, runs)
             # The store is timed as a server reads it: without the benchmark's own copy of the
             # history in memory (millions of objects every full garbage collection would walk).
+            ids = [charger.charge_point_id for charger in fleet]
             del fleet
             gc.collect()
             read, read_fastest, total, total_fastest = asyncio.run(
                 _read_and_compute(open_store, _START, end, runs)
             )
-            through = asyncio.run(_through_rollup(open_store, end, days, runs))
-            http = asyncio.run(over_http(target, end + _PAST, days, _NETWORK, runs))
+            through = asyncio.run(_through_rollup(open_store, end, days, runs, ids[0]))
+            asyncio.run(_stopped_at(open_store, ids, end + _HTTP_PAST))
+            http = asyncio.run(
+                over_http(target, end + _HTTP_PAST, days, _NETWORK, runs, (ids[0], _SITE))
+            )
             if database is None:
                 through.update(storage(path))
         finally:
@@ -392,6 +431,9 @@ def run(
             for label in ("days", "noon", "minute")
         ),
         *(float(str(http[f"http_{kpi.value}_ms"])) for kpi in Kpi),
+        # The first read after a change as a server does it (in the benchmark's process, with
+        # its larger heap, "cold" takes 10-20 % longer: recorded, not judged).
+        float(str(http["http_changed_ms"])),
     )
     return {
         "chargers": chargers,
@@ -445,6 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("7 whole days", "days"),
             ("until noon", "noon"),
             ("until now", "minute"),
+            ("until now, the first read", "cold"),
         )
     )
     rows = (
@@ -460,9 +503,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {r['rollup_s']} s, an hourly round {r['hourly_rows']:,} rows {r['hourly_s']} s (batches"
         f" at most {r['rollup_batch_longest_ms']} / {r['hourly_batch_longest_ms']} ms);{rows}"
         f" KpiService, connectivity / by connector / any, ms median (fastest): {timed};"
-        f" exact: {r['service_exact']}; over HTTP until now: "
+        f" exact: {r['service_exact']}; over HTTP an hour later: "
         + " / ".join(f"{r[f'http_{k}_ms']} ({r[f'http_{k}_fastest_ms']})" for k in Kpi)
-        + f"; load {r['load_average']}"
+        + f", by connector the first read after a change {r['http_changed_ms']}"
+        f" ({r['http_changed_fastest_ms']}), the server's first {r['http_first_ms']};"
+        f" load {r['load_average']}"
         f" [{verdict}: the network's 7 days through the roll-up and over HTTP"
         f" < {TARGET_MS:.0f} ms, exact]"
     )

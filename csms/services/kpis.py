@@ -7,7 +7,9 @@ reaches the hour of the last round), and the few intervals that begin or end bet
 checkpoint and the edge. A charger the checkpoints cannot answer for (no rows yet, a late change
 deleted them, a socket reported for the first time after the last checkpoint) is read as
 before: its rows' whole days and its intervals for the rest. Both are exact (the same integer
-microseconds as csms.domain.kpis.report). Series read the intervals."""
+microseconds as csms.domain.kpis.report). The store keeps what it read at the checkpoints
+between requests until the rows change (csms.store.kpi_window_cache). Series read the
+intervals."""
 
 from __future__ import annotations
 

@@ -51,6 +51,7 @@ __all__ = [
     "deficit_at",
     "encode_anchors",
     "encode_sockets",
+    "read_downtime",
     "rolled_up",
     "row_at",
     "running_after",
@@ -365,6 +366,20 @@ def stored_at(day: date, stored: Sequence[Any], hours: DayHours) -> RowAt:
         hours.deficits,
         stored[COLUMNS.index("downs")],
     )
+
+
+def read_downtime(
+    week: bool, rows: Iterable[Sequence[Any]], downs: Iterable[Sequence[Any]] | None
+) -> dict[str, dict[ConnectorKey, int]]:
+    """The sockets' downtime a window's read found, per charger (id lower-cased) that lost any:
+    a week's from its rows (:func:`week_columns`, the last column), another's from the downtime
+    rows between its checkpoints, ``(charger, evse, connector, microseconds)`` (None: none)."""
+    if week:
+        return {row[0].lower(): decode_lost(row[17]) for row in rows if row[17]}
+    lost: dict[str, dict[ConnectorKey, int]] = {}
+    for cp, evse_id, connector_id, value in downs or ():
+        lost.setdefault(cp.lower(), {})[(evse_id, connector_id)] = value
+    return lost
 
 
 @lru_cache(maxsize=65536)

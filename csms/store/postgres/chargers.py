@@ -19,6 +19,7 @@ from csms.store.outbox import DeclaredEvents
 from csms.store.postgres.cluster import claim, release
 from csms.store.postgres.database import PostgresDatabase
 from csms.store.postgres.history import (
+    ROLLUP_LOCK,
     close_open_connections,
     record_connection_change,
     record_status_change,
@@ -185,6 +186,10 @@ class PostgresChargers:
         self, cp_id: str, *, events: DeclaredEvents[None] | None = None
     ) -> None:
         async def op(conn: asyncpg.Connection) -> None:
+            # A roll-up batch first: it holds the charger's rows of kpi_days and then the
+            # charger itself for its new rows' foreign key, which the delete, holding the
+            # charger while its rows go by cascade, would deadlock against.
+            await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", ROLLUP_LOCK)
             if await conn.execute("DELETE FROM charge_points WHERE id = $1", cp_id) == "DELETE 0":
                 raise NotFound(f"charge point {cp_id!r} not found")
 

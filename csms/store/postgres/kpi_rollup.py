@@ -40,9 +40,10 @@ from csms.store.kpi_rollup_rows import (
     running_after,
     stored_at,
 )
+from csms.store.kpi_window_cache import WindowCache
 from csms.store.postgres.database import PostgresDatabase
 from csms.store.postgres.history import ROLLUP_LOCK, charger_scope, read_pieces
-from csms.store.postgres.kpi_window import read_frontier, read_window
+from csms.store.postgres.kpi_window import prune_changes, read_frontier, read_window
 
 __all__ = ["PostgresKpiRollup"]
 
@@ -61,6 +62,11 @@ _ANALYZE_AFTER = 1000
 of what they held at the last analysis (autovacuum's own rule, with its threshold raised)."""
 
 
+_PRUNE_AFTER = 100
+"""Batches between two prunings of the change entries (a few each: a day's round is about 200
+batches)."""
+
+
 class PostgresKpiRollup:
     def __init__(self, db: PostgresDatabase) -> None:
         self._db = db
@@ -72,6 +78,8 @@ class PostgresKpiRollup:
         # tables as it fills them, whatever autovacuum does; an analysis invalidates the plans.
         self._unanalysed = 0
         self._analysed_rows = 0
+        self._reads = WindowCache()
+        self._unpruned = 0  # batches since the change entries were last pruned
 
     async def rolled_up(
         self,
@@ -170,7 +178,7 @@ class PostgresKpiRollup:
         statuses: bool = True,
         downtime: bool = True,
     ) -> WindowRows:
-        return await read_window(self._db, window, cp_id, site_ids, statuses, downtime)
+        return await read_window(self._db, window, cp_id, site_ids, statuses, downtime, self._reads)
 
     async def progress(self, *, first: date) -> list[RollupProgress]:
         async def read(conn: asyncpg.Connection) -> list[RollupProgress]:
@@ -223,6 +231,10 @@ class PostgresKpiRollup:
         if self._unanalysed >= max(_ANALYZE_AFTER, self._analysed_rows // 10):
             self._unanalysed = 0
             self._analysed_rows = await self._db.read(_analyze)
+        self._unpruned += 1
+        if self._unpruned >= _PRUNE_AFTER:
+            self._unpruned = 0
+            await self._db.write_apart(prune_changes)
         return result
 
     async def hold_horizon(self, now: datetime) -> bool:

@@ -11,20 +11,20 @@ from typing import Any
 
 import asyncpg
 
-from csms.domain.kpi_history import ConnectorKey
 from csms.domain.kpi_rollup import day_start
 from csms.domain.kpi_window import NO_CHANGES, Codec, EdgeChanges, Window, WindowRows
 from csms.store.kpi_rollup_rows import (
     decode_anchors,
-    decode_lost,
     decode_sockets,
+    read_downtime,
     week_columns,
     window_columns,
 )
+from csms.store.kpi_window_cache import CachedRead, WindowCache, read_key
 from csms.store.postgres.database import PostgresDatabase
 from csms.store.postgres.history import charger_scope
 
-__all__ = ["CODEC", "read_frontier", "read_window"]
+__all__ = ["CODEC", "prune_changes", "read_frontier", "read_version", "read_window"]
 
 
 async def read_frontier(conn: asyncpg.Connection) -> list[tuple[date, int, int, int]]:
@@ -55,7 +55,9 @@ async def read_window(
     site_ids: Collection[str] | None,
     statuses: bool,
     downtime: bool,
+    reads: WindowCache,
 ) -> WindowRows:
+    """The window's rows, from ``reads`` while they have not changed since they were read."""
     scope, scope_arg = charger_scope(cp_id, site_ids)
     first, last = window.first, window.last
     if window.week:
@@ -84,34 +86,55 @@ async def read_window(
             f" WHERE {scope.format(n=3)} ORDER BY cp.id"
         )
 
-    async def read(conn: asyncpg.Connection) -> tuple[list[Any], EdgeChanges, EdgeChanges, Any]:
+    key = read_key(window, statuses, downtime, cp_id, site_ids)
+    kept = reads.get(key)
+
+    async def read(conn: asyncpg.Connection) -> tuple[CachedRead | None, EdgeChanges, EdgeChanges]:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            rows = [tuple(row) for row in await conn.fetch(main, first.day, last.day, scope_arg)]
+            version = await read_version(conn)
+            fresh = None
+            if kept is None or kept.version != version:
+                found = await conn.fetch(main, first.day, last.day, scope_arg)
+                rows = [tuple(row) for row in found]
+                downs = None
+                if key.downtime and first.day < last.day and not window.week:
+                    downs = await conn.fetch(
+                        "SELECT charge_point_id, evse_id, connector_id, sum(down_us)::bigint"
+                        " FROM kpi_day_downtime WHERE day >= $1 AND day < $2 AND charge_point_id"
+                        f" IN (SELECT id FROM charge_points WHERE {scope.format(n=3)})"
+                        " GROUP BY charge_point_id, evse_id, connector_id",
+                        first.day,
+                        last.day,
+                        scope_arg,
+                    )
+                lost = read_downtime(window.week, rows, downs) if key.downtime else None
+                fresh = CachedRead(version, rows, lost)
             a = await _changes(
                 conn, scope, scope_arg, first.at, window.start, window.start, statuses
             )
             b = await _changes(conn, scope, scope_arg, last.at, window.b, window.end, statuses)
-            downs = None
-            if downtime and first.day < last.day and not window.week:
-                downs = await conn.fetch(
-                    "SELECT charge_point_id, evse_id, connector_id, sum(down_us)::bigint"
-                    " FROM kpi_day_downtime WHERE day >= $1 AND day < $2 AND charge_point_id"
-                    f" IN (SELECT id FROM charge_points WHERE {scope.format(n=3)})"
-                    " GROUP BY charge_point_id, evse_id, connector_id",
-                    first.day,
-                    last.day,
-                    scope_arg,
-                )
-        return rows, a, b, downs
+        return fresh, a, b
 
-    rows, a, b, downs = await db.read(read)
-    lost: dict[str, dict[ConnectorKey, int]] | None = {} if downtime else None
-    if downs is not None and lost is not None:
-        for cp, evse_id, connector_id, value in downs:
-            lost.setdefault(cp.lower(), {})[(evse_id, connector_id)] = value
-    if window.week and lost is not None:
-        lost = {row[0].lower(): decode_lost(row[17]) for row in rows if row[17]}
-    return WindowRows(rows, CODEC, a, b, lost)
+    fresh, a, b = await db.read(read)
+    found = reads.settled(key, kept, fresh)
+    return WindowRows(found.rows, CODEC, a, b, found.downtime if downtime else None)
+
+
+async def read_version(conn: asyncpg.Connection) -> int:
+    """A number that grows with every committed change to what a week's read finds (migration
+    016): the change entries' newest id and their count (a change committed after one with a
+    higher id leaves the id as it is and adds to the count)."""
+    newest, count = await conn.fetchrow("SELECT max(id), count(*) FROM kpi_rows_changes")
+    return int(((newest or 0) << 32) + count)
+
+
+async def prune_changes(conn: asyncpg.Connection) -> None:
+    """The change entries but a newer one (in a transaction of its own). Every writer that
+    could add one waits meanwhile, and none is half-way, so the new one is the newest there
+    is, and :func:`read_version` still only grows."""
+    await conn.execute("LOCK TABLE kpi_rows_changes IN EXCLUSIVE MODE")
+    newest = await conn.fetchval("INSERT INTO kpi_rows_changes DEFAULT VALUES RETURNING id")
+    await conn.execute("DELETE FROM kpi_rows_changes WHERE id < $1", newest)
 
 
 async def _changes(

@@ -37,6 +37,7 @@ from csms.store.kpi_rollup_rows import (
     running_after,
     stored_at,
 )
+from csms.store.kpi_window_cache import WindowCache
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.history import (
     charger_scope,
@@ -66,6 +67,7 @@ _FIRST = (
 class SqliteKpiRollup:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
+        self._reads = WindowCache()
 
     async def rolled_up(
         self,
@@ -143,7 +145,7 @@ class SqliteKpiRollup:
         statuses: bool = True,
         downtime: bool = True,
     ) -> WindowRows:
-        return await read_window(self._db, window, cp_id, site_ids, statuses, downtime)
+        return await read_window(self._db, window, cp_id, site_ids, statuses, downtime, self._reads)
 
     async def progress(self, *, first: date) -> list[RollupProgress]:
         since = day_number(first)

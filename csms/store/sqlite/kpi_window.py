@@ -8,18 +8,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection
 from datetime import date, datetime
-from typing import Any
 
 from csms.domain.clock import parse_timestamp
-from csms.domain.kpi_history import ConnectorKey
 from csms.domain.kpi_window import NO_CHANGES, Codec, EdgeChanges, Window, WindowRows
 from csms.store.kpi_rollup_rows import (
     decode_anchors,
-    decode_lost,
     decode_sockets,
+    read_downtime,
     week_columns,
     window_columns,
 )
+from csms.store.kpi_window_cache import CachedRead, WindowCache, read_key
 from csms.store.sqlite.database import SqliteDatabase
 from csms.store.sqlite.history import charger_scope, day_number, from_day_number
 from csms.store.sqlite.values import epoch_ms, json_text
@@ -50,7 +49,9 @@ async def read_window(
     site_ids: Collection[str] | None,
     statuses: bool,
     downtime: bool,
+    reads: WindowCache,
 ) -> WindowRows:
+    """The window's rows, from ``reads`` while they have not changed since they were read."""
     scope, scope_args = charger_scope(cp_id, site_ids)
     first, last = window.first, window.last
     days = [day_number(first.day), day_number(last.day)]
@@ -85,10 +86,29 @@ async def read_window(
         )
         main_args = [*days, *scope_args]
 
-    def read(conn: sqlite3.Connection) -> tuple[list[Any], EdgeChanges, EdgeChanges, Any]:
+    key = read_key(window, statuses, downtime, cp_id, site_ids)
+    kept = reads.get(key)
+
+    def read(conn: sqlite3.Connection) -> tuple[CachedRead | None, EdgeChanges, EdgeChanges]:
         cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples: ten thousand rows
-        rows = cursor.execute(main, main_args).fetchall()
+        version = cursor.execute("SELECT version FROM kpi_rows_version").fetchone()[0]
+        fresh = None
+        if kept is not None and kept.version == version:
+            rows = kept.rows
+        else:
+            rows = cursor.execute(main, main_args).fetchall()
+            downs = None
+            if key.downtime and days[0] < days[1] and not window.week:
+                downs = cursor.execute(
+                    "SELECT charge_point_id, evse_id, connector_id, sum(down_us)"
+                    " FROM charge_points cp JOIN kpi_day_downtime d ON d.charge_point_id = cp.id"
+                    f" AND d.day >= ? AND d.day < ? WHERE {scope}"
+                    " GROUP BY charge_point_id, evse_id, connector_id",
+                    [*days, *scope_args],
+                ).fetchall()
+            lost = read_downtime(window.week, rows, downs) if key.downtime else None
+            fresh = CachedRead(version, rows, lost)
         # The pieces' few rows through the time indexes, a network's whole; the rows of
         # chargers out of scope are not looked at. A scope of a few chargers: theirs, through
         # the charger index.
@@ -99,25 +119,11 @@ async def read_window(
             within_args = [json_text([row[0] for row in rows])]
         a = _changes(cursor, within, within_args, first.at, window.start, window.start, statuses)
         b = _changes(cursor, within, within_args, last.at, window.b, window.end, statuses)
-        downs = None
-        if downtime and days[0] < days[1] and not window.week:
-            downs = cursor.execute(
-                "SELECT charge_point_id, evse_id, connector_id, sum(down_us)"
-                " FROM charge_points cp JOIN kpi_day_downtime d ON d.charge_point_id = cp.id"
-                f" AND d.day >= ? AND d.day < ? WHERE {scope}"
-                " GROUP BY charge_point_id, evse_id, connector_id",
-                [*days, *scope_args],
-            ).fetchall()
-        return rows, a, b, downs
+        return fresh, a, b
 
-    rows, a, b, downs = await db.read(read)
-    lost: dict[str, dict[ConnectorKey, int]] | None = {} if downtime else None
-    if downs is not None and lost is not None:
-        for cp, evse_id, connector_id, value in downs:
-            lost.setdefault(cp.lower(), {})[(evse_id, connector_id)] = value
-    if window.week and lost is not None:
-        lost = {row[0].lower(): decode_lost(row[17]) for row in rows if row[17]}
-    return WindowRows(rows, CODEC, a, b, lost)
+    fresh, a, b = await db.read(read)
+    found = reads.settled(key, kept, fresh)
+    return WindowRows(found.rows, CODEC, a, b, found.downtime if downtime else None)
 
 
 _FEW = 1000
