@@ -48,18 +48,18 @@ import asyncio
 import gc
 import json
 import os
-import random
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.database import PostgresDatabases
+from bench.kpi_fleet import Shape, build
 from bench.kpi_http import over_http
 from bench.kpi_storage import storage
 from bench.kpi_stores import fill_postgres, fill_sqlite
@@ -67,11 +67,9 @@ from csms.domain.kpi_rollup import RolledUp, RollupProgress, RollupRun
 from csms.domain.kpi_window import Window, WindowRows
 from csms.domain.kpis import (
     ChargerHistory,
-    ConnectionInterval,
     Kpi,
     KpiReport,
     Resolution,
-    StatusInterval,
     report,
     series,
 )
@@ -98,85 +96,6 @@ _NETWORK = "bench-net"
 _HTTP_PAST = _PAST + timedelta(hours=1)
 _SITE = "bench-site"
 _RESULTS = Path(__file__).parent / "results" / "kpis.json"
-_UP = ("Available", "Available", "Charging", "SuspendedEV", "Finishing", "Preparing")
-
-
-def _moments(rng: random.Random, per_day: float, start: datetime, end: datetime) -> list[datetime]:
-    """Uniform moments, ``per_day`` on average (0 to twice that a day, charger by charger)."""
-    days = (end - start) / timedelta(days=1)
-    count = round(rng.uniform(0, 2 * per_day) * days)
-    seconds = (end - start).total_seconds()
-    return sorted(start + timedelta(seconds=rng.uniform(0, seconds)) for _ in range(count))
-
-
-def _connections(
-    cp_id: str, rng: random.Random, per_day: float, start: datetime, end: datetime
-) -> list[ConnectionInterval]:
-    intervals = []
-    connected = start - timedelta(hours=rng.uniform(1, 48))
-    for drop in _moments(rng, per_day, start, end):
-        if drop <= connected:
-            continue
-        intervals.append(ConnectionInterval(cp_id, connected, drop))
-        connected = drop + timedelta(seconds=rng.uniform(10, 7200))
-    if connected < end:
-        intervals.append(ConnectionInterval(cp_id, connected, None))
-    return intervals
-
-
-def _statuses(
-    cp_id: str, rng: random.Random, sockets: int, shape: Shape, start: datetime, end: datetime
-) -> list[StatusInterval]:
-    spread: dict[int, list[datetime]] = {n: [] for n in range(sockets + 1)}
-    for moment in _moments(rng, shape.changes_per_day, start, end):
-        # Connector 0 (the station) now and then, the sockets the rest of the time.
-        spread[0 if rng.random() < 0.05 else rng.randint(1, sockets)].append(moment)
-    intervals = []
-    for connector, moments in spread.items():
-        begun = start - timedelta(hours=rng.uniform(1, 48))
-        status = "Available"
-        for moment in moments:
-            intervals.append(
-                StatusInterval(cp_id, connector, connector, status, None, begun, moment)
-            )
-            begun = moment
-            if rng.random() < shape.down_share:
-                status = rng.choice(("Faulted", "Unavailable"))
-            else:
-                status = rng.choice(_UP)
-        intervals.append(StatusInterval(cp_id, connector, connector, status, None, begun, None))
-    intervals.sort(key=lambda s: s.started_at)
-    return intervals
-
-
-@dataclass(frozen=True, slots=True)
-class Shape:
-    drops_per_day: float
-    changes_per_day: float
-    down_share: float
-
-
-def build(chargers: int, days: int, shape: Shape, seed: int) -> list[ChargerHistory]:
-    """The fleet's history from the first day until now (``_PAST`` into the day after them)."""
-    rng = random.Random(seed)
-    end = _START + timedelta(days=days) + _PAST
-    fleet = []
-    for n in range(chargers):
-        if rng.random() < 0.02:
-            registered = _START + timedelta(days=rng.uniform(0, days))
-        else:
-            registered = _START - timedelta(days=rng.uniform(1, 300))
-        since = max(_START, registered)
-        cp_id = f"KPI-{n:05d}"
-        fleet.append(
-            ChargerHistory(
-                cp_id,
-                registered,
-                tuple(_connections(cp_id, rng, shape.drops_per_day, since, end)),
-                tuple(_statuses(cp_id, rng, rng.randint(1, 4), shape, since, end)),
-            )
-        )
-    return fleet
 
 
 def _timed(runs: int, work: Callable[[], T]) -> tuple[float, float, T]:
@@ -382,7 +301,7 @@ def run(
     keep: Path | None = None,
     database: str | None = None,
 ) -> dict[str, object]:
-    fleet = build(chargers, days, shape, seed)
+    fleet = build(chargers, days, shape, seed, _START, _PAST)
     end = _START + timedelta(days=days)
     counts = {
         "connections": sum(len(c.connections) for c in fleet),
