@@ -39,23 +39,37 @@ async def url(postgres_server: PostgresServer) -> AsyncIterator[str]:
     yield found
 
 
+@pytest.fixture
+async def store(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[PostgresStore]:
+    """Opened as a process that has not rolled anything up yet."""
+    monkeypatch.setattr(HORIZON, "_before", None)
+    opened = PostgresStore(url)
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def _task(store: PostgresStore) -> KpiRollup:
+    task = KpiRollup(store.kpi_rollup, _Clock(), retention=timedelta(days=400), settle=0.0)
+    await task.start()
+    return task
+
+
 async def _entries(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM kpi_rows_changes"))
 
 
 async def test_rows_and_registrations_add_entries_chargers_traffic_none(
-    url: str, monkeypatch: pytest.MonkeyPatch
+    url: str, store: PostgresStore
 ) -> None:
-    monkeypatch.setattr(HORIZON, "_before", None)
-    store = PostgresStore(url)
-    await store.open()
     conn = await asyncpg.connect(url)
     try:
         await _charger(store, "CP-1", NOW - timedelta(days=3), None)
         registered = await _entries(conn)
         assert registered >= 1
-        task = KpiRollup(store.kpi_rollup, _Clock(), retention=timedelta(days=400), settle=0.0)
-        await task.start()
+        task = await _task(store)
         before = await read_version(conn)
         assert await task.roll_up() == 4  # by COPY
         rolled = await _entries(conn)
@@ -70,7 +84,6 @@ async def test_rows_and_registrations_add_entries_chargers_traffic_none(
         assert await _entries(conn) == rolled + 1
     finally:
         await conn.close()
-        await store.close()
 
 
 async def test_a_commit_after_a_higher_entry_still_changes_the_number(url: str) -> None:
@@ -118,20 +131,15 @@ async def _waiting_on_a_lock(conn: asyncpg.Connection) -> bool:
 
 
 async def test_a_chargers_deletion_waits_for_a_roll_up_batch_instead_of_deadlocking(
-    url: str, monkeypatch: pytest.MonkeyPatch
+    url: str, store: PostgresStore
 ) -> None:
     """A batch holds the charger's kpi_days rows (deleted to be written again), then takes the
     charger for its new rows' foreign key; a deletion holding the charger while its rows go by
     cascade deadlocked with it (PostgreSQL aborted one after a second)."""
-    monkeypatch.setattr(HORIZON, "_before", None)
-    store = PostgresStore(url)
-    await store.open()
     batch = await asyncpg.connect(url)
     try:
         await _charger(store, "CP-1", NOW - timedelta(days=3), None)
-        task = KpiRollup(store.kpi_rollup, _Clock(), retention=timedelta(days=400), settle=0.0)
-        await task.start()
-        assert await task.roll_up() == 4
+        assert await (await _task(store)).roll_up() == 4
         # Were there a deadlock, this session would find it first and fail here: the store's
         # writer runs again a write PostgreSQL aborted, which would hide it (after a second).
         await batch.execute("SET deadlock_timeout = '100ms'")
@@ -146,4 +154,3 @@ async def test_a_chargers_deletion_waits_for_a_roll_up_batch_instead_of_deadlock
         assert await store.chargers.get_charge_point("CP-1") is None
     finally:
         await batch.close()
-        await store.close()

@@ -121,7 +121,7 @@ async def read_window(
 
 
 async def read_version(conn: asyncpg.Connection) -> int:
-    """A number that grows with every committed change to what a week's read finds (migration
+    """A number that grows with every committed change to what a window's read finds (migration
     016): the change entries' newest id and their count (a change committed after one with a
     higher id leaves the id as it is and adds to the count)."""
     newest, count = await conn.fetchrow("SELECT max(id), count(*) FROM kpi_rows_changes")
